@@ -1,0 +1,69 @@
+// swift-tools-version:6.1
+//
+// WasmAOT — an ahead-of-time WebAssembly compiler (wasm → C → native .so) and
+// its runtime/loader. The pipeline, by folder:
+//
+//   Sources/WasmAOTCompiler   decode (WasmParser) → validate → lower/emit C → compile (clang)
+//   Sources/WasmAOTFormat     the metadata format stored in every .so (shared by compiler and loader)
+//   Runtime/                  the C runtime: ABI header, memories, tables, traps, signal handling, libffi calls
+//   Sources/WasmAOT           the Swift loader and embedding API (Module, Instance, Value, Trap)
+//   Sources/WasmAOTCLI        the `wasmaot` command-line tool
+import PackageDescription
+
+let package = Package(
+    name: "WasmAOT",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "wasmaot", targets: ["WasmAOTCLI"]),
+        .library(name: "WasmAOTCompiler", targets: ["WasmAOTCompiler"]),
+        .library(name: "WasmAOT", targets: ["WasmAOT"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/swiftwasm/WasmKit", from: "0.4.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+    ],
+    targets: [
+        .target(
+            name: "WasmAOTRuntime",
+            path: "Runtime",
+            sources: ["src"],
+            publicHeadersPath: "include",
+            cSettings: [.define("_GNU_SOURCE")],
+            linkerSettings: [.linkedLibrary("ffi"), .linkedLibrary("dl")]
+        ),
+        .target(name: "WasmAOTFormat"),
+        .target(
+            name: "WasmAOTCompiler",
+            dependencies: [
+                "WasmAOTFormat",
+                "WasmAOTRuntime",
+                .product(name: "WasmParser", package: "WasmKit"),
+                .product(name: "WAT", package: "WasmKit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
+            name: "WasmAOT",
+            dependencies: ["WasmAOTFormat", "WasmAOTRuntime"]
+        ),
+        .executableTarget(
+            name: "WasmAOTCLI",
+            dependencies: [
+                "WasmAOT",
+                "WasmAOTCompiler",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "WAT", package: "WasmKit"),
+                .product(name: "WasmKit", package: "WasmKit"),
+            ]
+        ),
+        .testTarget(
+            name: "WasmAOTTests",
+            dependencies: [
+                "WasmAOT",
+                "WasmAOTCompiler",
+                .product(name: "WAT", package: "WasmKit"),
+            ]
+        ),
+    ]
+)

@@ -1,0 +1,246 @@
+/*
+ * wasmaot_ops.h — the inline helpers every generated translation unit uses:
+ * exact WebAssembly semantics for the operations C does not give directly
+ * (trapping division and truncation, NaN-aware min/max, rotations, loads and
+ * stores at any alignment). Embedded by the compiler next to wasmaot_abi.h;
+ * never pasted into the generated file itself. Nothing here relies on
+ * undefined behaviour: arithmetic is unsigned, shifts are masked, memory is
+ * accessed with memcpy, floats are reinterpreted with memcpy.
+ */
+#ifndef WASMAOT_OPS_H
+#define WASMAOT_OPS_H
+
+#include "wasmaot_abi.h"
+#include <string.h>
+
+#define WA_LIKELY(x) __builtin_expect(!!(x), 1)
+#define WA_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define WA_INLINE static inline __attribute__((always_inline))
+
+__attribute__((noreturn, cold, noinline)) static void wa_trap(wasmaot_instance *ctx, uint32_t kind) {
+  ctx->rt->trap(ctx, kind);
+  __builtin_unreachable();
+}
+
+/* Prologue check: the native stack pointer against the per-thread limit. */
+#define WA_STACK_CHECK(ctx)                                                             \
+  do {                                                                                 \
+    if (WA_UNLIKELY((uintptr_t)__builtin_frame_address(0) < (ctx)->stack_limit))       \
+      wa_trap((ctx), WASMAOT_TRAP_STACK_EXHAUSTED);                                     \
+  } while (0)
+
+/* ---- reinterpretation ---------------------------------------------------- */
+WA_INLINE float wa_f32_from_bits(uint32_t b) { float f; memcpy(&f, &b, 4); return f; }
+WA_INLINE double wa_f64_from_bits(uint64_t b) { double f; memcpy(&f, &b, 8); return f; }
+WA_INLINE uint32_t wa_f32_bits(float f) { uint32_t b; memcpy(&b, &f, 4); return b; }
+WA_INLINE uint64_t wa_f64_bits(double f) { uint64_t b; memcpy(&b, &f, 8); return b; }
+
+/* ---- linear memory --------------------------------------------------------
+ * Addresses are u32 + u32 offset in a 64-bit sum: always inside the
+ * reservation. The empty asm keeps a dead load alive so that it still traps. */
+#define WA_FORCE_READ(v) __asm__ volatile("" ::"r"(v))
+#define WA_FORCE_READ_F(v) __asm__ volatile("" ::"x"(v))
+#define WA_ADDR(mem, addr, offset) ((mem) + (uint64_t)(addr) + (uint64_t)(offset))
+
+#define WA_DEFINE_LOAD(name, ctype, wtype, force)                                  \
+  WA_INLINE wtype name(const uint8_t *mem, uint64_t addr, uint64_t offset) {       \
+    ctype v;                                                                       \
+    memcpy(&v, WA_ADDR(mem, addr, offset), sizeof v);                              \
+    force(v);                                                                      \
+    return (wtype)v;                                                               \
+  }
+WA_DEFINE_LOAD(wa_i32_load, uint32_t, uint32_t, WA_FORCE_READ)
+WA_DEFINE_LOAD(wa_i64_load, uint64_t, uint64_t, WA_FORCE_READ)
+WA_DEFINE_LOAD(wa_f32_load, float, float, WA_FORCE_READ_F)
+WA_DEFINE_LOAD(wa_f64_load, double, double, WA_FORCE_READ_F)
+WA_DEFINE_LOAD(wa_i32_load8_s, int8_t, uint32_t, WA_FORCE_READ)
+WA_DEFINE_LOAD(wa_i32_load8_u, uint8_t, uint32_t, WA_FORCE_READ)
+WA_DEFINE_LOAD(wa_i32_load16_s, int16_t, uint32_t, WA_FORCE_READ)
+WA_DEFINE_LOAD(wa_i32_load16_u, uint16_t, uint32_t, WA_FORCE_READ)
+WA_DEFINE_LOAD(wa_i64_load8_s, int8_t, uint64_t, WA_FORCE_READ)
+WA_DEFINE_LOAD(wa_i64_load8_u, uint8_t, uint64_t, WA_FORCE_READ)
+WA_DEFINE_LOAD(wa_i64_load16_s, int16_t, uint64_t, WA_FORCE_READ)
+WA_DEFINE_LOAD(wa_i64_load16_u, uint16_t, uint64_t, WA_FORCE_READ)
+WA_DEFINE_LOAD(wa_i64_load32_s, int32_t, uint64_t, WA_FORCE_READ)
+WA_DEFINE_LOAD(wa_i64_load32_u, uint32_t, uint64_t, WA_FORCE_READ)
+
+#define WA_DEFINE_STORE(name, ctype, wtype)                                        \
+  WA_INLINE void name(uint8_t *mem, uint64_t addr, uint64_t offset, wtype value) { \
+    ctype v = (ctype)value;                                                        \
+    memcpy(WA_ADDR(mem, addr, offset), &v, sizeof v);                              \
+  }
+WA_DEFINE_STORE(wa_i32_store, uint32_t, uint32_t)
+WA_DEFINE_STORE(wa_i64_store, uint64_t, uint64_t)
+WA_DEFINE_STORE(wa_f32_store, float, float)
+WA_DEFINE_STORE(wa_f64_store, double, double)
+WA_DEFINE_STORE(wa_i32_store8, uint8_t, uint32_t)
+WA_DEFINE_STORE(wa_i32_store16, uint16_t, uint32_t)
+WA_DEFINE_STORE(wa_i64_store8, uint8_t, uint64_t)
+WA_DEFINE_STORE(wa_i64_store16, uint16_t, uint64_t)
+WA_DEFINE_STORE(wa_i64_store32, uint32_t, uint64_t)
+
+/* ---- integers --------------------------------------------------------------- */
+WA_INLINE uint32_t wa_i32_clz(uint32_t x) { return x ? (uint32_t)__builtin_clz(x) : 32u; }
+WA_INLINE uint32_t wa_i32_ctz(uint32_t x) { return x ? (uint32_t)__builtin_ctz(x) : 32u; }
+WA_INLINE uint32_t wa_i32_popcnt(uint32_t x) { return (uint32_t)__builtin_popcount(x); }
+WA_INLINE uint64_t wa_i64_clz(uint64_t x) { return x ? (uint64_t)__builtin_clzll(x) : 64u; }
+WA_INLINE uint64_t wa_i64_ctz(uint64_t x) { return x ? (uint64_t)__builtin_ctzll(x) : 64u; }
+WA_INLINE uint64_t wa_i64_popcnt(uint64_t x) { return (uint64_t)__builtin_popcountll(x); }
+WA_INLINE uint32_t wa_i32_rotl(uint32_t x, uint32_t n) { return __builtin_rotateleft32(x, n & 31); }
+WA_INLINE uint32_t wa_i32_rotr(uint32_t x, uint32_t n) { return __builtin_rotateright32(x, n & 31); }
+WA_INLINE uint64_t wa_i64_rotl(uint64_t x, uint64_t n) { return __builtin_rotateleft64(x, n & 63); }
+WA_INLINE uint64_t wa_i64_rotr(uint64_t x, uint64_t n) { return __builtin_rotateright64(x, n & 63); }
+WA_INLINE uint32_t wa_i32_shr_s(uint32_t x, uint32_t n) { return (uint32_t)((int32_t)x >> (n & 31)); }
+WA_INLINE uint64_t wa_i64_shr_s(uint64_t x, uint64_t n) { return (uint64_t)((int64_t)x >> (n & 63)); }
+/* Comparison of signed values without converting out-of-range unsigned values. */
+#define WA_S32(x) ((int32_t)(x))
+#define WA_S64(x) ((int64_t)(x))
+
+WA_INLINE uint32_t wa_i32_div_s(wasmaot_instance *ctx, uint32_t a, uint32_t b) {
+  if (WA_UNLIKELY(b == 0)) wa_trap(ctx, WASMAOT_TRAP_DIVIDE_BY_ZERO);
+  if (WA_UNLIKELY(a == 0x80000000u && b == 0xFFFFFFFFu)) wa_trap(ctx, WASMAOT_TRAP_INTEGER_OVERFLOW);
+  return (uint32_t)((int32_t)a / (int32_t)b);
+}
+WA_INLINE uint32_t wa_i32_div_u(wasmaot_instance *ctx, uint32_t a, uint32_t b) {
+  if (WA_UNLIKELY(b == 0)) wa_trap(ctx, WASMAOT_TRAP_DIVIDE_BY_ZERO);
+  return a / b;
+}
+WA_INLINE uint32_t wa_i32_rem_s(wasmaot_instance *ctx, uint32_t a, uint32_t b) {
+  if (WA_UNLIKELY(b == 0)) wa_trap(ctx, WASMAOT_TRAP_DIVIDE_BY_ZERO);
+  if (WA_UNLIKELY(b == 0xFFFFFFFFu)) return 0;
+  return (uint32_t)((int32_t)a % (int32_t)b);
+}
+WA_INLINE uint32_t wa_i32_rem_u(wasmaot_instance *ctx, uint32_t a, uint32_t b) {
+  if (WA_UNLIKELY(b == 0)) wa_trap(ctx, WASMAOT_TRAP_DIVIDE_BY_ZERO);
+  return a % b;
+}
+WA_INLINE uint64_t wa_i64_div_s(wasmaot_instance *ctx, uint64_t a, uint64_t b) {
+  if (WA_UNLIKELY(b == 0)) wa_trap(ctx, WASMAOT_TRAP_DIVIDE_BY_ZERO);
+  if (WA_UNLIKELY(a == 0x8000000000000000ull && b == ~0ull)) wa_trap(ctx, WASMAOT_TRAP_INTEGER_OVERFLOW);
+  return (uint64_t)((int64_t)a / (int64_t)b);
+}
+WA_INLINE uint64_t wa_i64_div_u(wasmaot_instance *ctx, uint64_t a, uint64_t b) {
+  if (WA_UNLIKELY(b == 0)) wa_trap(ctx, WASMAOT_TRAP_DIVIDE_BY_ZERO);
+  return a / b;
+}
+WA_INLINE uint64_t wa_i64_rem_s(wasmaot_instance *ctx, uint64_t a, uint64_t b) {
+  if (WA_UNLIKELY(b == 0)) wa_trap(ctx, WASMAOT_TRAP_DIVIDE_BY_ZERO);
+  if (WA_UNLIKELY(b == ~0ull)) return 0;
+  return (uint64_t)((int64_t)a % (int64_t)b);
+}
+WA_INLINE uint64_t wa_i64_rem_u(wasmaot_instance *ctx, uint64_t a, uint64_t b) {
+  if (WA_UNLIKELY(b == 0)) wa_trap(ctx, WASMAOT_TRAP_DIVIDE_BY_ZERO);
+  return a % b;
+}
+
+/* ---- floats -----------------------------------------------------------------
+ * Sign operations are bit operations so NaN payloads pass through untouched. */
+WA_INLINE float wa_f32_neg(float x) { return wa_f32_from_bits(wa_f32_bits(x) ^ 0x80000000u); }
+WA_INLINE double wa_f64_neg(double x) { return wa_f64_from_bits(wa_f64_bits(x) ^ 0x8000000000000000ull); }
+WA_INLINE float wa_f32_abs(float x) { return wa_f32_from_bits(wa_f32_bits(x) & 0x7FFFFFFFu); }
+WA_INLINE double wa_f64_abs(double x) { return wa_f64_from_bits(wa_f64_bits(x) & 0x7FFFFFFFFFFFFFFFull); }
+WA_INLINE float wa_f32_copysign(float a, float b) {
+  return wa_f32_from_bits((wa_f32_bits(a) & 0x7FFFFFFFu) | (wa_f32_bits(b) & 0x80000000u));
+}
+WA_INLINE double wa_f64_copysign(double a, double b) {
+  return wa_f64_from_bits((wa_f64_bits(a) & 0x7FFFFFFFFFFFFFFFull) | (wa_f64_bits(b) & 0x8000000000000000ull));
+}
+/* min/max: NaN in → NaN out (quietened by the addition); -0 < +0. */
+WA_INLINE float wa_f32_min(float a, float b) {
+  if (a != a || b != b) return a + b;
+  if (a == b) return wa_f32_from_bits(wa_f32_bits(a) | wa_f32_bits(b));
+  return a < b ? a : b;
+}
+WA_INLINE float wa_f32_max(float a, float b) {
+  if (a != a || b != b) return a + b;
+  if (a == b) return wa_f32_from_bits(wa_f32_bits(a) & wa_f32_bits(b));
+  return a > b ? a : b;
+}
+WA_INLINE double wa_f64_min(double a, double b) {
+  if (a != a || b != b) return a + b;
+  if (a == b) return wa_f64_from_bits(wa_f64_bits(a) | wa_f64_bits(b));
+  return a < b ? a : b;
+}
+WA_INLINE double wa_f64_max(double a, double b) {
+  if (a != a || b != b) return a + b;
+  if (a == b) return wa_f64_from_bits(wa_f64_bits(a) & wa_f64_bits(b));
+  return a > b ? a : b;
+}
+/* Rounding: the compiler builtins lower to single instructions on the default
+ * baseline (SSE4.1 roundss/roundsd); nearbyint rounds ties to even. */
+WA_INLINE float wa_f32_ceil(float x) { return __builtin_ceilf(x); }
+WA_INLINE float wa_f32_floor(float x) { return __builtin_floorf(x); }
+WA_INLINE float wa_f32_trunc(float x) { return __builtin_truncf(x); }
+WA_INLINE float wa_f32_nearest(float x) { return __builtin_nearbyintf(x); }
+WA_INLINE float wa_f32_sqrt(float x) { return __builtin_sqrtf(x); }
+WA_INLINE double wa_f64_ceil(double x) { return __builtin_ceil(x); }
+WA_INLINE double wa_f64_floor(double x) { return __builtin_floor(x); }
+WA_INLINE double wa_f64_trunc(double x) { return __builtin_trunc(x); }
+WA_INLINE double wa_f64_nearest(double x) { return __builtin_nearbyint(x); }
+WA_INLINE double wa_f64_sqrt(double x) { return __builtin_sqrt(x); }
+
+/* ---- conversions ------------------------------------------------------------
+ * Trapping truncation: NaN → invalid conversion; outside the exact range of the
+ * target (bounds are exactly representable powers of two) → integer overflow. */
+#define WA_DEFINE_TRUNC(name, ftype, itype, rtype, lo_ok, hi)                          \
+  WA_INLINE rtype name(wasmaot_instance *ctx, ftype x) {                             \
+    if (WA_UNLIKELY(x != x)) wa_trap(ctx, WASMAOT_TRAP_INVALID_CONVERSION);          \
+    if (WA_UNLIKELY(!(lo_ok) || !(x < (hi)))) wa_trap(ctx, WASMAOT_TRAP_INTEGER_OVERFLOW); \
+    return (rtype)(itype)x;                                                          \
+  }
+WA_DEFINE_TRUNC(wa_i32_trunc_f32_s, float, int32_t, uint32_t, x >= -2147483648.0f, 2147483648.0f)
+WA_DEFINE_TRUNC(wa_i32_trunc_f32_u, float, uint32_t, uint32_t, x > -1.0f, 4294967296.0f)
+WA_DEFINE_TRUNC(wa_i32_trunc_f64_s, double, int32_t, uint32_t, x > -2147483649.0, 2147483648.0)
+WA_DEFINE_TRUNC(wa_i32_trunc_f64_u, double, uint32_t, uint32_t, x > -1.0, 4294967296.0)
+WA_DEFINE_TRUNC(wa_i64_trunc_f32_s, float, int64_t, uint64_t, x >= -9223372036854775808.0f, 9223372036854775808.0f)
+WA_DEFINE_TRUNC(wa_i64_trunc_f32_u, float, uint64_t, uint64_t, x > -1.0f, 18446744073709551616.0f)
+WA_DEFINE_TRUNC(wa_i64_trunc_f64_s, double, int64_t, uint64_t, x >= -9223372036854775808.0, 9223372036854775808.0)
+WA_DEFINE_TRUNC(wa_i64_trunc_f64_u, double, uint64_t, uint64_t, x > -1.0, 18446744073709551616.0)
+
+/* Saturating truncation: NaN → 0, clamped to the target range. */
+#define WA_DEFINE_TRUNC_SAT(name, ftype, itype, rtype, lo_ok, hi, minv, maxv)          \
+  WA_INLINE rtype name(ftype x) {                                                    \
+    if (x != x) return 0;                                                            \
+    if (!(lo_ok)) return (rtype)(minv);                                              \
+    if (!(x < (hi))) return (rtype)(maxv);                                           \
+    return (rtype)(itype)x;                                                          \
+  }
+WA_DEFINE_TRUNC_SAT(wa_i32_trunc_sat_f32_s, float, int32_t, uint32_t, x >= -2147483648.0f, 2147483648.0f, 0x80000000u, 0x7FFFFFFFu)
+WA_DEFINE_TRUNC_SAT(wa_i32_trunc_sat_f32_u, float, uint32_t, uint32_t, x > -1.0f, 4294967296.0f, 0u, 0xFFFFFFFFu)
+WA_DEFINE_TRUNC_SAT(wa_i32_trunc_sat_f64_s, double, int32_t, uint32_t, x > -2147483649.0, 2147483648.0, 0x80000000u, 0x7FFFFFFFu)
+WA_DEFINE_TRUNC_SAT(wa_i32_trunc_sat_f64_u, double, uint32_t, uint32_t, x > -1.0, 4294967296.0, 0u, 0xFFFFFFFFu)
+WA_DEFINE_TRUNC_SAT(wa_i64_trunc_sat_f32_s, float, int64_t, uint64_t, x >= -9223372036854775808.0f, 9223372036854775808.0f, 0x8000000000000000ull, 0x7FFFFFFFFFFFFFFFull)
+WA_DEFINE_TRUNC_SAT(wa_i64_trunc_sat_f32_u, float, uint64_t, uint64_t, x > -1.0f, 18446744073709551616.0f, 0ull, ~0ull)
+WA_DEFINE_TRUNC_SAT(wa_i64_trunc_sat_f64_s, double, int64_t, uint64_t, x >= -9223372036854775808.0, 9223372036854775808.0, 0x8000000000000000ull, 0x7FFFFFFFFFFFFFFFull)
+WA_DEFINE_TRUNC_SAT(wa_i64_trunc_sat_f64_u, double, uint64_t, uint64_t, x > -1.0, 18446744073709551616.0, 0ull, ~0ull)
+
+/* ---- tables and calls --------------------------------------------------------- */
+/* The funcref for call_indirect: bounds, null and signature checked. */
+WA_INLINE const wasmaot_funcref *wa_indirect_target(wasmaot_instance *ctx, uint32_t table, uint32_t index, uint32_t type) {
+  const wasmaot_table *t = ctx->tables[table];
+  if (WA_UNLIKELY(index >= t->size)) wa_trap(ctx, WASMAOT_TRAP_UNDEFINED_ELEMENT);
+  const wasmaot_funcref *f = (const wasmaot_funcref *)t->elements[index];
+  if (WA_UNLIKELY(f == NULL)) wa_trap(ctx, WASMAOT_TRAP_UNINITIALIZED_ELEMENT);
+  if (WA_UNLIKELY(f->type_id != ctx->type_ids[type])) wa_trap(ctx, WASMAOT_TRAP_INDIRECT_CALL_TYPE_MISMATCH);
+  /* The callee may belong to another instance: it runs on this thread's stack. */
+  f->ctx->stack_limit = ctx->stack_limit;
+  return f;
+}
+/* The funcref of an imported function, with the stack limit handed over. */
+WA_INLINE const wasmaot_funcref *wa_import_target(wasmaot_instance *ctx, uint32_t func) {
+  const wasmaot_funcref *f = &ctx->funcs[func];
+  f->ctx->stack_limit = ctx->stack_limit;
+  return f;
+}
+WA_INLINE void *wa_table_get(wasmaot_instance *ctx, uint32_t table, uint32_t index) {
+  const wasmaot_table *t = ctx->tables[table];
+  if (WA_UNLIKELY(index >= t->size)) wa_trap(ctx, WASMAOT_TRAP_TABLE_OUT_OF_BOUNDS);
+  return t->elements[index];
+}
+WA_INLINE void wa_table_set(wasmaot_instance *ctx, uint32_t table, uint32_t index, void *value) {
+  wasmaot_table *t = ctx->tables[table];
+  if (WA_UNLIKELY(index >= t->size)) wa_trap(ctx, WASMAOT_TRAP_TABLE_OUT_OF_BOUNDS);
+  t->elements[index] = value;
+}
+
+#endif /* WASMAOT_OPS_H */

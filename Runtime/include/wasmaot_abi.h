@@ -1,0 +1,192 @@
+/*
+ * wasmaot_abi.h — THE binary interface between generated code, the C runtime
+ * and the Swift loader. It is defined here once; the compiler embeds this very
+ * file into every translation unit it emits (see wasmaot_runtime.c), and the
+ * runtime and loader are compiled against it. Any change to a struct below,
+ * a field order, a trap code or a calling convention bumps WASMAOT_ABI_VERSION.
+ *
+ * Calling convention of every wasm function (defined, imported, in a table):
+ *
+ *     R fn(wasmaot_instance *ctx, P0 p0, P1 p1, ...)
+ *
+ *   i32 → uint32_t   i64 → uint64_t   f32 → float   f64 → double
+ *   funcref → const wasmaot_funcref *   externref → void *   (NULL is ref.null)
+ *   R is void (no result), the single result's type, or for several results
+ *   a struct { T0 r0; T1 r1; ... } with natural C layout.
+ *
+ * `ctx` is the callee's instance (for a host function: the importing instance).
+ * Generated code reaches the runtime only through `ctx->rt` (no undefined
+ * symbols for the dynamic linker to resolve) and reaches imports only through
+ * `ctx->funcs`.
+ *
+ * Memory map of one linear memory (32-bit index space):
+ *
+ *   base                                     base+size        base+8GiB+64KiB
+ *   |<---------- accessible (RW) ------------>|<--- reserved, PROT_NONE --->|
+ *
+ * The reservation covers any u32 address + any u32 offset + access width, so
+ * generated code needs no bounds check: a stray access faults in the guard
+ * region and the runtime's signal handler turns it into a trap. `base` never
+ * moves: memory.grow only changes protections.
+ */
+#ifndef WASMAOT_ABI_H
+#define WASMAOT_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define WASMAOT_ABI_VERSION 1u
+/* "WAOT" little-endian: first field of the root symbol. */
+#define WASMAOT_MODULE_MAGIC 0x544F4157u
+/* Name of the one root data symbol of a compiled module. */
+#define WASMAOT_ROOT_SYMBOL "wasmaot_module"
+/* ELF section holding the metadata blob (read from the file before dlopen). */
+#define WASMAOT_METADATA_SECTION ".wasmaot_meta"
+
+#define WASMAOT_PAGE_SIZE 65536u
+#define WASMAOT_MAX_PAGES 65536u
+/* Bytes reserved per 32-bit memory: 4 GiB address + 4 GiB offset + guard. */
+#define WASMAOT_MEMORY_RESERVATION ((uint64_t)8 << 30 | (uint64_t)WASMAOT_PAGE_SIZE)
+
+/* Value type codes: the binary format's own. */
+enum {
+  WASMAOT_I32 = 0x7F,
+  WASMAOT_I64 = 0x7E,
+  WASMAOT_F32 = 0x7D,
+  WASMAOT_F64 = 0x7C,
+  WASMAOT_V128 = 0x7B,
+  WASMAOT_FUNCREF = 0x70,
+  WASMAOT_EXTERNREF = 0x6F,
+};
+
+/* Why execution stopped. The Swift loader mirrors these in `TrapKind`. */
+typedef enum wasmaot_trap_kind {
+  WASMAOT_TRAP_NONE = 0,
+  WASMAOT_TRAP_UNREACHABLE = 1,
+  WASMAOT_TRAP_MEMORY_OUT_OF_BOUNDS = 2,
+  WASMAOT_TRAP_DIVIDE_BY_ZERO = 3,
+  WASMAOT_TRAP_INTEGER_OVERFLOW = 4,
+  WASMAOT_TRAP_INVALID_CONVERSION = 5,
+  WASMAOT_TRAP_INDIRECT_CALL_TYPE_MISMATCH = 6,
+  WASMAOT_TRAP_UNDEFINED_ELEMENT = 7,     /* call_indirect index ≥ table size */
+  WASMAOT_TRAP_UNINITIALIZED_ELEMENT = 8, /* call_indirect on a null entry */
+  WASMAOT_TRAP_STACK_EXHAUSTED = 9,
+  WASMAOT_TRAP_TABLE_OUT_OF_BOUNDS = 10,
+  WASMAOT_TRAP_NULL_REFERENCE = 11,
+  WASMAOT_TRAP_HOST = 12,  /* a host function failed; the loader holds the error */
+  WASMAOT_TRAP_EXIT = 13,  /* a host function asked to exit (e.g. WASI proc_exit) */
+  WASMAOT_TRAP_COUNT
+} wasmaot_trap_kind;
+
+typedef struct wasmaot_instance wasmaot_instance;
+
+/* A function reference. Tables, ref.func and the import table hold these.
+ * Immutable once published. */
+typedef struct wasmaot_funcref {
+  const void *fn;      /* native code with the calling convention above */
+  wasmaot_instance *ctx;
+  uint32_t type_id;    /* process-wide interned function type */
+  uint32_t func_index; /* index in the defining module (for backtraces) */
+} wasmaot_funcref;
+
+typedef struct wasmaot_memory {
+  uint8_t *base;       /* start of the reservation; never moves */
+  uint64_t size;       /* accessible bytes (a multiple of the page size) */
+  uint64_t max_pages;  /* declared maximum, or WASMAOT_MAX_PAGES */
+  uint64_t reserved;   /* bytes reserved at base */
+} wasmaot_memory;
+
+typedef struct wasmaot_table {
+  void **elements;     /* funcref: const wasmaot_funcref *, externref: opaque; NULL = null */
+  uint32_t size;
+  uint32_t max;        /* declared maximum, or UINT32_MAX */
+  uint32_t capacity;   /* allocated elements */
+  uint8_t elem_type;   /* WASMAOT_FUNCREF or WASMAOT_EXTERNREF */
+  uint8_t _pad[3];
+} wasmaot_table;
+
+/* A global's storage cell. Imported and exported globals share the cell. */
+typedef union wasmaot_value {
+  uint32_t i32;
+  uint64_t i64;
+  float f32;
+  double f64;
+  void *ref;
+  uint8_t v128[16];
+} wasmaot_value;
+
+/* Services generated code calls, all through ctx->rt. Bulk operations check
+ * bounds before writing anything and trap (never return) on failure. */
+typedef struct wasmaot_runtime {
+  uint32_t abi_version;
+  uint32_t size; /* sizeof(wasmaot_runtime) */
+  __attribute__((noreturn)) void (*trap)(wasmaot_instance *ctx, uint32_t kind);
+  /* Returns the old size in pages, or UINT32_MAX if the memory cannot grow. */
+  uint32_t (*memory_grow)(wasmaot_instance *ctx, uint32_t memory, uint32_t delta_pages);
+  void (*memory_fill)(wasmaot_instance *ctx, uint32_t memory, uint32_t dst, uint32_t value, uint32_t n);
+  void (*memory_copy)(wasmaot_instance *ctx, uint32_t dst_memory, uint32_t src_memory, uint32_t dst, uint32_t src, uint32_t n);
+  void (*memory_init)(wasmaot_instance *ctx, uint32_t memory, uint32_t segment, uint32_t dst, uint32_t src, uint32_t n);
+  void (*data_drop)(wasmaot_instance *ctx, uint32_t segment);
+  void (*table_init)(wasmaot_instance *ctx, uint32_t table, uint32_t segment, uint32_t dst, uint32_t src, uint32_t n);
+  void (*elem_drop)(wasmaot_instance *ctx, uint32_t segment);
+  void (*table_copy)(wasmaot_instance *ctx, uint32_t dst_table, uint32_t src_table, uint32_t dst, uint32_t src, uint32_t n);
+  /* Returns the old size, or UINT32_MAX if the table cannot grow. */
+  uint32_t (*table_grow)(wasmaot_instance *ctx, uint32_t table, void *init, uint32_t delta);
+  void (*table_fill)(wasmaot_instance *ctx, uint32_t table, uint32_t dst, void *value, uint32_t n);
+} wasmaot_runtime;
+
+/* A passive segment's bytes (data) or references (elements); dropped = length 0. */
+typedef struct wasmaot_segment {
+  const void *items;   /* data: bytes; element: void *[] */
+  uint64_t length;     /* bytes for data, entries for elements */
+} wasmaot_segment;
+
+/* The instance: everything generated code reads, at fixed offsets. The arrays
+ * are index spaces (imports first) owned by the loader. */
+struct wasmaot_instance {
+  const wasmaot_runtime *rt;
+  uintptr_t stack_limit;        /* trap when the native stack pointer goes below */
+  wasmaot_memory **memories;
+  wasmaot_table **tables;
+  wasmaot_value **globals;
+  wasmaot_funcref *funcs;       /* imports first, then defined functions */
+  const uint32_t *type_ids;     /* module type index → interned type id */
+  wasmaot_segment *data_segments;
+  wasmaot_segment *elem_segments;
+  void *host;                   /* owned by the loader */
+};
+
+/* The root symbol WASMAOT_ROOT_SYMBOL of a compiled module. */
+typedef struct wasmaot_module_desc {
+  uint32_t magic;          /* WASMAOT_MODULE_MAGIC */
+  uint32_t abi_version;    /* WASMAOT_ABI_VERSION the code was compiled against */
+  const uint8_t *metadata; /* the same bytes as the WASMAOT_METADATA_SECTION section */
+  uint64_t metadata_size;
+  const void *const *functions; /* code of each defined function, in index order */
+  uint32_t function_count;
+  uint32_t _pad;
+} wasmaot_module_desc;
+
+/* Layout assertions: generated code, runtime and loader must agree. */
+#define WASMAOT_ASSERT_LAYOUT(cond, what) _Static_assert(cond, "wasmaot ABI layout: " what)
+WASMAOT_ASSERT_LAYOUT(sizeof(void *) == 8, "64-bit targets only");
+WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_funcref) == 24, "funcref size");
+WASMAOT_ASSERT_LAYOUT(offsetof(wasmaot_funcref, ctx) == 8, "funcref.ctx");
+WASMAOT_ASSERT_LAYOUT(offsetof(wasmaot_funcref, type_id) == 16, "funcref.type_id");
+WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_memory) == 32, "memory size");
+WASMAOT_ASSERT_LAYOUT(offsetof(wasmaot_memory, size) == 8, "memory.size");
+WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_table) == 24, "table size");
+WASMAOT_ASSERT_LAYOUT(offsetof(wasmaot_table, size) == 8, "table.size");
+WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_value) == 16, "value cell size");
+WASMAOT_ASSERT_LAYOUT(offsetof(wasmaot_runtime, trap) == 8, "runtime.trap");
+WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_runtime) == 8 + 11 * 8, "runtime size");
+WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_segment) == 16, "segment size");
+WASMAOT_ASSERT_LAYOUT(offsetof(struct wasmaot_instance, stack_limit) == 8, "instance.stack_limit");
+WASMAOT_ASSERT_LAYOUT(offsetof(struct wasmaot_instance, funcs) == 40, "instance.funcs");
+WASMAOT_ASSERT_LAYOUT(sizeof(struct wasmaot_instance) == 80, "instance size");
+WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_module_desc) == 40, "module descriptor size");
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "wasmaot: little-endian hosts only (linear memory is accessed in place)"
+#endif
+
+#endif /* WASMAOT_ABI_H */

@@ -1,0 +1,94 @@
+/*
+ * wasmaot_runtime.h — the host side of the C runtime, used by the Swift
+ * loader: memories, tables, entering wasm (with traps caught in C, so that a
+ * longjmp never crosses a Swift frame), host functions as native function
+ * pointers (libffi closures), and the embedded code-generation headers.
+ */
+#ifndef WASMAOT_RUNTIME_H
+#define WASMAOT_RUNTIME_H
+
+#include "wasmaot_abi.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The service table every instance's `rt` points to. */
+const wasmaot_runtime *wasmaot_runtime_services(void);
+
+/* ---- signatures -------------------------------------------------------------
+ * A native call signature (libffi cif) for a wasm function type. Immutable,
+ * shareable between threads; the loader caches one per function type. */
+typedef struct wasmaot_signature wasmaot_signature;
+wasmaot_signature *wasmaot_signature_create(const uint8_t *params, uint32_t param_count,
+                                            const uint8_t *results, uint32_t result_count);
+void wasmaot_signature_free(wasmaot_signature *sig);
+
+/* ---- memories ------------------------------------------------------------------ */
+/* Reserves WASMAOT_MEMORY_RESERVATION bytes and makes `min_pages` accessible.
+ * Returns NULL (with errno) on failure. */
+wasmaot_memory *wasmaot_memory_create(uint64_t min_pages, uint64_t max_pages);
+void wasmaot_memory_free(wasmaot_memory *memory);
+/* Old size in pages, or UINT32_MAX. */
+uint32_t wasmaot_memory_grow(wasmaot_memory *memory, uint64_t delta_pages);
+
+/* ---- tables ---------------------------------------------------------------------- */
+wasmaot_table *wasmaot_table_create(uint32_t min, uint32_t max, uint8_t elem_type);
+void wasmaot_table_free(wasmaot_table *table);
+uint32_t wasmaot_table_grow(wasmaot_table *table, uint32_t delta, void *init);
+
+/* ---- calling into wasm -------------------------------------------------------------
+ * Calls `fn` (calling convention of wasmaot_abi.h) with `ctx` and the
+ * arguments in `args` (one cell per parameter); results are stored one cell
+ * per result. Returns WASMAOT_TRAP_NONE, or the trap kind if the call trapped
+ * (then wasmaot_last_trap() tells more). Safe to nest (host → wasm → host →
+ * wasm). */
+uint32_t wasmaot_invoke(wasmaot_instance *ctx, const void *fn, const wasmaot_signature *sig,
+                        const wasmaot_value *args, wasmaot_value *results);
+
+#define WASMAOT_MAX_BACKTRACE 64
+typedef struct wasmaot_trap_info {
+  uint32_t kind;
+  uint32_t frame_count;
+  uintptr_t fault_address;              /* for faults: the address accessed */
+  uintptr_t frames[WASMAOT_MAX_BACKTRACE]; /* return addresses, innermost first */
+} wasmaot_trap_info;
+/* The calling thread's last trap. */
+const wasmaot_trap_info *wasmaot_last_trap(void);
+
+/* Maximum native stack (bytes) wasm may use on each thread, counted from the
+ * first entry into wasm; 0 means "all of the thread's stack but a reserve". */
+void wasmaot_set_max_wasm_stack(uint64_t bytes);
+
+/* ---- host functions -------------------------------------------------------------------
+ * A host callback receives the parameters in `cells` and writes the results
+ * into the same cells (there are max(params, results) of them). It returns 0,
+ * or a trap kind (WASMAOT_TRAP_HOST, WASMAOT_TRAP_EXIT, ...) to stop the wasm
+ * caller; the callback itself must not longjmp or throw. */
+typedef uint32_t (*wasmaot_host_callback)(void *host_context, wasmaot_instance *caller, wasmaot_value *cells);
+typedef struct wasmaot_host_func wasmaot_host_func;
+/* A native function pointer with the wasm calling convention that calls `callback`. */
+wasmaot_host_func *wasmaot_host_func_create(const wasmaot_signature *sig, wasmaot_host_callback callback,
+                                            void *host_context);
+const void *wasmaot_host_func_code(const wasmaot_host_func *func);
+void wasmaot_host_func_free(wasmaot_host_func *func);
+
+/* ---- signal handling -----------------------------------------------------------------
+ * Installs (once per process) the SIGSEGV/SIGBUS handler that turns faults in
+ * guard regions into traps and chains to the previous handler otherwise. Also
+ * done implicitly by wasmaot_memory_create and wasmaot_invoke. */
+void wasmaot_install_signal_handlers(void);
+
+/* Load address of the shared object containing `address`, or 0 (dladdr). */
+uintptr_t wasmaot_object_base(uintptr_t address);
+
+/* ---- code generation ----------------------------------------------------------------
+ * The exact text of wasmaot_abi.h and of the inline-helper header the
+ * compiler writes next to every generated C file. */
+const char *wasmaot_abi_header_text(void);
+const char *wasmaot_ops_header_text(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* WASMAOT_RUNTIME_H */

@@ -1,0 +1,290 @@
+/* Entering wasm and leaving it by trap.
+ *
+ * wasmaot_invoke is the only place a trap can land: it _setjmp()s (no
+ * signal-mask syscall) and calls the wasm function through libffi. A trap —
+ * raised by generated code through the service table, by a failed host
+ * function, or by the signal handler for a fault in a guard region — records
+ * its kind and backtrace in thread-local state and _longjmp()s back. Only C
+ * and generated frames lie between: host callbacks (Swift) have returned
+ * before their failure is turned into a trap. The signal handler runs on an
+ * alternate stack with SA_NODEFER, so jumping out of it leaves the signal
+ * mask as it was, and chains to the previous handler for faults not ours.
+ */
+#include "internal.h"
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ucontext.h>
+
+typedef struct wa_entry {
+  jmp_buf jump;
+  struct wa_entry *previous;
+  uintptr_t frame; /* frame address of wasmaot_invoke: backtraces stop here */
+} wa_entry;
+
+typedef struct wa_thread_state {
+  wa_entry *entry;    /* innermost active wasmaot_invoke */
+  int in_wasm;        /* 1 while generated code (not a host callback) runs */
+  int prepared;
+  uintptr_t stack_low, stack_high, stack_limit;
+  uintptr_t active_limit; /* limit in force for the current outermost entry */
+  void *alt_stack;
+  wasmaot_trap_info trap;
+} wa_thread_state;
+
+static __thread wa_thread_state tls;
+static _Atomic uint64_t max_wasm_stack = 0;
+
+void wasmaot_set_max_wasm_stack(uint64_t bytes) { atomic_store(&max_wasm_stack, bytes); }
+const wasmaot_trap_info *wasmaot_last_trap(void) { return &tls.trap; }
+
+/* ---- guard regions -------------------------------------------------------------- */
+#define WA_GUARD_SLOTS 65536
+static _Atomic uintptr_t guard_start[WA_GUARD_SLOTS];
+static _Atomic uintptr_t guard_length[WA_GUARD_SLOTS];
+static _Atomic uint32_t guard_high_water;
+static pthread_mutex_t guard_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void wa_register_guard(uintptr_t start, uintptr_t length) {
+  pthread_mutex_lock(&guard_lock);
+  uint32_t n = atomic_load(&guard_high_water);
+  for (uint32_t i = 0; i < WA_GUARD_SLOTS; i++) {
+    if (atomic_load(&guard_start[i]) == 0) {
+      atomic_store(&guard_length[i], length);
+      atomic_store(&guard_start[i], start);
+      if (i >= n) atomic_store(&guard_high_water, i + 1);
+      break;
+    }
+  }
+  pthread_mutex_unlock(&guard_lock);
+}
+
+void wa_unregister_guard(uintptr_t start) {
+  pthread_mutex_lock(&guard_lock);
+  uint32_t n = atomic_load(&guard_high_water);
+  for (uint32_t i = 0; i < n; i++) {
+    if (atomic_load(&guard_start[i]) == start) {
+      atomic_store(&guard_start[i], 0);
+      break;
+    }
+  }
+  pthread_mutex_unlock(&guard_lock);
+}
+
+static int is_guarded(uintptr_t address) {
+  uint32_t n = atomic_load(&guard_high_water);
+  for (uint32_t i = 0; i < n; i++) {
+    uintptr_t s = atomic_load(&guard_start[i]);
+    if (s && address >= s && address - s < atomic_load(&guard_length[i])) return 1;
+  }
+  return 0;
+}
+
+/* ---- backtraces: a frame-pointer walk (generated code keeps frame pointers) ---- */
+static void record_backtrace(uintptr_t pc, uintptr_t fp) {
+  uint32_t n = 0;
+  uintptr_t stop = tls.entry ? tls.entry->frame : 0;
+  if (pc) tls.trap.frames[n++] = pc;
+  while (fp && n < WASMAOT_MAX_BACKTRACE && fp >= tls.stack_low && fp < stop && (fp & 7) == 0) {
+    uintptr_t *frame = (uintptr_t *)fp;
+    uintptr_t ret = frame[1], next = frame[0];
+    if (!ret) break;
+    tls.trap.frames[n++] = ret;
+    if (next <= fp) break;
+    fp = next;
+  }
+  tls.trap.frame_count = n;
+}
+
+__attribute__((noreturn)) void wa_raise_trap(uint32_t kind, uintptr_t fault_address) {
+  if (!tls.entry) {
+    fprintf(stderr, "wasmaot: trap %u raised outside of any wasm call\n", kind);
+    abort();
+  }
+  tls.trap.kind = kind;
+  tls.trap.fault_address = fault_address;
+  record_backtrace(0, (uintptr_t)__builtin_frame_address(0));
+  tls.in_wasm = 0;
+  _longjmp(tls.entry->jump, 1);
+}
+
+/* ---- signals ----------------------------------------------------------------------- */
+static struct sigaction previous_segv, previous_bus;
+static pthread_once_t install_once = PTHREAD_ONCE_INIT;
+
+static void chain(int sig, siginfo_t *info, void *context) {
+  struct sigaction *prev = sig == SIGBUS ? &previous_bus : &previous_segv;
+  if (prev->sa_flags & SA_SIGINFO) {
+    prev->sa_sigaction(sig, info, context);
+  } else if (prev->sa_handler != SIG_DFL && prev->sa_handler != SIG_IGN) {
+    prev->sa_handler(sig);
+  } else {
+    /* Default action: uninstall and return, so the faulting access repeats
+     * and the process dies of the original signal. */
+    signal(sig, SIG_DFL);
+  }
+}
+
+static void fault_handler(int sig, siginfo_t *info, void *context) {
+  if (tls.in_wasm && tls.entry) {
+    uintptr_t address = (uintptr_t)info->si_addr;
+    uint32_t kind = 0;
+    if (is_guarded(address)) {
+      kind = WASMAOT_TRAP_MEMORY_OUT_OF_BOUNDS;
+    } else if (address < tls.stack_low + 65536 && address + (1u << 20) >= tls.stack_low) {
+      kind = WASMAOT_TRAP_STACK_EXHAUSTED; /* the thread's stack guard */
+    }
+    if (kind) {
+      uintptr_t pc = 0, fp = 0;
+#if defined(__x86_64__)
+      ucontext_t *uc = context;
+      pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+      fp = (uintptr_t)uc->uc_mcontext.gregs[REG_RBP];
+#elif defined(__aarch64__)
+      ucontext_t *uc = context;
+      pc = (uintptr_t)uc->uc_mcontext.pc;
+      fp = (uintptr_t)uc->uc_mcontext.regs[29];
+#endif
+      tls.trap.kind = kind;
+      tls.trap.fault_address = address;
+      record_backtrace(pc, fp);
+      tls.in_wasm = 0;
+      _longjmp(tls.entry->jump, 1);
+    }
+  }
+  chain(sig, info, context);
+}
+
+static void install(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = fault_handler;
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGSEGV, &sa, &previous_segv);
+  sigaction(SIGBUS, &sa, &previous_bus);
+}
+
+void wasmaot_install_signal_handlers(void) { pthread_once(&install_once, install); }
+
+/* ---- per-thread preparation ------------------------------------------------------------ */
+static pthread_key_t alt_stack_key;
+static pthread_once_t alt_stack_key_once = PTHREAD_ONCE_INIT;
+
+static void free_alt_stack(void *stack) {
+  stack_t disable;
+  memset(&disable, 0, sizeof disable);
+  disable.ss_flags = SS_DISABLE;
+  stack_t current;
+  if (sigaltstack(NULL, &current) == 0 && current.ss_sp == stack) sigaltstack(&disable, NULL);
+  free(stack);
+}
+static void make_alt_stack_key(void) { pthread_key_create(&alt_stack_key, free_alt_stack); }
+
+void wa_thread_prepare(void) {
+  if (tls.prepared) return;
+  wasmaot_install_signal_handlers();
+  pthread_attr_t attr;
+  void *low = NULL;
+  size_t size = 0;
+  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+    pthread_attr_getstack(&attr, &low, &size);
+    pthread_attr_destroy(&attr);
+  }
+  tls.stack_low = (uintptr_t)low;
+  tls.stack_high = (uintptr_t)low + size;
+  /* Keep a reserve for host functions, libffi and the signal path. */
+  size_t reserve = size / 8;
+  if (reserve < 128 * 1024) reserve = 128 * 1024;
+  if (reserve > 1024 * 1024) reserve = 1024 * 1024;
+  tls.stack_limit = size > reserve ? tls.stack_low + reserve : tls.stack_high;
+  /* An alternate signal stack so that a fault on an exhausted stack is still handled. */
+  stack_t current;
+  if (sigaltstack(NULL, &current) == 0 && (current.ss_flags & SS_DISABLE)) {
+    size_t alt_size = 64 * 1024;
+    void *alt = malloc(alt_size);
+    if (alt) {
+      stack_t ss;
+      memset(&ss, 0, sizeof ss);
+      ss.ss_sp = alt;
+      ss.ss_size = alt_size;
+      if (sigaltstack(&ss, NULL) == 0) {
+        pthread_once(&alt_stack_key_once, make_alt_stack_key);
+        pthread_setspecific(alt_stack_key, alt);
+        tls.alt_stack = alt;
+      } else {
+        free(alt);
+      }
+    }
+  }
+  tls.prepared = 1;
+}
+
+void wa_set_in_wasm(int in_wasm, int *previous) {
+  if (previous) *previous = tls.in_wasm;
+  tls.in_wasm = in_wasm;
+}
+
+/* ---- invoke ------------------------------------------------------------------------------ */
+uint32_t wasmaot_invoke(wasmaot_instance *ctx, const void *fn, const wasmaot_signature *sig, const wasmaot_value *args,
+                        wasmaot_value *results) {
+  wa_thread_prepare();
+  uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+  /* The outermost entry fixes this thread's limit for everything nested in it. */
+  if (!tls.entry) {
+    uintptr_t limit = tls.stack_limit;
+    uint64_t max = atomic_load(&max_wasm_stack);
+    if (max && here > max && here - max > limit) limit = here - max;
+    tls.active_limit = limit;
+  }
+  uintptr_t limit = tls.active_limit;
+  if (here <= limit + 16 * 1024) {
+    tls.trap.kind = WASMAOT_TRAP_STACK_EXHAUSTED;
+    tls.trap.frame_count = 0;
+    return WASMAOT_TRAP_STACK_EXHAUSTED;
+  }
+  ctx->stack_limit = limit;
+
+  void *argv[1 + 256];
+  wasmaot_instance *ctx_arg = ctx;
+  argv[0] = &ctx_arg;
+  for (uint32_t i = 0; i < sig->param_count; i++) argv[1 + i] = (void *)&args[i];
+  /* libffi widens small integer results to ffi_arg; a struct holds several. */
+  union {
+    ffi_arg word;
+    wasmaot_value cell;
+    uint8_t bytes[256 * 16];
+  } ret;
+
+  wa_entry entry;
+  entry.previous = tls.entry;
+  entry.frame = here;
+  int saved_in_wasm = tls.in_wasm;
+  tls.entry = &entry;
+  uint32_t kind;
+  if (_setjmp(entry.jump) == 0) {
+    tls.in_wasm = 1;
+    ffi_call((ffi_cif *)&sig->cif, FFI_FN(fn), &ret, argv);
+    kind = WASMAOT_TRAP_NONE;
+  } else {
+    kind = tls.trap.kind;
+  }
+  tls.entry = entry.previous;
+  tls.in_wasm = saved_in_wasm;
+  if (kind != WASMAOT_TRAP_NONE) return kind;
+
+  if (sig->result_count == 1) {
+    memset(&results[0], 0, sizeof results[0]);
+    memcpy(&results[0], &ret, wa_value_size(sig->results[0]));
+  } else {
+    for (uint32_t i = 0; i < sig->result_count; i++) {
+      memset(&results[i], 0, sizeof results[i]);
+      memcpy(&results[i], ret.bytes + sig->result_offsets[i], wa_value_size(sig->results[i]));
+    }
+  }
+  return WASMAOT_TRAP_NONE;
+}

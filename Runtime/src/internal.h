@@ -1,0 +1,29 @@
+/* Private to the C runtime. */
+#ifndef WASMAOT_INTERNAL_H
+#define WASMAOT_INTERNAL_H
+#include "../include/wasmaot_runtime.h"
+#include <ffi.h>
+
+/* Raises a trap on the calling thread: longjmps to the innermost wasmaot_invoke. */
+__attribute__((noreturn)) void wa_raise_trap(uint32_t kind, uintptr_t fault_address);
+
+/* Guard regions the signal handler may turn into traps. */
+void wa_register_guard(uintptr_t start, uintptr_t length);
+void wa_unregister_guard(uintptr_t start);
+
+/* Per-thread entry state; set up by wasmaot_invoke. */
+void wa_thread_prepare(void);
+void wa_set_in_wasm(int in_wasm, int *previous);
+
+struct wasmaot_signature {
+  ffi_cif cif;
+  ffi_type *arg_types[1 + 256];   /* ctx, then parameters */
+  ffi_type result_struct;          /* for several results */
+  ffi_type *result_elements[257];
+  size_t result_offsets[256];
+  uint32_t param_count, result_count;
+  uint8_t params[256], results[256];
+};
+ffi_type *wa_ffi_type(uint8_t valtype);
+size_t wa_value_size(uint8_t valtype);
+#endif

@@ -1,0 +1,84 @@
+/* The service table generated code calls through ctx->rt: traps, memory.grow
+ * and the bulk memory/table operations. Every bulk operation checks its whole
+ * range before writing anything. */
+#include "internal.h"
+#include <string.h>
+
+static __attribute__((noreturn)) void svc_trap(wasmaot_instance *ctx, uint32_t kind) {
+  (void)ctx;
+  wa_raise_trap(kind, 0);
+}
+
+static uint32_t svc_memory_grow(wasmaot_instance *ctx, uint32_t memory, uint32_t delta) {
+  return wasmaot_memory_grow(ctx->memories[memory], delta);
+}
+
+static int in_range(uint64_t start, uint64_t n, uint64_t size) { return start + n <= size; }
+
+static void svc_memory_fill(wasmaot_instance *ctx, uint32_t memory, uint32_t dst, uint32_t value, uint32_t n) {
+  wasmaot_memory *m = ctx->memories[memory];
+  if (!in_range(dst, n, m->size)) wa_raise_trap(WASMAOT_TRAP_MEMORY_OUT_OF_BOUNDS, 0);
+  memset(m->base + dst, (int)(uint8_t)value, n);
+}
+
+static void svc_memory_copy(wasmaot_instance *ctx, uint32_t dst_memory, uint32_t src_memory, uint32_t dst, uint32_t src,
+                            uint32_t n) {
+  wasmaot_memory *d = ctx->memories[dst_memory], *s = ctx->memories[src_memory];
+  if (!in_range(dst, n, d->size) || !in_range(src, n, s->size)) wa_raise_trap(WASMAOT_TRAP_MEMORY_OUT_OF_BOUNDS, 0);
+  memmove(d->base + dst, s->base + src, n);
+}
+
+static void svc_memory_init(wasmaot_instance *ctx, uint32_t memory, uint32_t segment, uint32_t dst, uint32_t src,
+                            uint32_t n) {
+  wasmaot_memory *m = ctx->memories[memory];
+  const wasmaot_segment *seg = &ctx->data_segments[segment];
+  if (!in_range(src, n, seg->length) || !in_range(dst, n, m->size)) wa_raise_trap(WASMAOT_TRAP_MEMORY_OUT_OF_BOUNDS, 0);
+  if (n) memcpy(m->base + dst, (const uint8_t *)seg->items + src, n);
+}
+
+static void svc_data_drop(wasmaot_instance *ctx, uint32_t segment) { ctx->data_segments[segment].length = 0; }
+
+static void svc_table_init(wasmaot_instance *ctx, uint32_t table, uint32_t segment, uint32_t dst, uint32_t src,
+                           uint32_t n) {
+  wasmaot_table *t = ctx->tables[table];
+  const wasmaot_segment *seg = &ctx->elem_segments[segment];
+  if (!in_range(src, n, seg->length) || !in_range(dst, n, t->size)) wa_raise_trap(WASMAOT_TRAP_TABLE_OUT_OF_BOUNDS, 0);
+  if (n) memcpy(t->elements + dst, (void *const *)seg->items + src, (size_t)n * sizeof(void *));
+}
+
+static void svc_elem_drop(wasmaot_instance *ctx, uint32_t segment) { ctx->elem_segments[segment].length = 0; }
+
+static void svc_table_copy(wasmaot_instance *ctx, uint32_t dst_table, uint32_t src_table, uint32_t dst, uint32_t src,
+                           uint32_t n) {
+  wasmaot_table *d = ctx->tables[dst_table], *s = ctx->tables[src_table];
+  if (!in_range(dst, n, d->size) || !in_range(src, n, s->size)) wa_raise_trap(WASMAOT_TRAP_TABLE_OUT_OF_BOUNDS, 0);
+  if (n) memmove(d->elements + dst, s->elements + src, (size_t)n * sizeof(void *));
+}
+
+static uint32_t svc_table_grow(wasmaot_instance *ctx, uint32_t table, void *init, uint32_t delta) {
+  return wasmaot_table_grow(ctx->tables[table], delta, init);
+}
+
+static void svc_table_fill(wasmaot_instance *ctx, uint32_t table, uint32_t dst, void *value, uint32_t n) {
+  wasmaot_table *t = ctx->tables[table];
+  if (!in_range(dst, n, t->size)) wa_raise_trap(WASMAOT_TRAP_TABLE_OUT_OF_BOUNDS, 0);
+  for (uint64_t i = 0; i < n; i++) t->elements[dst + i] = value;
+}
+
+static const wasmaot_runtime services = {
+    .abi_version = WASMAOT_ABI_VERSION,
+    .size = sizeof(wasmaot_runtime),
+    .trap = svc_trap,
+    .memory_grow = svc_memory_grow,
+    .memory_fill = svc_memory_fill,
+    .memory_copy = svc_memory_copy,
+    .memory_init = svc_memory_init,
+    .data_drop = svc_data_drop,
+    .table_init = svc_table_init,
+    .elem_drop = svc_elem_drop,
+    .table_copy = svc_table_copy,
+    .table_grow = svc_table_grow,
+    .table_fill = svc_table_fill,
+};
+
+const wasmaot_runtime *wasmaot_runtime_services(void) { return &services; }

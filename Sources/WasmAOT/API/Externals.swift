@@ -1,0 +1,275 @@
+import WasmAOTFormat
+import WasmAOTRuntime
+
+/// Something that can be supplied as an import: a ``Function`` (including a
+/// ``HostFunction``), ``Memory``, ``Table`` or ``Global``.
+public protocol Extern: AnyObject, Sendable {}
+
+/// Imports by module name, then field name.
+///
+/// ```swift
+/// let log = HostFunction(params: [.i32]) { _, args in print(args[0]); return [] }
+/// let instance = try module.instantiate(imports: ["env": ["log": log]])
+/// ```
+public typealias Imports = [String: [String: any Extern]]
+
+/// A callable wasm function: an export of an instance, or a host function.
+public class Function: Extern, @unchecked Sendable {
+    /// The function's type.
+    public let type: FuncType
+    /// The runtime function reference, at a stable address.
+    let funcref: UnsafeMutablePointer<wasmaot_funcref>
+    /// Keeps the code and context alive.
+    let owner: AnyObject?
+
+    init(type: FuncType, funcref: UnsafeMutablePointer<wasmaot_funcref>, owner: AnyObject?) {
+        self.type = type
+        self.funcref = funcref
+        self.owner = owner
+    }
+
+    /// Calls the function with dynamically typed arguments.
+    ///
+    /// ```swift
+    /// let results = try instance.exports.function("add").call([.i32(2), .i32(3)])   // [5 : i32]
+    /// ```
+    public func call(_ arguments: [Value]) throws -> [Value] {
+        guard arguments.count == type.params.count else {
+            throw UsageError("expected \(type.params.count) arguments for \(type), got \(arguments.count)")
+        }
+        for (i, (a, p)) in zip(arguments, type.params).enumerated() where a.type != p {
+            throw UsageError("argument \(i) has type \(a.type), expected \(p)")
+        }
+        let results = try invoke(cells: arguments.map(\.cell))
+        return zip(results, type.results).map { Value(cell: $0, type: $1) }
+    }
+
+    /// Calls with raw cells; the core of every call path.
+    func invoke(cells: [wasmaot_value]) throws -> [wasmaot_value] {
+        let signature = try TypeRegistry.shared.signature(for: type)
+        var results = [wasmaot_value](repeating: wasmaot_value(), count: max(type.results.count, 1))
+        let f = funcref.pointee
+        guard let ctx = f.ctx, let code = f.fn else { throw UsageError("function has no code") }
+        let status = cells.withUnsafeBufferPointer { args in
+            results.withUnsafeMutableBufferPointer { out in
+                wasmaot_invoke(ctx, code, signature, args.baseAddress, out.baseAddress)
+            }
+        }
+        if status != 0 { throw Function.currentTrap(status) }
+        return Array(results.prefix(type.results.count))
+    }
+
+    /// The trap just reported by `wasmaot_invoke` on this thread.
+    static func currentTrap(_ status: UInt32) -> any Error {
+        let info = wasmaot_last_trap()!.pointee
+        let kind = TrapKind(rawValue: status) ?? .unreachable
+        var frames: [UInt] = []
+        withUnsafeBytes(of: info.frames) { raw in
+            let all = raw.bindMemory(to: UInt.self)
+            for i in 0..<Int(min(info.frame_count, UInt32(WASMAOT_MAX_BACKTRACE))) { frames.append(all[i]) }
+        }
+        let backtrace = CodeRegistry.shared.symbolicate(frames)
+        if kind == .hostError || kind == .exit, let error = PendingHostError.take() {
+            if let trap = error as? Trap { return trap }
+            return Trap(kind: kind, backtrace: backtrace, underlying: error)
+        }
+        return Trap(kind: kind, backtrace: backtrace)
+    }
+}
+
+/// Access to the calling instance from a host function (its memory, its exports).
+public struct Caller {
+    /// The instance whose code called the host function, if it is a wasmaot instance.
+    public let instance: Instance?
+
+    /// The caller's memory: its export named "memory", else its memory 0.
+    public var memory: Memory? { instance?.defaultMemory }
+}
+
+/// A function implemented in Swift, callable from wasm.
+///
+/// ```swift
+/// let add = HostFunction(params: [.i32, .i32], results: [.i32]) { _, args in
+///     guard case .i32(let a) = args[0], case .i32(let b) = args[1] else { return [] }
+///     return [.i32(a &+ b)]
+/// }
+/// ```
+/// Throwing from the body traps the wasm caller with ``TrapKind/hostError``;
+/// the thrown error reaches the Swift code that called into wasm.
+public final class HostFunction: Function, @unchecked Sendable {
+    public typealias Body = (Caller, [Value]) throws -> [Value]
+    let body: Body
+    /// Native code with the wasm calling convention (a libffi closure).
+    private var native: OpaquePointer?
+
+    public init(type: FuncType, body: @escaping Body) {
+        self.body = body
+        let ref = UnsafeMutablePointer<wasmaot_funcref>.allocate(capacity: 1)
+        ref.initialize(to: wasmaot_funcref())
+        super.init(type: type, funcref: ref, owner: nil)
+        ref.pointee.type_id = TypeRegistry.shared.id(for: type)
+        ref.pointee.func_index = UInt32.max
+        if let signature = try? TypeRegistry.shared.signature(for: type),
+            let closure = wasmaot_host_func_create(signature, hostTrampoline, Unmanaged.passUnretained(self).toOpaque())
+        {
+            native = closure
+            ref.pointee.fn = wasmaot_host_func_code(closure)
+            // Called directly from Swift, the host function gets a context-less instance.
+            ref.pointee.ctx = HostFunction.detachedContext
+        }
+    }
+
+    public convenience init(params: [ValType] = [], results: [ValType] = [], body: @escaping Body) {
+        self.init(type: FuncType(params: params, results: results), body: body)
+    }
+
+    deinit {
+        if let native { wasmaot_host_func_free(native) }
+        funcref.deallocate()
+    }
+
+    /// A funcref for this host function as imported by `instance` (so that it sees its caller).
+    func binding(for instance: UnsafeMutablePointer<wasmaot_instance>) -> wasmaot_funcref {
+        var ref = funcref.pointee
+        ref.ctx = instance
+        return ref
+    }
+
+    /// An instance with no memories or tables, for host functions called straight from Swift.
+    nonisolated(unsafe) static let detachedContext: UnsafeMutablePointer<wasmaot_instance> = {
+        let p = UnsafeMutablePointer<wasmaot_instance>.allocate(capacity: 1)
+        p.initialize(to: wasmaot_instance())
+        p.pointee.rt = wasmaot_runtime_services()
+        return p
+    }()
+}
+
+/// Entered from the libffi closure with the parameters in `cells`; writes the results back.
+private let hostTrampoline: wasmaot_host_callback = { context, caller, cells in
+    guard let context, let cells else { return WASMAOT_TRAP_HOST.rawValue }
+    let function = Unmanaged<HostFunction>.fromOpaque(context).takeUnretainedValue()
+    let type = function.type
+    var args: [Value] = []
+    args.reserveCapacity(type.params.count)
+    for (i, t) in type.params.enumerated() { args.append(Value(cell: cells[i], type: t)) }
+    let instance = caller.flatMap { $0.pointee.host }.map { Unmanaged<Instance>.fromOpaque($0).takeUnretainedValue() }
+    do {
+        let results = try function.body(Caller(instance: instance), args)
+        guard results.count == type.results.count else {
+            throw UsageError("host function returned \(results.count) values, its type \(type) has \(type.results.count)")
+        }
+        for (i, (r, t)) in zip(results, type.results).enumerated() {
+            guard r.type == t else { throw UsageError("host function result \(i) has type \(r.type), expected \(t)") }
+            cells[i] = r.cell
+        }
+        return 0
+    } catch let exit as HostExit {
+        PendingHostError.set(exit)
+        return WASMAOT_TRAP_EXIT.rawValue
+    } catch {
+        PendingHostError.set(error)
+        return WASMAOT_TRAP_HOST.rawValue
+    }
+}
+
+/// Thrown by a host function to end the wasm program with an exit code (WASI `proc_exit`).
+public struct HostExit: Error, CustomStringConvertible, Sendable {
+    public var code: Int32
+    public init(code: Int32) { self.code = code }
+    public var description: String { "exit with code \(code)" }
+}
+
+/// A linear memory.
+public final class Memory: Extern, @unchecked Sendable {
+    let raw: UnsafeMutablePointer<wasmaot_memory>
+    public let limits: Limits
+
+    /// Creates a standalone memory (e.g. to import into several instances).
+    public init(limits: Limits) throws(InstantiationError) {
+        guard let m = wasmaot_memory_create(limits.min, limits.max ?? UInt64(WASMAOT_MAX_PAGES)) else {
+            throw .resourceExhausted("memory of \(limits.min) pages")
+        }
+        raw = m
+        self.limits = limits
+    }
+
+    deinit { wasmaot_memory_free(raw) }
+
+    /// Current size in 64 KiB pages.
+    public var pages: UInt64 { raw.pointee.size / UInt64(WASMAOT_PAGE_SIZE) }
+    /// Current size in bytes.
+    public var byteCount: Int { Int(raw.pointee.size) }
+    /// Base address (stable for the memory's lifetime).
+    public var baseAddress: UnsafeMutableRawPointer { UnsafeMutableRawPointer(raw.pointee.base) }
+
+    /// Grows by `delta` pages; returns the old size, or nil if it cannot grow.
+    @discardableResult public func grow(by delta: UInt64) -> UInt64? {
+        let old = wasmaot_memory_grow(raw, delta)
+        return old == UInt32.max ? nil : UInt64(old)
+    }
+
+    /// Reads `count` bytes at `offset`, bounds-checked.
+    public func read(at offset: Int, count: Int) throws(UsageError) -> [UInt8] {
+        guard offset >= 0, count >= 0, offset <= byteCount, count <= byteCount - offset else {
+            throw UsageError("memory read of \(count) bytes at \(offset) is out of bounds (size \(byteCount))")
+        }
+        return Array(UnsafeRawBufferPointer(start: baseAddress + offset, count: count))
+    }
+
+    /// Writes bytes at `offset`, bounds-checked.
+    public func write(_ bytes: [UInt8], at offset: Int) throws(UsageError) {
+        guard offset >= 0, offset <= byteCount, bytes.count <= byteCount - offset else {
+            throw UsageError("memory write of \(bytes.count) bytes at \(offset) is out of bounds (size \(byteCount))")
+        }
+        bytes.withUnsafeBytes { (baseAddress + offset).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+    }
+}
+
+/// A table of references.
+public final class Table: Extern, @unchecked Sendable {
+    let raw: UnsafeMutablePointer<wasmaot_table>
+    public let type: TableType
+    /// Instances whose function references may be stored in this table.
+    var keepAlive: [AnyObject] = []
+
+    public init(type: TableType) throws(InstantiationError) {
+        let max = type.limits.max.map { UInt32(clamping: $0) } ?? UInt32.max
+        guard type.limits.min <= UInt64(UInt32.max),
+            let t = wasmaot_table_create(UInt32(type.limits.min), max, type.element.rawValue)
+        else {
+            throw .resourceExhausted("table of \(type.limits.min) elements")
+        }
+        raw = t
+        self.type = type
+    }
+
+    deinit { wasmaot_table_free(raw) }
+
+    public var size: UInt32 { raw.pointee.size }
+}
+
+/// A global variable.
+public final class Global: Extern, @unchecked Sendable {
+    let cell: UnsafeMutablePointer<wasmaot_value>
+    public let type: GlobalType
+    var keepAlive: [AnyObject] = []
+
+    public init(type: GlobalType, value: Value) throws(UsageError) {
+        guard value.type == type.type else { throw UsageError("global of type \(type.type) initialised with \(value.type)") }
+        cell = .allocate(capacity: 1)
+        cell.initialize(to: value.cell)
+        self.type = type
+    }
+
+    deinit { cell.deallocate() }
+
+    /// The current value.
+    public var value: Value { Value(cell: cell.pointee, type: type.type) }
+
+    /// Sets a mutable global.
+    public func set(_ value: Value) throws(UsageError) {
+        guard type.mutable else { throw UsageError("global is immutable") }
+        guard value.type == type.type else { throw UsageError("global of type \(type.type) cannot hold \(value.type)") }
+        cell.pointee = value.cell
+    }
+}

@@ -1,0 +1,320 @@
+import WasmAOTFormat
+import WasmAOTRuntime
+
+/// An instantiated module: its memories, tables, globals and functions, laid
+/// out in the `wasmaot_instance` the generated code reads.
+public final class Instance: @unchecked Sendable {
+    public let module: Module
+    let raw: UnsafeMutablePointer<wasmaot_instance>
+    private(set) var memories: [Memory] = []
+    private(set) var tables: [Table] = []
+    private(set) var globals: [Global] = []
+    private let funcs: UnsafeMutablePointer<wasmaot_funcref>
+    private let memoryPointers: UnsafeMutablePointer<UnsafeMutablePointer<wasmaot_memory>?>
+    private let tablePointers: UnsafeMutablePointer<UnsafeMutablePointer<wasmaot_table>?>
+    private let globalPointers: UnsafeMutablePointer<UnsafeMutablePointer<wasmaot_value>?>
+    private let dataSegments: UnsafeMutablePointer<wasmaot_segment>
+    private let elemSegments: UnsafeMutablePointer<wasmaot_segment>
+    private var elemItems: [UnsafeMutablePointer<UnsafeMutableRawPointer?>] = []
+    /// Imported objects (and their owners) kept alive with this instance.
+    private var retained: [AnyObject] = []
+
+    /// The instance's exports.
+    public var exports: Exports { Exports(instance: self) }
+
+    init(module: Module, imports: Imports) throws(InstantiationError) {
+        self.module = module
+        let meta = module.metadata
+        raw = .allocate(capacity: 1)
+        raw.initialize(to: wasmaot_instance())
+        funcs = .allocate(capacity: max(meta.totalFunctionCount, 1))
+        memoryPointers = .allocate(capacity: max(meta.totalMemoryCount, 1))
+        tablePointers = .allocate(capacity: max(meta.totalTableCount, 1))
+        globalPointers = .allocate(capacity: max(meta.totalGlobalCount, 1))
+        dataSegments = .allocate(capacity: max(meta.data.count, 1))
+        elemSegments = .allocate(capacity: max(meta.elements.count, 1))
+        raw.pointee.rt = wasmaot_runtime_services()
+        raw.pointee.funcs = funcs
+        raw.pointee.memories = memoryPointers
+        raw.pointee.tables = tablePointers
+        raw.pointee.globals = globalPointers
+        raw.pointee.type_ids = UnsafePointer(module.typeIDs)
+        raw.pointee.data_segments = dataSegments
+        raw.pointee.elem_segments = elemSegments
+        raw.pointee.host = Unmanaged.passUnretained(self).toOpaque()
+
+        try bindImports(imports)
+        try createDefinitions()
+        try initialize()
+    }
+
+    deinit {
+        funcs.deallocate()
+        memoryPointers.deallocate()
+        tablePointers.deallocate()
+        globalPointers.deallocate()
+        dataSegments.deallocate()
+        elemSegments.deallocate()
+        for items in elemItems { items.deallocate() }
+        raw.deallocate()
+    }
+
+    // MARK: Linking
+
+    private func bindImports(_ imports: Imports) throws(InstantiationError) {
+        let meta = module.metadata
+        var f = 0
+        for imp in meta.imports {
+            let expected = describe(imp.desc, meta)
+            guard let provided = imports[imp.module]?[imp.name] else {
+                throw .missingImport(module: imp.module, name: imp.name, expected: expected)
+            }
+            func mismatch(_ actual: String) -> InstantiationError {
+                .incompatibleImport(module: imp.module, name: imp.name, expected: expected, actual: actual)
+            }
+            switch imp.desc {
+            case .function(let typeIndex):
+                guard let function = provided as? Function else { throw mismatch(kindName(provided)) }
+                let want = meta.types[Int(typeIndex)]
+                guard function.type == want else { throw mismatch("function \(function.type)") }
+                if let host = function as? HostFunction {
+                    funcs[f] = host.binding(for: raw)
+                } else {
+                    funcs[f] = function.funcref.pointee
+                }
+                retained.append(function)
+                f += 1
+            case .memory(let want):
+                guard let memory = provided as? Memory else { throw mismatch(kindName(provided)) }
+                guard limitsMatch(actual: Limits(min: memory.pages, max: memory.limits.max), required: want) else {
+                    throw mismatch("memory \(describe(Limits(min: memory.pages, max: memory.limits.max)))")
+                }
+                memoryPointers[memories.count] = memory.raw
+                memories.append(memory)
+            case .table(let want):
+                guard let table = provided as? Table else { throw mismatch(kindName(provided)) }
+                let actual = Limits(min: UInt64(table.size), max: table.type.limits.max)
+                guard table.type.element == want.element, limitsMatch(actual: actual, required: want.limits) else {
+                    throw mismatch("table \(table.type.element) \(describe(actual))")
+                }
+                tablePointers[tables.count] = table.raw
+                tables.append(table)
+                table.keepAlive.append(self)  // our funcrefs may be stored in it
+            case .global(let want):
+                guard let global = provided as? Global else { throw mismatch(kindName(provided)) }
+                guard global.type == want else {
+                    throw mismatch("global \(global.type.mutable ? "mut " : "")\(global.type.type)")
+                }
+                globalPointers[globals.count] = global.cell
+                globals.append(global)
+                if want.type.isReference && want.mutable { global.keepAlive.append(self) }
+            }
+        }
+    }
+
+    private func createDefinitions() throws(InstantiationError) {
+        let meta = module.metadata
+        let importedFunctions = meta.importedFunctionCount
+        for (i, typeIndex) in meta.functions.enumerated() {
+            var ref = wasmaot_funcref()
+            ref.fn = module.functionCode[i]
+            ref.ctx = raw
+            ref.type_id = module.typeIDs[Int(typeIndex)]
+            ref.func_index = UInt32(importedFunctions + i)
+            funcs[importedFunctions + i] = ref
+        }
+        for limits in meta.memories {
+            let memory = try Memory(limits: limits)
+            memoryPointers[memories.count] = memory.raw
+            memories.append(memory)
+        }
+        for type in meta.tables {
+            let table = try Table(type: type)
+            tablePointers[tables.count] = table.raw
+            tables.append(table)
+        }
+        for global in meta.globals {
+            let value = try evaluate(global.initializer, type: global.type.type)
+            guard let g = try? Global(type: global.type, value: value) else {
+                throw .resourceExhausted("global")
+            }
+            globalPointers[globals.count] = g.cell
+            globals.append(g)
+        }
+    }
+
+    /// Element and data segments in order, then the start function.
+    private func initialize() throws(InstantiationError) {
+        let meta = module.metadata
+        for (i, segment) in meta.elements.enumerated() {
+            let items = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: max(segment.items.count, 1))
+            elemItems.append(items)
+            for (j, item) in segment.items.enumerated() {
+                items[j] = try evaluate(item, type: segment.elementType).cell.ref
+            }
+            elemSegments[i] = wasmaot_segment(items: UnsafeRawPointer(items), length: UInt64(segment.items.count))
+        }
+        for (i, segment) in meta.data.enumerated() {
+            dataSegments[i] = wasmaot_segment(
+                items: UnsafeRawPointer(module.dataBlob.baseAddress! + Int(segment.blobOffset)), length: segment.length)
+        }
+        for (i, segment) in meta.elements.enumerated() {
+            switch segment.mode {
+            case .active(let table, let offsetExpr):
+                guard case .i32(let offset) = try evaluate(offsetExpr, type: .i32) else { continue }
+                let t = tables[Int(table)]
+                let n = UInt64(segment.items.count)
+                guard UInt64(offset) + n <= UInt64(t.size) else {
+                    throw .trapped(Trap(kind: .tableOutOfBounds))
+                }
+                for j in 0..<Int(n) { t.raw.pointee.elements[Int(offset) + j] = elemItems[i][j] }
+                elemSegments[i].length = 0
+            case .declarative:
+                elemSegments[i].length = 0
+            case .passive:
+                break
+            }
+        }
+        for (i, segment) in meta.data.enumerated() {
+            guard case .active(let memoryIndex, let offsetExpr) = segment.mode else { continue }
+            guard case .i32(let offset) = try evaluate(offsetExpr, type: .i32) else { continue }
+            let memory = memories[Int(memoryIndex)]
+            guard UInt64(offset) + segment.length <= UInt64(memory.byteCount) else {
+                throw .trapped(Trap(kind: .memoryOutOfBounds))
+            }
+            if segment.length > 0 {
+                (memory.baseAddress + Int(offset)).copyMemory(
+                    from: module.dataBlob.baseAddress! + Int(segment.blobOffset), byteCount: Int(segment.length))
+            }
+            dataSegments[i].length = 0
+        }
+        if let start = meta.start {
+            do {
+                _ = try function(at: start).invoke(cells: [])
+            } catch let trap as Trap {
+                throw .trapped(trap)
+            } catch {
+                throw .trapped(Trap(kind: .hostError, underlying: error))
+            }
+        }
+    }
+
+    /// Evaluates a constant expression (validated at load time).
+    private func evaluate(_ expr: ConstExpr, type: ValType) throws(InstantiationError) -> Value {
+        var stack: [Value] = []
+        for instr in expr {
+            switch instr {
+            case .i32Const(let v): stack.append(.i32(v))
+            case .i64Const(let v): stack.append(.i64(v))
+            case .f32Const(let v): stack.append(.f32(v))
+            case .f64Const(let v): stack.append(.f64(v))
+            case .v128Const: throw .resourceExhausted("v128 constant (SIMD is not supported yet)")
+            case .globalGet(let g): stack.append(globals[Int(g)].value)
+            case .refNull(let t): stack.append(t == .funcref ? .funcref(nil) : .externref(nil))
+            case .refFunc(let f): stack.append(.funcref(UInt(bitPattern: funcs + Int(f))))
+            case .i32Add, .i32Sub, .i32Mul, .i64Add, .i64Sub, .i64Mul:
+                guard stack.count >= 2 else { throw .resourceExhausted("malformed constant expression") }
+                let b = stack.removeLast(), a = stack.removeLast()
+                switch (instr, a, b) {
+                case (.i32Add, .i32(let x), .i32(let y)): stack.append(.i32(x &+ y))
+                case (.i32Sub, .i32(let x), .i32(let y)): stack.append(.i32(x &- y))
+                case (.i32Mul, .i32(let x), .i32(let y)): stack.append(.i32(x &* y))
+                case (.i64Add, .i64(let x), .i64(let y)): stack.append(.i64(x &+ y))
+                case (.i64Sub, .i64(let x), .i64(let y)): stack.append(.i64(x &- y))
+                case (.i64Mul, .i64(let x), .i64(let y)): stack.append(.i64(x &* y))
+                default: throw .resourceExhausted("ill-typed constant expression")
+                }
+            }
+        }
+        guard stack.count == 1, let value = stack.first, value.type == type else {
+            throw .resourceExhausted("ill-typed constant expression")
+        }
+        return value
+    }
+
+    // MARK: Access
+
+    /// The function at `index` of the function index space.
+    func function(at index: UInt32) -> Function {
+        let meta = module.metadata
+        return Function(type: meta.functionType(at: index), funcref: funcs + Int(index), owner: self)
+    }
+
+    var defaultMemory: Memory? {
+        if let export = module.metadata.exports.first(where: { $0.name == "memory" && $0.kind == .memory }) {
+            return memories[Int(export.index)]
+        }
+        return memories.first
+    }
+
+    func memory(at index: UInt32) -> Memory { memories[Int(index)] }
+    func table(at index: UInt32) -> Table { tables[Int(index)] }
+    func global(at index: UInt32) -> Global { globals[Int(index)] }
+
+    private func kindName(_ e: any Extern) -> String {
+        switch e {
+        case let f as Function: return "function \(f.type)"
+        case is Memory: return "memory"
+        case is Table: return "table"
+        case is Global: return "global"
+        default: return "unknown"
+        }
+    }
+}
+
+private func limitsMatch(actual: Limits, required: Limits) -> Bool {
+    guard actual.min >= required.min else { return false }
+    if let requiredMax = required.max {
+        guard let actualMax = actual.max, actualMax <= requiredMax else { return false }
+    }
+    return true
+}
+
+private func describe(_ l: Limits) -> String {
+    if let max = l.max { return "{min \(l.min), max \(max)}" }
+    return "{min \(l.min)}"
+}
+
+private func describe(_ desc: ImportDesc, _ meta: ModuleMetadata) -> String {
+    switch desc {
+    case .function(let t): return "function \(meta.types[Int(t)])"
+    case .memory(let l): return "memory \(describe(l))"
+    case .table(let t): return "table \(t.element) \(describe(t.limits))"
+    case .global(let g): return "global \(g.mutable ? "mut " : "")\(g.type)"
+    }
+}
+
+/// The exports of an instance, by name.
+public struct Exports: Sequence {
+    let instance: Instance
+
+    /// Export names and kinds, in declaration order.
+    public func makeIterator() -> IndexingIterator<[Export]> { instance.module.metadata.exports.makeIterator() }
+
+    private func find(_ name: String, _ kind: ExternKind) throws(UsageError) -> UInt32 {
+        guard let e = instance.module.metadata.exports.first(where: { $0.name == name }) else {
+            throw UsageError("no export named '\(name)'")
+        }
+        guard e.kind == kind else { throw UsageError("export '\(name)' is a \(e.kind), not a \(kind)") }
+        return e.index
+    }
+
+    /// An exported function, called with ``Value``s.
+    public func function(_ name: String) throws(UsageError) -> Function {
+        instance.function(at: try find(name, .function))
+    }
+    public func memory(_ name: String) throws(UsageError) -> Memory { instance.memory(at: try find(name, .memory)) }
+    public func table(_ name: String) throws(UsageError) -> Table { instance.table(at: try find(name, .table)) }
+    public func global(_ name: String) throws(UsageError) -> Global { instance.global(at: try find(name, .global)) }
+
+    /// Any export, for passing as an import to another instance.
+    public subscript(_ name: String) -> (any Extern)? {
+        guard let e = instance.module.metadata.exports.first(where: { $0.name == name }) else { return nil }
+        switch e.kind {
+        case .function: return instance.function(at: e.index)
+        case .memory: return instance.memory(at: e.index)
+        case .table: return instance.table(at: e.index)
+        case .global: return instance.global(at: e.index)
+        }
+    }
+}

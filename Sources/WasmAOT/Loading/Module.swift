@@ -1,0 +1,99 @@
+import Foundation
+import WasmAOTFormat
+import WasmAOTRuntime
+
+/// A compiled module (`.so` produced by `wasmaot compile`), loaded and checked.
+///
+/// Loading reads the file, checks the ELF header and the metadata section —
+/// format and ABI versions, every length and index — and only then `dlopen`s
+/// it and cross-checks the loaded root symbol against the file. The code stays
+/// mapped for the life of the process (function references may outlive instances).
+///
+/// ```swift
+/// let module = try Module(loading: "fib.so")
+/// let instance = try module.instantiate()
+/// let fib = try instance.exports.function("fib", ((Int32) -> Int32).self)
+/// print(try fib(30))   // 832040
+/// ```
+public final class Module: @unchecked Sendable {
+    /// The module's metadata: types, imports, exports, limits, segments.
+    public let metadata: ModuleMetadata
+    /// Path the module was loaded from.
+    public let path: String
+    let descriptor: UnsafePointer<wasmaot_module_desc>
+    /// Code address of each defined function.
+    let functionCode: [UnsafeRawPointer]
+    /// Interned type id of each module type.
+    let typeIDs: UnsafeMutablePointer<UInt32>
+    /// The data segments' bytes, at a stable address.
+    let dataBlob: UnsafeMutableRawBufferPointer
+
+    /// The runtime ABI this loader accepts.
+    public static let runtimeABIVersion: UInt32 = WASMAOT_ABI_VERSION
+
+    /// Loads and verifies a compiled module.
+    public init(loading path: String) throws(LoadError) {
+        self.path = path
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .unreadable(path: path, reason: FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file")
+        }
+        let bytes = [UInt8](data)
+        let section = try ELFSection.read(WASMAOT_METADATA_SECTION, in: bytes, path: path)
+        let metadata: ModuleMetadata
+        do { metadata = try ModuleMetadata.decode(Array(section)) } catch { throw .invalidMetadata(path: path, error) }
+        guard metadata.abiVersion == WASMAOT_ABI_VERSION else {
+            throw .abiMismatch(path: path, compiler: metadata.compilerVersion, moduleABI: metadata.abiVersion, runtimeABI: WASMAOT_ABI_VERSION)
+        }
+        for type in metadata.types where type.params.count > 256 || type.results.count > 256 || type.params.contains(.v128) || type.results.contains(.v128) {
+            throw .inconsistent(path: path, reason: "function type \(type) is not supported by this runtime")
+        }
+        self.metadata = metadata
+
+        // Only now is the object mapped and its (absent) constructors run.
+        guard let handle = dlopen(path.contains("/") ? path : "./" + path, RTLD_NOW | RTLD_LOCAL) else {
+            throw .dlopenFailed(path: path, message: String(cString: dlerror()))
+        }
+        guard let symbol = dlsym(handle, WASMAOT_ROOT_SYMBOL) else {
+            throw .inconsistent(path: path, reason: "no \(WASMAOT_ROOT_SYMBOL) symbol")
+        }
+        let desc = symbol.assumingMemoryBound(to: wasmaot_module_desc.self)
+        guard desc.pointee.magic == WASMAOT_MODULE_MAGIC else { throw .inconsistent(path: path, reason: "bad magic in the root symbol") }
+        guard desc.pointee.abi_version == WASMAOT_ABI_VERSION else {
+            throw .abiMismatch(path: path, compiler: metadata.compilerVersion, moduleABI: desc.pointee.abi_version, runtimeABI: WASMAOT_ABI_VERSION)
+        }
+        guard let loadedMeta = desc.pointee.metadata, desc.pointee.metadata_size == UInt64(section.count),
+            memcmp(loadedMeta, Array(section), section.count) == 0
+        else { throw .inconsistent(path: path, reason: "the loaded metadata differs from the file's") }
+        guard Int(desc.pointee.function_count) == metadata.functions.count, let table = desc.pointee.functions else {
+            throw .inconsistent(path: path, reason: "root symbol lists \(desc.pointee.function_count) functions, metadata \(metadata.functions.count)")
+        }
+        var code: [UnsafeRawPointer] = []
+        for i in 0..<metadata.functions.count {
+            guard let f = table[i] else { throw .inconsistent(path: path, reason: "function \(i) has no code") }
+            code.append(f)
+        }
+        self.descriptor = UnsafePointer(desc)
+        self.functionCode = code
+
+        typeIDs = .allocate(capacity: max(metadata.types.count, 1))
+        for (i, t) in metadata.types.enumerated() { typeIDs[i] = TypeRegistry.shared.id(for: t) }
+        dataBlob = .allocate(byteCount: max(metadata.dataBlob.count, 1), alignment: 16)
+        metadata.dataBlob.withUnsafeBytes { dataBlob.copyMemory(from: $0) }
+        CodeRegistry.shared.register(functions: code, importCount: metadata.importedFunctionCount, names: metadata.functionNames)
+    }
+
+    deinit {
+        typeIDs.deallocate()
+        dataBlob.deallocate()
+    }
+
+    /// Imports the module needs, in order.
+    public var imports: [Import] { metadata.imports }
+    /// Exports the module provides.
+    public var exports: [Export] { metadata.exports }
+
+    /// Instantiates the module, binding imports by module and field name.
+    public func instantiate(imports: Imports = [:]) throws(InstantiationError) -> Instance {
+        try Instance(module: self, imports: imports)
+    }
+}

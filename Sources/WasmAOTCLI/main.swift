@@ -1,0 +1,172 @@
+import ArgumentParser
+import Foundation
+import WasmAOT
+import WasmAOTCompiler
+import WasmAOTFormat
+
+@main
+struct WasmAOTCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "wasmaot",
+        abstract: "Ahead-of-time WebAssembly compiler and runtime: wasm → C → native shared object.",
+        version: CompilerInfo.version,
+        subcommands: [CompileCommand.self, RunCommand.self, InspectCommand.self]
+    )
+}
+
+/// Prints to stderr and exits with `code`.
+func fail(_ message: String, code: Int32 = 1) -> Never {
+    FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+    exit(code)
+}
+
+struct CompileCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compile", abstract: "Compile a .wasm or .wat module to a native shared object.")
+
+    @Argument(help: "Input module (.wasm binary or .wat text).") var input: String
+    @Option(name: .shortAndLong, help: "Output shared object.") var output: String?
+    @Option(name: .customShort("O"), help: "Optimisation level 0...3.") var optimization: Int = 2
+    @Option(help: "clang --target triple (cross compilation).") var target: String?
+    @Option(help: "CPU to compile for (default: a portable baseline; 'native' for this machine).") var cpu: String?
+    @Option(help: "Keep the generated C and metadata in this directory.") var keepC: String?
+    @Flag(help: "Print the clang command and timings.") var verbose = false
+
+    func validate() throws {
+        guard (0...3).contains(optimization) else { throw ValidationError("-O must be 0, 1, 2 or 3") }
+    }
+
+    func run() throws {
+        let out = output ?? ((input as NSString).deletingPathExtension + ".so")
+        var options = CompileOptions(optimization: optimization)
+        options.target = target
+        options.cpu = cpu
+        options.keepIntermediatesIn = keepC
+        do {
+            let wasm = try Compiler.readModule(path: input)
+            let result = try Compiler.compile(wasm: wasm, to: out, options: options)
+            if verbose {
+                print(result.clangCommand)
+                print(String(format: "translate %.3f s, clang %.3f s", result.translationSeconds, result.clangSeconds))
+            }
+        } catch {
+            fail("\(input): \(error)")
+        }
+    }
+}
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Run a compiled module (or compile and run a .wasm/.wat).")
+
+    @Argument(help: "A .so compiled by wasmaot, or a .wasm/.wat module.") var module: String
+    @Option(help: "Call this export with the arguments that follow (e.g. --invoke fib 30).") var invoke: String?
+    @Argument(parsing: .allUnrecognized, help: "Arguments of the invoked function.") var arguments: [String] = []
+
+    func run() throws {
+        let loaded = loadOrCompile(module)
+        let instance: Instance
+        do { instance = try loaded.instantiate(imports: [:]) } catch { fail("\(module): \(error)") }
+        guard let name = invoke else {
+            fail("nothing to run: pass --invoke NAME [ARGS...] (WASI programs are not supported yet)")
+        }
+        let function: Function
+        do { function = try instance.exports.function(name) } catch { fail("\(module): \(error)") }
+        let args = arguments.first == "--" ? Array(arguments.dropFirst()) : arguments
+        guard args.count == function.type.params.count else {
+            fail("'\(name)' has type \(function.type): expected \(function.type.params.count) arguments, got \(args.count)")
+        }
+        var values: [Value] = []
+        for (text, type) in zip(args, function.type.params) {
+            guard let v = parseValue(text, type) else { fail("cannot parse '\(text)' as \(type)") }
+            values.append(v)
+        }
+        do {
+            for result in try function.call(values) { print(result) }
+        } catch let trap as Trap {
+            fail(trap.description, code: 134)
+        } catch {
+            fail("\(error)")
+        }
+    }
+}
+
+/// Loads a `.so`, or compiles a `.wasm`/`.wat` to a temporary object first.
+func loadOrCompile(_ path: String) -> Module {
+    let bytes = FileManager.default.contents(atPath: path).map { [UInt8]($0.prefix(4)) } ?? []
+    if bytes == [0x7F, 0x45, 0x4C, 0x46] {
+        do { return try Module(loading: path) } catch { fail("\(error)") }
+    }
+    let so = FileManager.default.temporaryDirectory.appendingPathComponent("wasmaot-run-\(UUID().uuidString).so").path
+    do {
+        let wasm = try Compiler.readModule(path: path)
+        _ = try Compiler.compile(wasm: wasm, to: so)
+        defer { try? FileManager.default.removeItem(atPath: so) }
+        return try Module(loading: so)
+    } catch {
+        fail("\(path): \(error)")
+    }
+}
+
+func parseValue(_ text: String, _ type: ValType) -> Value? {
+    switch type {
+    case .i32:
+        if let v = Int32(text) { return .i32(UInt32(bitPattern: v)) }
+        return UInt32(text).map { .i32($0) }
+    case .i64:
+        if let v = Int64(text) { return .i64(UInt64(bitPattern: v)) }
+        return UInt64(text).map { .i64($0) }
+    case .f32: return Float(text).map { .f32($0.bitPattern) }
+    case .f64: return Double(text).map { .f64($0.bitPattern) }
+    case .externref: return text == "null" ? .externref(nil) : UInt(text).map { .externref($0) }
+    case .funcref: return text == "null" ? .funcref(nil) : nil
+    case .v128: return nil
+    }
+}
+
+struct InspectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect", abstract: "Show a compiled module's metadata: imports, exports, limits, hashes, versions.")
+
+    @Argument(help: "A .so compiled by wasmaot.") var module: String
+
+    func run() throws {
+        let loaded: Module
+        do { loaded = try Module(loading: module) } catch { fail("\(error)") }
+        let m = loaded.metadata
+        print("module:      \(module)")
+        print("compiler:    \(m.compilerVersion)")
+        print("format:      \(ModuleMetadata.formatVersion), runtime ABI \(m.abiVersion) (this runtime: \(Module.runtimeABIVersion))")
+        print("settings:    \(m.compileSettings)")
+        print("wasm sha256: \(m.wasmSHA256.map { String(format: "%02x", $0) }.joined())")
+        print("functions:   \(m.importedFunctionCount) imported, \(m.functions.count) defined")
+        print("imports (\(m.imports.count)):")
+        for i in m.imports { print("  \(i.module).\(i.name): \(describe(i.desc, m))") }
+        print("exports (\(m.exports.count)):")
+        for e in m.exports {
+            switch e.kind {
+            case .function: print("  \(e.name): function \(e.index) \(m.functionType(at: e.index))")
+            case .memory: print("  \(e.name): memory \(e.index) \(limits(m.memoryLimits(at: e.index)))")
+            case .table: print("  \(e.name): table \(e.index) \(m.tableType(at: e.index).element) \(limits(m.tableType(at: e.index).limits))")
+            case .global:
+                let g = m.globalType(at: e.index)
+                print("  \(e.name): global \(e.index) \(g.mutable ? "mut " : "")\(g.type)")
+            }
+        }
+        for (i, mem) in m.memories.enumerated() { print("memory \(m.importedMemoryCount + i): \(limits(mem)) pages") }
+        for (i, t) in m.tables.enumerated() { print("table \(m.importedTableCount + i): \(t.element) \(limits(t.limits))") }
+        print("data segments: \(m.data.count) (\(m.dataBlob.count) bytes), element segments: \(m.elements.count)")
+        if let start = m.start { print("start function: \(start)") }
+    }
+
+    func limits(_ l: Limits) -> String { l.max.map { "min \(l.min) max \($0)" } ?? "min \(l.min)" }
+
+    func describe(_ d: ImportDesc, _ m: ModuleMetadata) -> String {
+        switch d {
+        case .function(let t): return "function \(m.types[Int(t)])"
+        case .memory(let l): return "memory \(limits(l))"
+        case .table(let t): return "table \(t.element) \(limits(t.limits))"
+        case .global(let g): return "global \(g.mutable ? "mut " : "")\(g.type)"
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+
+/// Finding and running the C compiler.
+enum Clang {
+    /// The clang to use: an explicit path, `$WASMAOT_CC`, the one beside the
+    /// running Swift toolchain, or `clang` on the PATH.
+    static func locate(_ explicit: String?) throws(CompileError) -> String {
+        let fm = FileManager.default
+        if let explicit {
+            guard fm.isExecutableFile(atPath: explicit) else { throw .badOptions("C compiler '\(explicit)' is not an executable file") }
+            return explicit
+        }
+        let env = ProcessInfo.processInfo.environment
+        if let cc = env["WASMAOT_CC"], !cc.isEmpty { return cc }
+        var candidates: [String] = []
+        for dir in (env["PATH"] ?? "").split(separator: ":") {
+            candidates.append("\(dir)/clang")
+        }
+        candidates.append("/opt/swift/usr/bin/clang")
+        candidates.append("/usr/bin/clang")
+        for candidate in candidates where fm.isExecutableFile(atPath: candidate) {
+            return candidate
+        }
+        throw .badOptions("no clang found: set WASMAOT_CC or put the Swift toolchain's clang on PATH")
+    }
+
+    static func arguments(options: CompileOptions, include: String, source: String, output: String) -> [String] {
+        var args = [
+            "-std=c11", "-O\(options.optimization)", "-fPIC", "-shared",
+            "-fvisibility=hidden", "-fno-omit-frame-pointer", "-ffp-contract=off", "-fno-math-errno",
+            "-Wall", "-Wextra", "-Wno-unused-function",
+            "-I", include,
+        ]
+        if let target = options.target { args += ["--target=\(target)"] }
+        let hostArch = archOf(target: options.target)
+        switch (options.cpu, hostArch) {
+        case (let cpu?, _): args.append("-march=\(cpu)")
+        case (nil, "x86_64"): args.append("-march=x86-64-v2")
+        case (nil, "aarch64"): args.append("-march=armv8-a")
+        default: break
+        }
+        args += options.extraClangFlags
+        args += ["-o", output, source]
+        return args
+    }
+
+    private static func archOf(target: String?) -> String {
+        if let target { return String(target.split(separator: "-").first ?? "") }
+        #if arch(x86_64)
+            return "x86_64"
+        #elseif arch(arm64)
+            return "aarch64"
+        #else
+            return ""
+        #endif
+    }
+
+    /// Runs the compiler; returns its status and combined output.
+    static func run(_ executable: String, _ arguments: [String]) throws(CompileError) -> (Int32, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        do { try process.run() } catch { throw .io("cannot run '\(executable)': \(error)") }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    static func shellQuote(_ s: String) -> String {
+        if s.allSatisfy({ $0.isLetter || $0.isNumber || "-_./=:,+".contains($0) }) { return s }
+        return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+}

@@ -1,0 +1,148 @@
+import Crypto
+import Foundation
+import WasmAOTFormat
+import WasmAOTRuntime
+import WasmParser
+import WasmTypes
+
+/// Options of ``Compiler``.
+public struct CompileOptions: Sendable {
+    /// clang optimisation level, 0...3.
+    public var optimization: Int = 2
+    /// A clang `--target` triple to cross-compile for; nil for the host.
+    public var target: String?
+    /// CPU to tune for: nil for the portable baseline (x86-64-v2 / armv8-a), or e.g. "native".
+    public var cpu: String?
+    /// Path of the C compiler; nil to use the Swift toolchain's clang (or `$WASMAOT_CC`).
+    public var clang: String?
+    /// Extra flags passed to clang, after ours.
+    public var extraClangFlags: [String] = []
+    /// If set, the generated C and metadata are kept in this directory.
+    public var keepIntermediatesIn: String?
+
+    public init(optimization: Int = 2) { self.optimization = optimization }
+}
+
+/// Why compilation failed. Each case names the stage and carries its diagnostic.
+public enum CompileError: Error, CustomStringConvertible, Sendable {
+    case malformed(DecodeError)
+    case invalid(ValidationError)
+    case unsupported(LoweringError)
+    case clangFailed(command: String, status: Int32, output: String)
+    case io(String)
+    case badOptions(String)
+
+    public var description: String {
+        switch self {
+        case .malformed(let e): return e.description
+        case .invalid(let e): return e.description
+        case .unsupported(let e): return e.description
+        case .clangFailed(let command, let status, let output):
+            return "clang failed (exit status \(status))\ncommand: \(command)\n\(output)"
+        case .io(let message): return message
+        case .badOptions(let message): return message
+        }
+    }
+}
+
+/// The C translation of a module and the metadata blob it embeds.
+public struct Translation: Sendable {
+    public var cSource: String
+    public var metadata: [UInt8]
+    public var module: ModuleMetadata
+}
+
+/// What a compilation produced.
+public struct CompileResult: Sendable {
+    public var outputPath: String
+    public var clangCommand: String
+    public var translationSeconds: Double
+    public var clangSeconds: Double
+    public var module: ModuleMetadata
+}
+
+/// The ahead-of-time compiler: wasm → validated → C → native shared object.
+///
+/// ```swift
+/// let wasm = try Compiler.readModule(path: "fib.wat")
+/// let result = try Compiler.compile(wasm: wasm, to: "/tmp/fib.so")
+/// print(result.clangCommand)
+/// ```
+public enum Compiler {
+    /// Reads a `.wasm` binary, or converts a `.wat` text module (decided by content, not by extension).
+    public static func readModule(path: String) throws(CompileError) -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .io("cannot read '\(path)'")
+        }
+        let bytes = [UInt8](data)
+        if bytes.starts(with: [0x00, 0x61, 0x73, 0x6D]) { return bytes }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw .malformed(DecodeError(message: "'\(path)' is neither a wasm binary nor UTF-8 text", offset: 0))
+        }
+        do { return try ModuleDecoder.wat2wasm(text) } catch { throw .malformed(error) }
+    }
+
+    /// Decodes and validates a module, and translates it to C. `metadataPath`
+    /// is where the caller will write ``Translation/metadata`` for the assembler.
+    public static func translate(wasm bytes: [UInt8], metadataPath: String, options: CompileOptions = .init()) throws(CompileError) -> Translation {
+        let module: WasmModule
+        do { module = try ModuleDecoder.decode(bytes) } catch { throw .malformed(error) }
+        do { try Validator.validate(module) } catch { throw .invalid(error) }
+        let sha = Array(SHA256.hash(data: bytes))
+        do {
+            let metadata = try MetadataBuilder.build(module, sha256: sha, settings: settingsDescription(options), abiVersion: WASMAOT_ABI_VERSION)
+            let encoded = metadata.encode()
+            let lowering = ModuleLowering(module)
+            let provenance = "wasm sha256 " + sha.prefix(8).map { String(format: "%02x", $0) }.joined()
+            let source = try lowering.generate(metadataPath: metadataPath, metadataSize: encoded.count, provenance: provenance)
+            return Translation(cSource: source, metadata: encoded, module: metadata)
+        } catch {
+            throw .unsupported(error)
+        }
+    }
+
+    /// Compiles a module to a shared object at `output`.
+    public static func compile(wasm bytes: [UInt8], to output: String, options: CompileOptions = .init()) throws(CompileError) -> CompileResult {
+        guard (0...3).contains(options.optimization) else { throw .badOptions("optimisation level must be 0...3, got \(options.optimization)") }
+        let fm = FileManager.default
+        let work: String
+        if let keep = options.keepIntermediatesIn {
+            work = keep
+        } else {
+            work = fm.temporaryDirectory.appendingPathComponent("wasmaot-\(UUID().uuidString)").path
+        }
+        do { try fm.createDirectory(atPath: work, withIntermediateDirectories: true) } catch {
+            throw .io("cannot create work directory '\(work)': \(error)")
+        }
+        defer { if options.keepIntermediatesIn == nil { try? fm.removeItem(atPath: work) } }
+        let metadataPath = (work as NSString).appendingPathComponent("module.meta")
+        let start = Date()
+        let translation = try translate(wasm: bytes, metadataPath: metadataPath, options: options)
+        let translated = Date()
+        let cPath = (work as NSString).appendingPathComponent("module.c")
+        do {
+            try Data(translation.metadata).write(to: URL(fileURLWithPath: metadataPath))
+            try Data(translation.cSource.utf8).write(to: URL(fileURLWithPath: cPath))
+            try Data(String(cString: wasmaot_abi_header_text()).utf8).write(to: URL(fileURLWithPath: (work as NSString).appendingPathComponent("wasmaot_abi.h")))
+            try Data(String(cString: wasmaot_ops_header_text()).utf8).write(to: URL(fileURLWithPath: (work as NSString).appendingPathComponent("wasmaot_ops.h")))
+        } catch {
+            throw .io("cannot write intermediate files in '\(work)': \(error)")
+        }
+        let clang = try Clang.locate(options.clang)
+        let absoluteOutput = URL(fileURLWithPath: output).path
+        let arguments = Clang.arguments(options: options, include: work, source: cPath, output: absoluteOutput)
+        let command = ([clang] + arguments).map(Clang.shellQuote).joined(separator: " ")
+        let (status, log) = try Clang.run(clang, arguments)
+        guard status == 0 else { throw .clangFailed(command: command, status: status, output: log) }
+        return CompileResult(
+            outputPath: absoluteOutput, clangCommand: command,
+            translationSeconds: translated.timeIntervalSince(start),
+            clangSeconds: Date().timeIntervalSince(translated), module: translation.module)
+    }
+
+    static func settingsDescription(_ options: CompileOptions) -> String {
+        var parts = ["-O\(options.optimization)", "cpu=\(options.cpu ?? "baseline")", "bounds=guard-pages"]
+        if let target = options.target { parts.append("target=\(target)") }
+        return parts.joined(separator: " ")
+    }
+}

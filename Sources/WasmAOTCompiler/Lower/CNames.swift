@@ -1,0 +1,96 @@
+import WasmParser
+import WasmTypes
+
+/// The C spelling of wasm types and values, and the names of generated
+/// symbols. Every name the emitter writes is built here, never by hand at the
+/// use site.
+enum CNames {
+    /// The C type of a wasm value (the ABI of `wasmaot_abi.h`).
+    static func type(_ t: ValueType) -> String {
+        switch t {
+        case .i32: return "uint32_t"
+        case .i64: return "uint64_t"
+        case .f32: return "float"
+        case .f64: return "double"
+        case .v128: return "wasmaot_value"
+        case .ref: return "void *"
+        }
+    }
+
+    /// Field of `wasmaot_value` holding a value of this type.
+    static func cellField(_ t: ValueType) -> String {
+        switch t {
+        case .i32: return "i32"
+        case .i64: return "i64"
+        case .f32: return "f32"
+        case .f64: return "f64"
+        case .v128: return "v128"
+        case .ref: return "ref"
+        }
+    }
+
+    /// One-letter prefix of operand-stack variables, so that each (depth, type) has its own C local.
+    static func stackPrefix(_ t: ValueType) -> String {
+        switch t {
+        case .i32: return "i"
+        case .i64: return "j"
+        case .f32: return "f"
+        case .f64: return "d"
+        case .v128: return "v"
+        case .ref: return "r"
+        }
+    }
+
+    /// The zero value of a type, for locals.
+    static func zero(_ t: ValueType) -> String {
+        switch t {
+        case .i32: return "0"
+        case .i64: return "0"
+        case .f32: return "0.0f"
+        case .f64: return "0.0"
+        case .v128: return "{{0}}"
+        case .ref: return "NULL"
+        }
+    }
+
+    static func i32(_ v: UInt32) -> String { "\(v)u" }
+    static func i64(_ v: UInt64) -> String { "UINT64_C(\(v))" }
+    static func f32(bits: UInt32) -> String { "wa_f32_from_bits(0x\(String(bits, radix: 16))u)" }
+    static func f64(bits: UInt64) -> String { "wa_f64_from_bits(UINT64_C(0x\(String(bits, radix: 16))))" }
+
+    /// A C identifier for a wasm function: its name-section name when it has one
+    /// (so profilers and debuggers show it), made unique.
+    static func functionSymbols(count: Int, names: [UInt32: String]) -> [String] {
+        var used = Set<String>()
+        var result: [String] = []
+        result.reserveCapacity(count)
+        for index in 0..<count {
+            var base = "w_f\(index)"
+            if let name = names[UInt32(index)], !name.isEmpty {
+                base = "w_" + sanitize(name)
+            }
+            var symbol = base
+            if used.contains(symbol) { symbol = "\(base)_\(index)" }
+            while used.contains(symbol) { symbol += "_" }
+            used.insert(symbol)
+            result.append(symbol)
+        }
+        return result
+    }
+
+    /// Keeps `[A-Za-z0-9_]`, replaces anything else by `_`, and bounds the length.
+    static func sanitize(_ name: String) -> String {
+        var out = ""
+        for scalar in name.unicodeScalars.prefix(200) {
+            let ok = (scalar >= "a" && scalar <= "z") || (scalar >= "A" && scalar <= "Z")
+                || (scalar >= "0" && scalar <= "9") || scalar == "_"
+            out.unicodeScalars.append(ok ? scalar : "_")
+        }
+        return out
+    }
+
+    /// A C string literal for arbitrary text (for comments and diagnostics).
+    static func comment(_ text: String) -> String {
+        sanitize(text)
+    }
+}

@@ -1,0 +1,506 @@
+import WasmParser
+import WasmTypes
+
+/// An instruction the lowering cannot translate (validation should have rejected it first).
+public struct LoweringError: Error, CustomStringConvertible, Sendable {
+    public var function: Int
+    public var offset: Int
+    public var message: String
+    public var description: String {
+        "cannot lower function \(function) at offset 0x\(String(offset, radix: 16)): \(message)"
+    }
+}
+
+/// Lowers one validated function body to a C function.
+///
+/// The wasm operand stack becomes C locals named by depth and type (`i3` is
+/// the i32 at depth 3, `d0` the f64 at depth 0), so every instruction is one
+/// assignment between such locals and clang's SSA construction turns them into
+/// registers. Blocks and loops become labels and `goto`s (never C loops, so
+/// no forward-progress assumption applies); branches first move the carried
+/// values to the target's slots. Code after `unreachable`, `br`, `br_table`
+/// and `return` is not emitted.
+struct FunctionLowering {
+    enum FrameKind { case function, block, loop, `if` }
+
+    struct Frame {
+        var kind: FrameKind
+        var label: Int
+        var params: [ValueType]
+        var results: [ValueType]
+        /// Stack height below the frame's parameters.
+        var base: Int
+        var unreachable = false
+        var labelUsed = false
+        var hasElse = false
+        /// Line holding a loop's label, removed if no branch uses it.
+        var labelLine: Int?
+        var branchArity: [ValueType] { kind == .loop ? params : results }
+    }
+
+    let module: ModuleLowering
+    let functionIndex: Int
+    let type: FunctionType
+    let body: WasmModule.Body
+
+    private var lines: [String] = []
+    private var stack: [ValueType] = []
+    private var frames: [Frame] = []
+    private var slotTypes: [String: ValueType] = [:]
+    private var slotOrder: [String] = []
+    private var nextLabel = 0
+    private var nextTemp = 0
+    private var deadNesting = 0
+    private var usesMemory = false
+    private var makesCalls = false
+    private var currentOffset = 0
+
+    init(module: ModuleLowering, functionIndex: Int, type: FunctionType, body: WasmModule.Body) {
+        self.module = module
+        self.functionIndex = functionIndex
+        self.type = type
+        self.body = body
+    }
+
+    // MARK: Output
+
+    /// The complete C definition of the function.
+    mutating func lower() throws(LoweringError) -> String {
+        frames.append(Frame(kind: .function, label: allocateLabel(), params: [], results: type.results, base: 0))
+        for op in body.ops {
+            currentOffset = op.offset
+            try lowerInstruction(op.instruction)
+        }
+        var out: [String] = []
+        out.append(module.prototype(functionIndex) + " {")
+        for (i, local) in body.locals.enumerated() {
+            let index = type.parameters.count + i
+            out.append("  \(CNames.type(local)) l\(index) = \(CNames.zero(local));")
+        }
+        for name in slotOrder {
+            let t = slotTypes[name]!
+            out.append("  \(CNames.type(t)) \(name) = \(CNames.zero(t));")
+        }
+        if usesMemory { out.append("  uint8_t *const m0 = ctx->memories[0]->base;") }
+        if makesCalls { out.append("  WA_STACK_CHECK(ctx);") }
+        out.append("  (void)ctx;")
+        for line in lines where !line.isEmpty { out.append(line) }
+        out.append("}")
+        return out.joined(separator: "\n")
+    }
+
+    private mutating func emit(_ line: String) { lines.append("  " + line) }
+
+    private mutating func allocateLabel() -> Int {
+        defer { nextLabel += 1 }
+        return nextLabel
+    }
+
+    private mutating func temp() -> String {
+        defer { nextTemp += 1 }
+        return "t\(nextTemp)"
+    }
+
+    private func fail(_ message: String) -> LoweringError {
+        LoweringError(function: functionIndex, offset: currentOffset, message: message)
+    }
+
+    // MARK: Operand stack
+
+    /// The C local holding the value of type `t` at stack depth `depth`.
+    private mutating func slot(_ depth: Int, _ t: ValueType) -> String {
+        let name = CNames.stackPrefix(t) + String(depth)
+        if slotTypes[name] == nil {
+            slotTypes[name] = t
+            slotOrder.append(name)
+        }
+        return name
+    }
+
+    private mutating func push(_ t: ValueType) -> String {
+        stack.append(t)
+        return slot(stack.count - 1, t)
+    }
+
+    private mutating func pop() throws(LoweringError) -> String {
+        guard let t = stack.popLast() else { throw fail("operand stack underflow") }
+        return slot(stack.count, t)
+    }
+
+    private mutating func pop(_ n: Int) throws(LoweringError) -> [String] {
+        var values: [String] = []
+        for _ in 0..<n { values.append(try pop()) }
+        return values.reversed()
+    }
+
+    private func local(_ index: UInt32) -> String { "l\(index)" }
+
+    private func localType(_ index: UInt32) throws(LoweringError) -> ValueType {
+        let i = Int(index)
+        if i < type.parameters.count { return type.parameters[i] }
+        let j = i - type.parameters.count
+        guard j < body.locals.count else { throw fail("unknown local \(index)") }
+        return body.locals[j]
+    }
+
+    // MARK: Control flow
+
+    private func blockSignature(_ blockType: BlockType) throws(LoweringError) -> (params: [ValueType], results: [ValueType]) {
+        switch blockType {
+        case .empty: return ([], [])
+        case .type(let t): return ([], [t])
+        case .funcType(let index):
+            guard Int(index) < module.wasm.types.count else { throw fail("unknown type \(index)") }
+            let t = module.wasm.types[Int(index)]
+            return (t.parameters, t.results)
+        }
+    }
+
+    private mutating func enterFrame(_ kind: FrameKind, _ blockType: BlockType) throws(LoweringError) -> Int {
+        let (params, results) = try blockSignature(blockType)
+        guard stack.count >= params.count else { throw fail("operand stack underflow") }
+        let frame = Frame(kind: kind, label: allocateLabel(), params: params, results: results,
+                          base: stack.count - params.count)
+        frames.append(frame)
+        return frames.count - 1
+    }
+
+    /// Moves the values a branch carries into the target's slots and jumps (or returns).
+    private mutating func branch(toFrame index: Int) throws(LoweringError) {
+        let target = frames[index]
+        if target.kind == .function {
+            try emitReturn()
+            return
+        }
+        let arity = target.branchArity
+        let source = stack.count - arity.count
+        guard source >= 0 else { throw fail("operand stack underflow at branch") }
+        for (i, t) in arity.enumerated() where source + i != target.base + i {
+            emit("\(slot(target.base + i, t)) = \(slot(source + i, t));")
+        }
+        emit("goto L\(target.label);")
+        frames[index].labelUsed = true
+    }
+
+    private mutating func emitReturn() throws(LoweringError) {
+        let results = type.results
+        let source = stack.count - results.count
+        guard source >= 0 else { throw fail("operand stack underflow at return") }
+        switch results.count {
+        case 0: emit("return;")
+        case 1: emit("return \(slot(source, results[0]));")
+        default:
+            var values: [String] = []
+            for (i, t) in results.enumerated() { values.append(slot(source + i, t)) }
+            emit("return (\(module.resultType(results))){\(values.joined(separator: ", "))};")
+        }
+    }
+
+    private func frameIndex(depth: UInt32) throws(LoweringError) -> Int {
+        let index = frames.count - 1 - Int(depth)
+        guard index >= 0 else { throw fail("unknown label \(depth)") }
+        return index
+    }
+
+    /// After an unconditional transfer: the rest of the block is dead.
+    private mutating func markUnreachable() {
+        frames[frames.count - 1].unreachable = true
+        stack.removeSubrange(min(frames[frames.count - 1].base, stack.count)...)
+    }
+
+    // MARK: Instructions
+
+    private mutating func lowerInstruction(_ instruction: Instruction) throws(LoweringError) {
+        // Skip dead code, tracking nesting to find the end of the current block.
+        if frames.last?.unreachable == true {
+            switch instruction {
+            case .block, .loop, .if: deadNesting += 1; return
+            case .else where deadNesting == 0: try lowerElse(); return
+            case .end where deadNesting == 0: try lowerEnd(); return
+            case .end: deadNesting -= 1; return
+            default: return
+            }
+        }
+        switch instruction {
+        case .unreachable:
+            emit("wa_trap(ctx, WASMAOT_TRAP_UNREACHABLE);")
+            markUnreachable()
+        case .nop:
+            break
+        case .block(let blockType):
+            _ = try enterFrame(.block, blockType)
+        case .loop(let blockType):
+            let index = try enterFrame(.loop, blockType)
+            frames[index].labelLine = lines.count
+            emit("L\(frames[index].label):;")
+        case .if(let blockType):
+            let condition = try pop()
+            let index = try enterFrame(.if, blockType)
+            emit("if (!\(condition)) goto E\(frames[index].label);")
+        case .else:
+            try lowerElse()
+        case .end:
+            try lowerEnd()
+        case .br(let depth):
+            try branch(toFrame: try frameIndex(depth: depth))
+            markUnreachable()
+        case .brIf(let depth):
+            let condition = try pop()
+            let index = try frameIndex(depth: depth)
+            emit("if (\(condition)) {")
+            try branch(toFrame: index)
+            emit("}")
+        case .brTable(let table):
+            try lowerBrTable(table)
+        case .return:
+            try emitReturn()
+            markUnreachable()
+        case .call(let function):
+            try lowerCall(function)
+        case .callIndirect(let typeIndex, let tableIndex):
+            try lowerCallIndirect(typeIndex: typeIndex, table: tableIndex)
+        case .drop:
+            _ = try pop()
+        case .select:
+            try lowerSelect()
+        case .typedSelect:
+            try lowerSelect()
+        case .localGet(let index):
+            let t = try localType(index)
+            emit("\(push(t)) = \(local(index));")
+        case .localSet(let index):
+            emit("\(local(index)) = \(try pop());")
+        case .localTee(let index):
+            guard let t = stack.last else { throw fail("operand stack underflow") }
+            emit("\(local(index)) = \(slot(stack.count - 1, t));")
+        case .globalGet(let index):
+            let t = try module.globalType(index, at: self).valueType
+            emit("\(push(t)) = ctx->globals[\(index)]->\(CNames.cellField(t));")
+        case .globalSet(let index):
+            let t = try module.globalType(index, at: self).valueType
+            emit("ctx->globals[\(index)]->\(CNames.cellField(t)) = \(try pop());")
+        case .load(let load, let memarg):
+            guard let (helper, result) = OpTable.load(load) else { throw fail("unsupported load \(load)") }
+            usesMemory = true
+            let address = try pop()
+            emit("\(push(result)) = \(helper)(m0, \(address), \(memarg.offset)u);")
+        case .store(let store, let memarg):
+            guard let (helper, _) = OpTable.store(store) else { throw fail("unsupported store \(store)") }
+            usesMemory = true
+            let value = try pop()
+            let address = try pop()
+            emit("\(helper)(m0, \(address), \(memarg.offset)u, \(value));")
+        case .memorySize(let memory):
+            emit("\(push(.i32)) = (uint32_t)(ctx->memories[\(memory)]->size / WASMAOT_PAGE_SIZE);")
+        case .memoryGrow(let memory):
+            let delta = try pop()
+            emit("\(push(.i32)) = ctx->rt->memory_grow(ctx, \(memory), \(delta));")
+        case .i32Const(let value):
+            emit("\(push(.i32)) = \(CNames.i32(UInt32(bitPattern: value)));")
+        case .i64Const(let value):
+            emit("\(push(.i64)) = \(CNames.i64(UInt64(bitPattern: value)));")
+        case .f32Const(let value):
+            emit("\(push(.f32)) = \(CNames.f32(bits: value.bitPattern));")
+        case .f64Const(let value):
+            emit("\(push(.f64)) = \(CNames.f64(bits: value.bitPattern));")
+        case .refNull(let heapType):
+            let t: ValueType = .ref(ReferenceType(isNullable: true, heapType: heapType))
+            emit("\(push(t)) = NULL;")
+        case .refIsNull:
+            let ref = try pop()
+            emit("\(push(.i32)) = \(ref) == NULL;")
+        case .refFunc(let function):
+            emit("\(push(.ref(.funcRef))) = (void *)&ctx->funcs[\(function)];")
+        case .i32Eqz:
+            let value = try pop()
+            emit("\(push(.i32)) = \(value) == 0;")
+        case .i64Eqz:
+            let value = try pop()
+            emit("\(push(.i32)) = \(value) == 0;")
+        case .cmp(let op):
+            try lowerForm(OpTable.compare(op))
+        case .unary(let op):
+            try lowerForm(OpTable.unary(op))
+        case .binary(let op):
+            try lowerForm(OpTable.binary(op))
+        case .conversion(let op):
+            try lowerForm(OpTable.conversion(op))
+        case .memoryInit(let data, let memory):
+            let (d, s, n) = try pop3()
+            emit("ctx->rt->memory_init(ctx, \(memory), \(data), \(d), \(s), \(n));")
+        case .dataDrop(let data):
+            emit("ctx->rt->data_drop(ctx, \(data));")
+        case .memoryCopy(let dstMem, let srcMem):
+            let (d, s, n) = try pop3()
+            emit("ctx->rt->memory_copy(ctx, \(dstMem), \(srcMem), \(d), \(s), \(n));")
+        case .memoryFill(let memory):
+            let (d, v, n) = try pop3()
+            emit("ctx->rt->memory_fill(ctx, \(memory), \(d), \(v), \(n));")
+        case .tableInit(let elem, let table):
+            let (d, s, n) = try pop3()
+            emit("ctx->rt->table_init(ctx, \(table), \(elem), \(d), \(s), \(n));")
+        case .elemDrop(let elem):
+            emit("ctx->rt->elem_drop(ctx, \(elem));")
+        case .tableCopy(let dstTable, let srcTable):
+            let (d, s, n) = try pop3()
+            emit("ctx->rt->table_copy(ctx, \(dstTable), \(srcTable), \(d), \(s), \(n));")
+        case .tableFill(let table):
+            let (d, v, n) = try pop3()
+            emit("ctx->rt->table_fill(ctx, \(table), \(d), \(v), \(n));")
+        case .tableGet(let table):
+            let index = try pop()
+            let t = try module.tableElementType(table, at: self)
+            emit("\(push(t)) = wa_table_get(ctx, \(table), \(index));")
+        case .tableSet(let table):
+            let value = try pop()
+            let index = try pop()
+            emit("wa_table_set(ctx, \(table), \(index), \(value));")
+        case .tableGrow(let table):
+            let delta = try pop()
+            let initial = try pop()
+            emit("\(push(.i32)) = ctx->rt->table_grow(ctx, \(table), \(initial), \(delta));")
+        case .tableSize(let table):
+            emit("\(push(.i32)) = ctx->tables[\(table)]->size;")
+        default:
+            throw fail("unsupported instruction \(instruction)")
+        }
+    }
+
+    private mutating func pop3() throws(LoweringError) -> (String, String, String) {
+        let values = try pop(3)
+        return (values[0], values[1], values[2])
+    }
+
+    private mutating func lowerForm(_ form: OpForm) throws(LoweringError) {
+        let operands = try pop(form.operands.count)
+        let expression = form.expression(operands)
+        emit("\(push(form.result)) = \(expression);")
+    }
+
+    private mutating func lowerSelect() throws(LoweringError) {
+        let condition = try pop()
+        guard stack.count >= 2 else { throw fail("operand stack underflow at select") }
+        let t = stack[stack.count - 2]
+        let second = try pop()
+        let first = try pop()
+        // The result lands in the first operand's slot (same depth, same type).
+        emit("\(push(t)) = \(condition) ? \(first) : \(second);")
+    }
+
+    private mutating func lowerElse() throws(LoweringError) {
+        let index = frames.count - 1
+        var frame = frames[index]
+        guard frame.kind == .if else { throw fail("else without if") }
+        if !frame.unreachable {
+            emit("goto L\(frame.label);")
+            frame.labelUsed = true
+        }
+        emit("E\(frame.label):;")
+        frame.hasElse = true
+        frame.unreachable = false
+        frames[index] = frame
+        // The else branch starts from the if's parameters, still in their slots on this path.
+        stack.removeSubrange(min(frame.base, stack.count)...)
+        stack.append(contentsOf: frame.params)
+        for (i, t) in frame.params.enumerated() { _ = slot(frame.base + i, t) }
+    }
+
+    private mutating func lowerEnd() throws(LoweringError) {
+        guard let frame = frames.popLast() else { throw fail("unbalanced end") }
+        deadNesting = 0
+        if frame.kind == .function {
+            if !frame.unreachable { try emitReturn() }
+            stack.removeAll()
+            return
+        }
+        var reachable = !frame.unreachable || frame.labelUsed
+        switch frame.kind {
+        case .loop:
+            // A loop's label sits at its start; drop it if nothing branched back.
+            if !frame.labelUsed, let line = frame.labelLine { lines[line] = "" }
+            reachable = !frame.unreachable
+        case .if where !frame.hasElse:
+            // The false path falls through with the parameters, which equal the results.
+            emit("E\(frame.label):;")
+            reachable = true
+            if frame.labelUsed { emit("L\(frame.label):;") }
+        default:
+            if frame.labelUsed { emit("L\(frame.label):;") }
+        }
+        stack.removeSubrange(min(frame.base, stack.count)...)
+        for t in frame.results { _ = push(t) }
+        if !reachable, !frames.isEmpty {
+            markUnreachable()
+        }
+    }
+
+    private mutating func lowerBrTable(_ table: BrTable) throws(LoweringError) {
+        let index = try pop()
+        // One case group per distinct target, in first-appearance order.
+        var order: [UInt32] = []
+        var cases: [UInt32: [Int]] = [:]
+        for (i, depth) in table.labelIndices.enumerated() {
+            if cases[depth] == nil { order.append(depth) }
+            cases[depth, default: []].append(i)
+        }
+        emit("switch (\(index)) {")
+        for depth in order where depth != table.defaultIndex {
+            let labels = cases[depth]!.map { "case \($0)u:" }.joined(separator: " ")
+            emit("\(labels) {")
+            try branch(toFrame: try frameIndex(depth: depth))
+            emit("}")
+        }
+        emit("default: {")
+        try branch(toFrame: try frameIndex(depth: table.defaultIndex))
+        emit("}")
+        emit("}")
+        markUnreachable()
+    }
+
+    private mutating func lowerCall(_ function: UInt32) throws(LoweringError) {
+        makesCalls = true
+        let calleeType = try module.functionType(function, at: self)
+        if Int(function) < module.importedFunctionCount {
+            let f = temp()
+            emit("{ const wasmaot_funcref *\(f) = wa_import_target(ctx, \(function));")
+            try emitCall("((\(module.pointerType(ofFunction: function)))\(f)->fn)", context: "\(f)->ctx", type: calleeType)
+            emit("}")
+        } else {
+            try emitCall(module.symbols[Int(function)], context: "ctx", type: calleeType)
+        }
+    }
+
+    private mutating func lowerCallIndirect(typeIndex: UInt32, table: UInt32) throws(LoweringError) {
+        makesCalls = true
+        guard Int(typeIndex) < module.wasm.types.count else { throw fail("unknown type \(typeIndex)") }
+        let calleeType = module.wasm.types[Int(typeIndex)]
+        let element = try pop()
+        let f = temp()
+        emit("{ const wasmaot_funcref *\(f) = wa_indirect_target(ctx, \(table), \(element), \(typeIndex));")
+        try emitCall("((wa_fn_t\(typeIndex))\(f)->fn)", context: "\(f)->ctx", type: calleeType)
+        emit("}")
+    }
+
+    private mutating func emitCall(_ callee: String, context: String, type calleeType: FunctionType) throws(LoweringError) {
+        let args = try pop(calleeType.parameters.count)
+        let call = "\(callee)(\(([context] + args).joined(separator: ", ")))"
+        switch calleeType.results.count {
+        case 0:
+            emit("\(call);")
+        case 1:
+            emit("\(push(calleeType.results[0])) = \(call);")
+        default:
+            let r = temp()
+            emit("{ \(module.resultType(calleeType.results)) \(r) = \(call);")
+            for (i, t) in calleeType.results.enumerated() {
+                emit("\(push(t)) = \(r).r\(i);")
+            }
+            emit("}")
+        }
+    }
+
+    /// Error for an index the module does not define, at the current instruction.
+    func unknown(_ what: String, _ index: UInt32) -> LoweringError {
+        fail("unknown \(what) \(index)")
+    }
+}

@@ -1,0 +1,137 @@
+import WasmAOTFormat
+import WasmParser
+import WasmTypes
+
+/// Builds the metadata stored in the `.so` from a validated module: types,
+/// imports, exports, limits, segments (data bytes concatenated into one blob),
+/// start function and function names.
+enum MetadataBuilder {
+    struct Unsupported: Error { var what: String }
+
+    static func build(_ wasm: WasmModule, sha256: [UInt8], settings: String, abiVersion: UInt32) throws(LoweringError) -> ModuleMetadata {
+        func fail(_ message: String) -> LoweringError { LoweringError(function: -1, offset: 0, message: message) }
+        func valType(_ t: ValueType) throws(LoweringError) -> ValType {
+            switch t {
+            case .i32: return .i32
+            case .i64: return .i64
+            case .f32: return .f32
+            case .f64: return .f64
+            case .v128: return .v128
+            case .ref(let r):
+                switch r.heapType {
+                case .abstract(.funcRef): return .funcref
+                case .abstract(.externRef): return .externref
+                default: throw fail("unsupported reference type \(r)")
+                }
+            }
+        }
+        func limits(_ l: WasmParser.Limits) -> WasmAOTFormat.Limits { .init(min: l.min, max: l.max) }
+        func tableType(_ t: WasmParser.TableType) throws(LoweringError) -> WasmAOTFormat.TableType {
+            .init(element: try valType(.ref(t.elementType)), limits: limits(t.limits))
+        }
+        func globalType(_ g: WasmParser.GlobalType) throws(LoweringError) -> WasmAOTFormat.GlobalType {
+            .init(type: try valType(g.valueType), mutable: g.mutability == .variable)
+        }
+        func constExpr(_ expr: [Instruction]) throws(LoweringError) -> ConstExpr {
+            var out: ConstExpr = []
+            for instruction in expr {
+                switch instruction {
+                case .i32Const(let v): out.append(.i32Const(UInt32(bitPattern: v)))
+                case .i64Const(let v): out.append(.i64Const(UInt64(bitPattern: v)))
+                case .f32Const(let v): out.append(.f32Const(v.bitPattern))
+                case .f64Const(let v): out.append(.f64Const(v.bitPattern))
+                case .globalGet(let g): out.append(.globalGet(g))
+                case .refNull(let heap): out.append(.refNull(try valType(.ref(.init(isNullable: true, heapType: heap)))))
+                case .refFunc(let f): out.append(.refFunc(f))
+                case .binary(.i32Add): out.append(.i32Add)
+                case .binary(.i32Sub): out.append(.i32Sub)
+                case .binary(.i32Mul): out.append(.i32Mul)
+                case .binary(.i64Add): out.append(.i64Add)
+                case .binary(.i64Sub): out.append(.i64Sub)
+                case .binary(.i64Mul): out.append(.i64Mul)
+                case .end: break
+                default: throw fail("unsupported instruction in constant expression: \(instruction)")
+                }
+            }
+            return out
+        }
+
+        var types: [FuncType] = []
+        for t in wasm.types {
+            var params: [ValType] = [], results: [ValType] = []
+            for p in t.parameters { params.append(try valType(p)) }
+            for r in t.results { results.append(try valType(r)) }
+            types.append(FuncType(params: params, results: results))
+        }
+        var imports: [WasmAOTFormat.Import] = []
+        for i in wasm.imports {
+            let desc: ImportDesc
+            switch i.descriptor {
+            case .function(let t): desc = .function(typeIndex: t)
+            case .table(let t): desc = .table(try tableType(t))
+            case .memory(let m): desc = .memory(limits(m))
+            case .global(let g): desc = .global(try globalType(g))
+            case .tag: throw fail("tag imports are not supported")
+            }
+            imports.append(WasmAOTFormat.Import(module: i.module, name: i.name, desc: desc))
+        }
+        var exports: [WasmAOTFormat.Export] = []
+        for e in wasm.exports {
+            switch e.descriptor {
+            case .function(let i): exports.append(WasmAOTFormat.Export(name: e.name, kind: .function, index: i))
+            case .table(let i): exports.append(WasmAOTFormat.Export(name: e.name, kind: .table, index: i))
+            case .memory(let i): exports.append(WasmAOTFormat.Export(name: e.name, kind: .memory, index: i))
+            case .global(let i): exports.append(WasmAOTFormat.Export(name: e.name, kind: .global, index: i))
+            case .tag: throw fail("tag exports are not supported")
+            }
+        }
+        var tables: [WasmAOTFormat.TableType] = []
+        for t in wasm.tables { tables.append(try tableType(t.type)) }
+        var globals: [WasmAOTFormat.Global] = []
+        for g in wasm.globals { globals.append(WasmAOTFormat.Global(type: try globalType(g.type), initializer: try constExpr(g.initializer))) }
+        var elements: [WasmAOTFormat.ElementSegment] = []
+        for e in wasm.elements {
+            let mode: WasmAOTFormat.ElementSegment.Mode
+            switch e.mode {
+            case .active(let table, let offset): mode = .active(table: table, offset: try constExpr(offset))
+            case .passive: mode = .passive
+            case .declarative: mode = .declarative
+            }
+            var items: [ConstExpr] = []
+            for item in e.initializer { items.append(try constExpr(item)) }
+            elements.append(WasmAOTFormat.ElementSegment(mode: mode, elementType: try valType(.ref(e.type)), items: items))
+        }
+        var blob: [UInt8] = []
+        var data: [WasmAOTFormat.DataSegment] = []
+        for d in wasm.data {
+            let bytes: ArraySlice<UInt8>
+            let mode: WasmAOTFormat.DataSegment.Mode
+            switch d {
+            case .passive(let b): bytes = b; mode = .passive
+            case .active(let a): bytes = a.initializer; mode = .active(memory: a.index, offset: try constExpr(a.offset))
+            }
+            data.append(WasmAOTFormat.DataSegment(mode: mode, blobOffset: UInt64(blob.count), length: UInt64(bytes.count)))
+            blob.append(contentsOf: bytes)
+        }
+        let functionCount = wasm.allFunctionTypeIndices.count
+        let names = wasm.functionNames.isEmpty ? [] : (0..<functionCount).map { wasm.functionNames[UInt32($0)] ?? "" }
+        return ModuleMetadata(
+            abiVersion: abiVersion,
+            compilerVersion: CompilerInfo.version,
+            wasmSHA256: sha256,
+            compileSettings: settings,
+            types: types,
+            imports: imports,
+            functions: wasm.functions,
+            tables: tables,
+            memories: wasm.memories.map { limits($0.type) },
+            globals: globals,
+            exports: exports,
+            start: wasm.start,
+            elements: elements,
+            data: data,
+            functionNames: names,
+            dataBlob: blob
+        )
+    }
+}

@@ -1,0 +1,398 @@
+import WasmParser
+import WasmTypes
+
+/// Why a module is invalid: the rule it breaks (worded as in the official test
+/// suite's `assert_invalid`), where, and a human-readable detail.
+public struct ValidationError: Error, CustomStringConvertible, Sendable {
+    /// The spec's wording of the broken rule, e.g. "type mismatch" or "unknown local".
+    public var rule: String
+    /// The function's index in the function index space (imports first), when the error is inside a body.
+    public var function: Int?
+    /// Byte offset of the offending instruction or item, where known.
+    public var offset: Int?
+    /// What exactly is wrong, e.g. "expected i32 but found f64 (operand 2 of i32.add)".
+    public var detail: String
+
+    public init(rule: String, function: Int? = nil, offset: Int? = nil, detail: String) {
+        self.rule = rule
+        self.function = function
+        self.offset = offset
+        self.detail = detail
+    }
+
+    public var description: String {
+        var text = "invalid module: \(rule)"
+        if let function { text += " in function \(function)" }
+        if let offset { text += " at offset 0x\(String(offset, radix: 16))" }
+        if !detail.isEmpty { text += ": \(detail)" }
+        return text
+    }
+}
+
+/// The rules' wording, shared by the validator and its tests.
+enum ValidationRule {
+    static let typeMismatch = "type mismatch"
+    static let unknownLocal = "unknown local"
+    static let unknownFunction = "unknown function"
+    static let unknownGlobal = "unknown global"
+    static let unknownTable = "unknown table"
+    static let unknownMemory = "unknown memory"
+    static let unknownType = "unknown type"
+    static let unknownData = "unknown data segment"
+    static let unknownElem = "unknown elem segment"
+    static let unknownLabel = "unknown label"
+    static let immutableGlobal = "global is immutable"
+    static let alignment = "alignment must not be larger than natural"
+    static let offsetRange = "offset out of range"
+    static let duplicateExport = "duplicate export name"
+    static let constantRequired = "constant expression required"
+    static let undeclaredFunctionReference = "undeclared function reference"
+    static let multipleMemories = "multiple memories"
+    static let limitsOrder = "size minimum must not be greater than maximum"
+    static let memorySize = "memory size must be at most 65536 pages (4GiB)"
+    static let tableSize = "table size must be at most 2^32-1"
+    static let startFunction = "start function"
+    static let invalidResultArity = "invalid result arity"
+    static let dataCountRequired = "data count section required"
+    static let unexpectedEnd = "unexpected end of section or function"
+    static let trailingInstructions = "section size mismatch"
+    static let elseWithoutIf = "else without if"
+    static func unsupported(_ feature: ValidatorFeature) -> String { "unsupported feature: \(feature.rawValue)" }
+}
+
+/// Validates modules against the WebAssembly 2.0 "Validation" chapter (MVP,
+/// multi-value, reference types, bulk memory, sign extension, non-trapping
+/// float-to-int, extended constant expressions; one memory). Later proposals are
+/// rejected with the rule "unsupported feature: <name>".
+public enum Validator {
+    /// Proposals beyond 2.0 that validation accepts. Adding one here also needs its
+    /// typing in ``InstructionTypes`` / ``FunctionValidator``.
+    static let supportedFeatures: Set<ValidatorFeature> = []
+
+    /// Throws the first rule the module breaks.
+    public static func validate(_ module: WasmModule) throws(ValidationError) {
+        let context = ValidationContext(module)
+        try context.validateModule(module)
+        let importedCount = context.functionTypeIndices.count - module.functions.count
+        for (i, body) in module.bodies.enumerated() {
+            let functionIndex = importedCount + i
+            guard let type = context.functionType(at: UInt32(truncatingIfNeeded: functionIndex)) else {
+                throw ValidationError(
+                    rule: ValidationRule.unknownType, function: functionIndex, offset: body.offset,
+                    detail: "function \(functionIndex) has no valid type")
+            }
+            var validator = FunctionValidator(context: context, functionIndex: functionIndex, type: type, body: body)
+            try validator.validate()
+        }
+    }
+}
+
+/// Everything about a module that validating an instruction needs: its index
+/// spaces ("the context C" of the spec).
+struct ValidationContext: Sendable {
+    var types: [FunctionType]
+    /// Type index of every function, imports first.
+    var functionTypeIndices: [TypeIndex]
+    var tables: [TableType]
+    var memories: [MemoryType]
+    var globals: [GlobalType]
+    /// Constant expressions may only read imported globals.
+    var importedGlobalCount: Int
+    var elementTypes: [ReferenceType]
+    var dataSegmentCount: Int
+    /// Whether the module has a data count section (needed by `memory.init` and `data.drop`).
+    var hasDataCount: Bool
+    /// Functions that `ref.func` may name in a body: those referenced outside function
+    /// bodies (element segments, exports, global initialisers).
+    var declaredFunctions: Set<UInt32>
+
+    init(_ module: WasmModule) {
+        types = module.types
+        functionTypeIndices = module.allFunctionTypeIndices
+        tables = module.allTables
+        memories = module.allMemories
+        globals = module.allGlobals
+        importedGlobalCount = module.importedGlobals.count
+        elementTypes = module.elements.map(\.type)
+        dataSegmentCount = module.dataCount.map { Int($0) } ?? module.data.count
+        hasDataCount = module.dataCount != nil
+        var declared = Set<UInt32>()
+        func collect(_ expression: ConstExpression) {
+            for instruction in expression {
+                if case .refFunc(let index) = instruction { declared.insert(index) }
+            }
+        }
+        for export in module.exports {
+            if case .function(let index) = export.descriptor { declared.insert(index) }
+        }
+        for segment in module.elements {
+            segment.initializer.forEach(collect)
+            if case .active(_, let offset) = segment.mode { collect(offset) }
+        }
+        for global in module.globals { collect(global.initializer) }
+        for segment in module.data {
+            if case .active(let active) = segment { collect(active.offset) }
+        }
+        declaredFunctions = declared
+    }
+
+    // MARK: Lookups (nil when out of range; never traps)
+
+    func type(at index: UInt32) -> FunctionType? {
+        let i = Int(index)
+        return i < types.count ? types[i] : nil
+    }
+
+    func functionType(at index: UInt32) -> FunctionType? {
+        let i = Int(index)
+        guard i < functionTypeIndices.count else { return nil }
+        return type(at: functionTypeIndices[i])
+    }
+
+    func table(at index: UInt32) -> TableType? {
+        let i = Int(index)
+        return i < tables.count ? tables[i] : nil
+    }
+
+    func memory(at index: UInt32) -> MemoryType? {
+        let i = Int(index)
+        return i < memories.count ? memories[i] : nil
+    }
+
+    func global(at index: UInt32) -> GlobalType? {
+        let i = Int(index)
+        return i < globals.count ? globals[i] : nil
+    }
+
+    func elementType(at index: UInt32) -> ReferenceType? {
+        let i = Int(index)
+        return i < elementTypes.count ? elementTypes[i] : nil
+    }
+
+    // MARK: Module-level rules
+
+    func validateModule(_ module: WasmModule) throws(ValidationError) {
+        for (i, type) in module.types.enumerated() {
+            for valueType in type.parameters + type.results {
+                try checkValueType(valueType, in: "type \(i)")
+            }
+        }
+
+        var importedFunctions = 0
+        for entry in module.imports {
+            let place = "import \"\(entry.module)\" \"\(entry.name)\""
+            switch entry.descriptor {
+            case .function(let typeIndex):
+                guard type(at: typeIndex) != nil else {
+                    throw error(ValidationRule.unknownType, "\(place) uses type \(typeIndex) (\(types.count) types)")
+                }
+                importedFunctions += 1
+            case .table(let tableType): try checkTableType(tableType, in: place)
+            case .memory(let memoryType): try checkMemoryType(memoryType, in: place)
+            case .global(let globalType): try checkValueType(globalType.valueType, in: place)
+            case .tag: throw unsupported(.exceptionHandling, "\(place) imports a tag")
+            }
+        }
+
+        for (i, typeIndex) in module.functions.enumerated() {
+            guard type(at: typeIndex) != nil else {
+                throw error(
+                    ValidationRule.unknownType,
+                    "function \(importedFunctions + i) uses type \(typeIndex) (\(types.count) types)")
+            }
+        }
+
+        for (i, table) in module.tables.enumerated() {
+            let place = "table \(module.importedTables.count + i)"
+            try checkTableType(table.type, in: place)
+            if table.initializer != nil {
+                throw unsupported(.functionReferences, "\(place) has an initializer expression")
+            }
+        }
+
+        for (i, memory) in module.memories.enumerated() {
+            try checkMemoryType(memory.type, in: "memory \(module.importedMemories.count + i)")
+        }
+        if memories.count > 1 {
+            throw error(
+                ValidationRule.multipleMemories,
+                "the module has \(memories.count) memories; multi-memory is not supported yet")
+        }
+
+        for (i, global) in module.globals.enumerated() {
+            let place = "global \(importedGlobalCount + i)"
+            try checkValueType(global.type.valueType, in: place)
+            try validateConstant(global.initializer, expected: global.type.valueType, in: "initializer of \(place)")
+        }
+
+        // Names are compared as bytes: Swift's `String` equality would merge canonically
+        // equivalent but differently encoded names, which are distinct in WebAssembly.
+        var exportNames = Set<[UInt8]>()
+        for export in module.exports {
+            let place = "export \"\(export.name)\""
+            switch export.descriptor {
+            case .function(let index):
+                guard Int(index) < functionTypeIndices.count else {
+                    throw error(ValidationRule.unknownFunction, "\(place) names function \(index) (\(functionTypeIndices.count) functions)")
+                }
+            case .table(let index):
+                guard table(at: index) != nil else {
+                    throw error(ValidationRule.unknownTable, "\(place) names table \(index) (\(tables.count) tables)")
+                }
+            case .memory(let index):
+                guard memory(at: index) != nil else {
+                    throw error(ValidationRule.unknownMemory, "\(place) names memory \(index) (\(memories.count) memories)")
+                }
+            case .global(let index):
+                guard global(at: index) != nil else {
+                    throw error(ValidationRule.unknownGlobal, "\(place) names global \(index) (\(globals.count) globals)")
+                }
+            case .tag: throw unsupported(.exceptionHandling, "\(place) exports a tag")
+            }
+            guard exportNames.insert(Array(export.name.utf8)).inserted else {
+                throw error(ValidationRule.duplicateExport, "\"\(export.name)\" is exported more than once")
+            }
+        }
+
+        if let start = module.start {
+            guard let type = functionType(at: start) else {
+                throw error(ValidationRule.unknownFunction, "start function \(start) (\(functionTypeIndices.count) functions)")
+            }
+            guard type.parameters.isEmpty, type.results.isEmpty else {
+                throw error(ValidationRule.startFunction, "start function \(start) has type \(type), expected () -> ()")
+            }
+        }
+
+        for (i, segment) in module.elements.enumerated() {
+            let place = "elem segment \(i)"
+            try require(InstructionTypes.proposal(segment.type), "\(place) has element type \(segment.type)")
+            for (j, item) in segment.initializer.enumerated() {
+                try validateConstant(item, expected: .ref(segment.type), in: "item \(j) of \(place)")
+            }
+            if case .active(let tableIndex, let offset) = segment.mode {
+                guard let table = table(at: tableIndex) else {
+                    throw error(ValidationRule.unknownTable, "\(place) initializes table \(tableIndex) (\(tables.count) tables)")
+                }
+                guard table.elementType == segment.type else {
+                    throw error(
+                        ValidationRule.typeMismatch,
+                        "\(place) of \(segment.type) initializes table \(tableIndex) of \(table.elementType)")
+                }
+                try validateConstant(offset, expected: addressType(of: table.limits), in: "offset of \(place)")
+            }
+        }
+
+        for (i, segment) in module.data.enumerated() {
+            guard case .active(let active) = segment else { continue }
+            let place = "data segment \(i)"
+            guard let memory = memory(at: active.index) else {
+                throw error(ValidationRule.unknownMemory, "\(place) initializes memory \(active.index) (\(memories.count) memories)")
+            }
+            try validateConstant(active.offset, expected: addressType(of: memory), in: "offset of \(place)")
+        }
+    }
+
+    func addressType(of limits: Limits) -> ValueType { limits.isMemory64 ? .i64 : .i32 }
+
+    func checkValueType(_ type: ValueType, in place: String) throws(ValidationError) {
+        try require(InstructionTypes.proposal(type), "\(place) uses type \(type)")
+    }
+
+    /// Throws "unsupported feature" unless `feature` is nil (WebAssembly 2.0) or supported.
+    func require(_ feature: ValidatorFeature?, _ detail: @autoclosure () -> String) throws(ValidationError) {
+        guard let feature, !Validator.supportedFeatures.contains(feature) else { return }
+        throw unsupported(feature, detail())
+    }
+
+    func checkMemoryType(_ type: MemoryType, in place: String) throws(ValidationError) {
+        if type.isMemory64 { throw unsupported(.memory64, "\(place) is a 64-bit memory") }
+        if type.shared { throw unsupported(.threads, "\(place) is a shared memory") }
+        try checkLimits(type, range: 65536, rule: ValidationRule.memorySize, in: place)
+    }
+
+    func checkTableType(_ type: TableType, in place: String) throws(ValidationError) {
+        try require(InstructionTypes.proposal(type.elementType), "\(place) has element type \(type.elementType)")
+        if type.limits.isMemory64 { throw unsupported(.memory64, "\(place) is a 64-bit table") }
+        try checkLimits(type.limits, range: UInt64(UInt32.max), rule: ValidationRule.tableSize, in: place)
+    }
+
+    func checkLimits(_ limits: Limits, range: UInt64, rule: String, in place: String) throws(ValidationError) {
+        guard limits.min <= range else { throw error(rule, "\(place) has minimum size \(limits.min)") }
+        if let max = limits.max {
+            guard max <= range else { throw error(rule, "\(place) has maximum size \(max)") }
+            guard limits.min <= max else {
+                throw error(ValidationRule.limitsOrder, "\(place) has minimum \(limits.min) above maximum \(max)")
+            }
+        }
+    }
+
+    // MARK: Constant expressions
+
+    /// Validates a constant expression: only constants, `ref.null`, `ref.func`,
+    /// `global.get` of an immutable imported global, and i32/i64 `add`/`sub`/`mul`
+    /// (extended constant expressions); it must produce exactly one `expected` value.
+    func validateConstant(_ expression: ConstExpression, expected: ValueType, in place: String) throws(ValidationError) {
+        var stack: [ValueType] = []
+        for (i, instruction) in expression.enumerated() {
+            switch instruction {
+            case .end:
+                guard i == expression.count - 1 else {
+                    throw error(ValidationRule.constantRequired, "\(place) continues after its end")
+                }
+            case .i32Const: stack.append(.i32)
+            case .i64Const: stack.append(.i64)
+            case .f32Const: stack.append(.f32)
+            case .f64Const: stack.append(.f64)
+            case .refNull(let heapType):
+                try require(InstructionTypes.proposal(heapType), "ref.null \(heapType) in \(place)")
+                stack.append(.ref(ReferenceType(isNullable: true, heapType: heapType)))
+            case .refFunc(let index):
+                guard Int(index) < functionTypeIndices.count else {
+                    throw error(ValidationRule.unknownFunction, "ref.func \(index) in \(place) (\(functionTypeIndices.count) functions)")
+                }
+                stack.append(.ref(.funcRef))
+            case .globalGet(let index):
+                guard Int(index) < importedGlobalCount, let global = global(at: index) else {
+                    throw error(
+                        ValidationRule.unknownGlobal,
+                        "global \(index) in \(place): constant expressions may only read the \(importedGlobalCount) imported globals")
+                }
+                guard global.mutability == .constant else {
+                    throw error(ValidationRule.constantRequired, "global.get \(index) in \(place) reads a mutable global")
+                }
+                stack.append(global.valueType)
+            case .binary(let op) where [.i32Add, .i32Sub, .i32Mul, .i64Add, .i64Sub, .i64Mul].contains(op):
+                let signature = InstructionTypes.binary(op)
+                for operand in signature.operands.reversed() {
+                    guard let actual = stack.popLast(), actual == operand else {
+                        throw error(
+                            ValidationRule.typeMismatch,
+                            "\(InstructionTypes.mnemonic(instruction)) in \(place) expects \(operand) operands")
+                    }
+                }
+                stack.append(contentsOf: signature.results)
+            default:
+                if let feature = InstructionTypes.proposal(instruction) {
+                    throw unsupported(feature, "\(InstructionTypes.mnemonic(instruction)) in \(place)")
+                }
+                throw error(
+                    ValidationRule.constantRequired,
+                    "\(InstructionTypes.mnemonic(instruction)) is not allowed in \(place)")
+            }
+        }
+        guard stack.count == 1, stack[0] == expected else {
+            let found = stack.isEmpty ? "nothing" : "[\(stack.map(\.description).joined(separator: " "))]"
+            throw error(ValidationRule.typeMismatch, "\(place) must produce \(expected) but produces \(found)")
+        }
+    }
+
+    // MARK: Errors
+
+    func error(_ rule: String, _ detail: String) -> ValidationError {
+        ValidationError(rule: rule, detail: detail)
+    }
+
+    func unsupported(_ feature: ValidatorFeature, _ detail: String) -> ValidationError {
+        ValidationError(rule: ValidationRule.unsupported(feature), detail: detail)
+    }
+}

@@ -1,0 +1,350 @@
+// Validation of ``ModuleMetadata``: every cross reference in range and every constant
+// expression well typed, so that the loader can use the metadata without further checks.
+
+extension ModuleMetadata {
+    /// Checks that the metadata is internally consistent; ``decode(_:)`` calls it.
+    ///
+    /// Checks:
+    /// - ``wasmSHA256`` has 32 bytes;
+    /// - every type index (imports, ``functions``) is below `types.count`;
+    /// - table element types are reference types; limits have `min <= max`; table limits
+    ///   fit in 32 bits and memory limits are at most ``maxMemoryPages``;
+    /// - export indices are in the index space of their kind, and export names are unique;
+    /// - ``start`` is a function of type `() -> ()`;
+    /// - constant expressions are well typed and leave one value of the expected type:
+    ///   `global.get` refers to an existing global (for a global initializer: an imported or
+    ///   earlier global), `ref.func` to an existing function, `ref.null` to a reference type,
+    ///   and `v128.const` holds 16 bytes;
+    /// - element segments have a reference type; an active one targets an existing table of
+    ///   that element type at an `i32` offset;
+    /// - an active data segment targets an existing memory at an `i32` offset; every data
+    ///   segment lies within ``dataBlob`` (without overflow);
+    /// - ``functionNames`` is empty or has one entry per function in the index space.
+    ///
+    /// - Throws: a ``MetadataError`` describing the first problem found. When the metadata
+    ///   was decoded, ``MetadataError/offset`` is where the offending item starts.
+    public func validate() throws(MetadataError) {
+        try validate(locations: nil)
+    }
+
+    /// ``validate()``, with offsets for errors when `locations` are known.
+    func validate(locations: MetadataLocations?) throws(MetadataError) {
+        try MetadataValidator(self, locations: locations).run()
+    }
+}
+
+private struct MetadataValidator {
+    let m: ModuleMetadata
+    let locations: MetadataLocations?
+    let importedFunctionCount: Int
+    let importedTableCount: Int
+    let importedMemoryCount: Int
+    let importedGlobalCount: Int
+    let totalFunctionCount: Int
+    /// Type of every global in the index space.
+    let globalTypes: [GlobalType]
+    /// Type of every table in the index space.
+    let tableTypes: [TableType]
+    let totalMemoryCount: Int
+
+    init(_ m: ModuleMetadata, locations: MetadataLocations?) {
+        self.m = m
+        self.locations = locations
+        importedFunctionCount = m.importedFunctionCount
+        importedTableCount = m.importedTableCount
+        importedMemoryCount = m.importedMemoryCount
+        importedGlobalCount = m.importedGlobalCount
+        totalFunctionCount = m.totalFunctionCount
+        totalMemoryCount = m.totalMemoryCount
+        globalTypes = m.imports.compactMap { if case .global(let g) = $0.desc { g } else { nil } } + m.globals.map(\.type)
+        tableTypes = m.imports.compactMap { if case .table(let t) = $0.desc { t } else { nil } } + m.tables
+    }
+
+    // MARK: Errors
+
+    /// Where an error is reported: a top-level field, or one item of a top-level list.
+    enum Site {
+        case field(MetadataField)
+        case item(MetadataField, Int)
+    }
+
+    func failure(_ message: String, at site: Site) -> MetadataError {
+        let offset: Int?
+        switch site {
+        case .field(let field):
+            offset = locations?.fields[field]
+        case .item(let field, let index):
+            offset = locations?.items[field].flatMap { $0.indices.contains(index) ? $0[index] : nil }
+                ?? locations?.fields[field]
+        }
+        return MetadataError(message, offset: offset)
+    }
+
+    // MARK: Checks
+
+    func run() throws(MetadataError) {
+        if m.wasmSHA256.count != 32 {
+            throw failure("wasmSHA256 has \(plural(m.wasmSHA256.count, "byte")) but a SHA-256 has 32", at: .field(.wasmSHA256))
+        }
+        try checkImports()
+        try checkDefinitions()
+        try checkExports()
+        try checkStart()
+        try checkElements()
+        try checkData()
+        if !m.functionNames.isEmpty && m.functionNames.count != totalFunctionCount {
+            throw failure(
+                "functionNames has \(plural(m.functionNames.count, "entry")) but the module has "
+                    + "\(plural(totalFunctionCount, "function")) (expected 0 or \(totalFunctionCount))",
+                at: .field(.functionNames))
+        }
+    }
+
+    func checkImports() throws(MetadataError) {
+        var counts: [ExternKind: Int] = [:]
+        for (i, entry) in m.imports.enumerated() {
+            let kind = entry.desc.kind
+            let indexInSpace = counts[kind, default: 0]
+            counts[kind, default: 0] += 1
+            let what = { "import \(i) (\(quoted(entry.module)).\(quoted(entry.name)), \(kind) \(indexInSpace))" }
+            switch entry.desc {
+            case .function(let typeIndex): try checkTypeIndex(typeIndex, what(), at: .item(.imports, i))
+            case .table(let table): try checkTable(table, what(), at: .item(.imports, i))
+            case .memory(let limits): try checkMemory(limits, what(), at: .item(.imports, i))
+            case .global: break
+            }
+        }
+    }
+
+    func checkDefinitions() throws(MetadataError) {
+        for (i, typeIndex) in m.functions.enumerated() {
+            try checkTypeIndex(typeIndex, "function \(importedFunctionCount + i) (defined function \(i))", at: .item(.functions, i))
+        }
+        for (i, table) in m.tables.enumerated() {
+            try checkTable(table, "table \(importedTableCount + i)", at: .item(.tables, i))
+        }
+        for (i, limits) in m.memories.enumerated() {
+            try checkMemory(limits, "memory \(importedMemoryCount + i)", at: .item(.memories, i))
+        }
+        for (i, global) in m.globals.enumerated() {
+            let index = importedGlobalCount + i
+            try checkConstExpr(
+                global.initializer, produces: global.type.type, visibleGlobals: index,
+                "the initializer of global \(index)", at: .item(.globals, i))
+        }
+    }
+
+    func checkExports() throws(MetadataError) {
+        let totalCounts: [ExternKind: Int] = [
+            .function: totalFunctionCount, .table: tableTypes.count, .memory: totalMemoryCount, .global: globalTypes.count,
+        ]
+        var exportNames: [String: Int] = [:]
+        for (i, export) in m.exports.enumerated() {
+            let what = { "export \(i) (\(quoted(export.name)))" }
+            let count = totalCounts[export.kind, default: 0]
+            if Int(export.index) >= count {
+                throw failure(
+                    "\(what()) refers to \(export.kind) \(export.index) but the module has \(plural(count, "\(export.kind)"))",
+                    at: .item(.exports, i))
+            }
+            if let first = exportNames.updateValue(i, forKey: export.name) {
+                throw failure("\(what()) has the same name as export \(first)", at: .item(.exports, i))
+            }
+        }
+    }
+
+    func checkStart() throws(MetadataError) {
+        if let start = m.start {
+            if Int(start) >= totalFunctionCount {
+                throw failure(
+                    "the start function \(start) is out of range: the module has \(plural(totalFunctionCount, "function"))",
+                    at: .field(.start))
+            }
+            let type = m.functionType(at: start)
+            if !type.params.isEmpty || !type.results.isEmpty {
+                throw failure(
+                    "the start function \(start) has type \(describe(type)) but must have type () -> ()",
+                    at: .field(.start))
+            }
+        }
+    }
+
+    func checkElements() throws(MetadataError) {
+        for (i, segment) in m.elements.enumerated() {
+            let site = Site.item(.elements, i)
+            let what = "element segment \(i)"
+            if !segment.elementType.isReference {
+                throw failure("\(what) has element type \(segment.elementType), which is not a reference type", at: site)
+            }
+            if case .active(let table, let offset) = segment.mode {
+                guard Int(table) < tableTypes.count else {
+                    throw failure(
+                        "\(what) refers to table \(table) but the module has \(plural(tableTypes.count, "table"))", at: site)
+                }
+                let tableElement = tableTypes[Int(table)].element
+                if tableElement != segment.elementType {
+                    throw failure(
+                        "\(what) has element type \(segment.elementType) but table \(table) holds \(tableElement)", at: site)
+                }
+                try checkConstExpr(offset, produces: .i32, visibleGlobals: globalTypes.count, "the offset of \(what)", at: site)
+            }
+            for (j, item) in segment.items.enumerated() {
+                try checkConstExpr(
+                    item, produces: segment.elementType, visibleGlobals: globalTypes.count, "item \(j) of \(what)", at: site)
+            }
+        }
+    }
+
+    func checkData() throws(MetadataError) {
+        for (i, segment) in m.data.enumerated() {
+            let site = Site.item(.data, i)
+            let what = "data segment \(i)"
+            if case .active(let memory, let offset) = segment.mode {
+                guard Int(memory) < totalMemoryCount else {
+                    throw failure(
+                        "\(what) refers to memory \(memory) but the module has \(plural(totalMemoryCount, "memory"))", at: site)
+                }
+                try checkConstExpr(offset, produces: .i32, visibleGlobals: globalTypes.count, "the offset of \(what)", at: site)
+            }
+            let (end, overflow) = segment.blobOffset.addingReportingOverflow(segment.length)
+            if overflow || end > UInt64(m.dataBlob.count) {
+                throw failure(
+                    "\(what) covers bytes \(segment.blobOffset) ..< \(overflow ? "(overflow)" : "\(end)") of the data blob, "
+                        + "which has \(plural(m.dataBlob.count, "byte"))",
+                    at: site)
+            }
+        }
+    }
+
+    func checkTypeIndex(_ typeIndex: UInt32, _ what: @autoclosure () -> String, at site: Site) throws(MetadataError) {
+        if Int(typeIndex) >= m.types.count {
+            throw failure("\(what()) has type index \(typeIndex) but the module has \(plural(m.types.count, "type"))", at: site)
+        }
+    }
+
+    func checkLimits(
+        _ limits: Limits, upTo maximum: UInt64, unit: String, _ what: @autoclosure () -> String, at site: Site) throws(MetadataError) {
+        if let max = limits.max, limits.min > max {
+            throw failure("\(what()) has minimum \(limits.min) greater than its maximum \(max)", at: site)
+        }
+        let bounds: [(String, UInt64?)] = [("minimum", limits.min), ("maximum", limits.max)]
+        for (label, value) in bounds {
+            if let value, value > maximum {
+                throw failure("\(what()) has \(label) \(value), more than the limit of \(maximum) \(unit)", at: site)
+            }
+        }
+    }
+
+    func checkTable(_ table: TableType, _ what: @autoclosure () -> String, at site: Site) throws(MetadataError) {
+        if !table.element.isReference {
+            throw failure("\(what()) has element type \(table.element), which is not a reference type", at: site)
+        }
+        try checkLimits(table.limits, upTo: UInt64(UInt32.max), unit: "elements", what(), at: site)
+    }
+
+    func checkMemory(_ limits: Limits, _ what: @autoclosure () -> String, at site: Site) throws(MetadataError) {
+        try checkLimits(limits, upTo: ModuleMetadata.maxMemoryPages, unit: "pages", what(), at: site)
+    }
+
+    /// Type-checks `expr` on a value stack: it must leave exactly one `expected` value.
+    /// `visibleGlobals` is how many globals (from index 0) `global.get` may read.
+    func checkConstExpr(
+        _ expr: ConstExpr, produces expected: ValType, visibleGlobals: Int, _ what: @autoclosure () -> String,
+        at site: Site
+    ) throws(MetadataError) {
+        var stack: [ValType] = []
+        for (k, instr) in expr.enumerated() {
+            func here() -> String { "\(what()), instruction \(k) (\(name(of: instr)))" }
+            switch instr {
+            case .i32Const: stack.append(.i32)
+            case .i64Const: stack.append(.i64)
+            case .f32Const: stack.append(.f32)
+            case .f64Const: stack.append(.f64)
+            case .v128Const(let bytes):
+                guard bytes.count == 16 else {
+                    throw failure("\(here()) has \(plural(bytes.count, "byte")) but a v128 has 16", at: site)
+                }
+                stack.append(.v128)
+            case .globalGet(let global):
+                guard Int(global) < globalTypes.count else {
+                    throw failure(
+                        "\(here()) refers to global \(global) but the module has \(plural(globalTypes.count, "global"))",
+                        at: site)
+                }
+                guard Int(global) < visibleGlobals else {
+                    throw failure(
+                        "\(here()) refers to global \(global), which is not initialized yet "
+                            + "(only imported and earlier globals may be read)",
+                        at: site)
+                }
+                stack.append(globalTypes[Int(global)].type)
+            case .refNull(let type):
+                guard type.isReference else {
+                    throw failure("\(here()) has type \(type), which is not a reference type", at: site)
+                }
+                stack.append(type)
+            case .refFunc(let function):
+                guard Int(function) < totalFunctionCount else {
+                    throw failure(
+                        "\(here()) refers to function \(function) but the module has \(plural(totalFunctionCount, "function"))",
+                        at: site)
+                }
+                stack.append(.funcref)
+            case .i32Add, .i32Sub, .i32Mul, .i64Add, .i64Sub, .i64Mul:
+                let type: ValType
+                switch instr {
+                case .i32Add, .i32Sub, .i32Mul: type = .i32
+                default: type = .i64
+                }
+                guard stack.count >= 2, stack[stack.count - 1] == type, stack[stack.count - 2] == type else {
+                    throw failure("\(here()) needs two \(type) operands but the stack is \(describe(stack))", at: site)
+                }
+                stack.removeLast()
+            }
+        }
+        if stack != [expected] {
+            throw failure("\(what()) must produce one \(expected) value but produces \(describe(stack))", at: site)
+        }
+    }
+}
+
+// MARK: - Wording
+
+private func plural(_ count: Int, _ noun: String) -> String {
+    if count == 1 { return "1 \(noun)" }
+    if noun.hasSuffix("y") { return "\(count) \(noun.dropLast())ies" }
+    return "\(count) \(noun)s"
+}
+
+/// `'name'`, or a Swift string literal with escapes when the name has control characters.
+private func quoted(_ name: String) -> String {
+    name.unicodeScalars.contains { $0.properties.generalCategory == .control || $0 == "'" }
+        ? name.debugDescription : "'\(name)'"
+}
+
+private func describe(_ stack: [ValType]) -> String {
+    "[" + stack.map { "\($0)" }.joined(separator: ", ") + "]"
+}
+
+private func describe(_ type: FuncType) -> String {
+    "(\(type.params.map { "\($0)" }.joined(separator: ", "))) -> (\(type.results.map { "\($0)" }.joined(separator: ", ")))"
+}
+
+private func name(of instr: ConstInstr) -> String {
+    switch instr {
+    case .i32Const: "i32.const"
+    case .i64Const: "i64.const"
+    case .f32Const: "f32.const"
+    case .f64Const: "f64.const"
+    case .v128Const: "v128.const"
+    case .globalGet: "global.get"
+    case .refNull: "ref.null"
+    case .refFunc: "ref.func"
+    case .i32Add: "i32.add"
+    case .i32Sub: "i32.sub"
+    case .i32Mul: "i32.mul"
+    case .i64Add: "i64.add"
+    case .i64Sub: "i64.sub"
+    case .i64Mul: "i64.mul"
+    }
+}

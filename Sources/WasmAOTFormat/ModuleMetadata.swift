@@ -1,0 +1,476 @@
+// The metadata model stored in every object compiled by WasmAOT.
+//
+// The compiler fills a ``ModuleMetadata`` from the WebAssembly module it compiled and
+// embeds ``ModuleMetadata/encode()`` in the shared object; the loader reads it back with
+// ``ModuleMetadata/decode(_:)``, which also runs ``ModuleMetadata/validate()``, before it
+// runs any code from the object.
+//
+// Index spaces follow WebAssembly: in each of the function, table, memory and global
+// index spaces the imported entities come first (in import order), followed by the ones
+// the module defines.
+
+// MARK: - Types
+
+/// A WebAssembly value type. The raw value is the type's binary encoding in WebAssembly.
+public enum ValType: UInt8, Sendable, Hashable {
+    /// 32-bit integer.
+    case i32 = 0x7F
+    /// 64-bit integer.
+    case i64 = 0x7E
+    /// 32-bit IEEE 754 float.
+    case f32 = 0x7D
+    /// 64-bit IEEE 754 float.
+    case f64 = 0x7C
+    /// 128-bit SIMD vector.
+    case v128 = 0x7B
+    /// Nullable reference to a function.
+    case funcref = 0x70
+    /// Nullable opaque host reference.
+    case externref = 0x6F
+
+    /// Whether this is a reference type (``funcref`` or ``externref``), the only types a
+    /// table may hold and `ref.null` may produce.
+    public var isReference: Bool { self == .funcref || self == .externref }
+}
+
+/// A function signature.
+public struct FuncType: Hashable, Sendable {
+    /// Parameter types, in order.
+    public var params: [ValType]
+    /// Result types, in order.
+    public var results: [ValType]
+
+    /// Creates a signature from its parameter and result types.
+    public init(params: [ValType], results: [ValType]) {
+        self.params = params
+        self.results = results
+    }
+}
+
+/// Size limits of a table (in elements) or a memory (in 64 KiB pages).
+public struct Limits: Equatable, Sendable {
+    /// Initial size.
+    public var min: UInt64
+    /// Maximum size, or `nil` when unbounded.
+    public var max: UInt64?
+
+    /// Creates limits; validation requires `min <= max` when `max` is present.
+    public init(min: UInt64, max: UInt64? = nil) {
+        self.min = min
+        self.max = max
+    }
+}
+
+/// The type of a table.
+public struct TableType: Equatable, Sendable {
+    /// What the table holds; must be a reference type (``ValType/isReference``).
+    public var element: ValType
+    /// Size limits, in elements.
+    public var limits: Limits
+
+    /// Creates a table type.
+    public init(element: ValType, limits: Limits) {
+        self.element = element
+        self.limits = limits
+    }
+}
+
+/// The type of a global variable.
+public struct GlobalType: Equatable, Sendable {
+    /// The type of the stored value.
+    public var type: ValType
+    /// Whether `global.set` may change the value.
+    public var mutable: Bool
+
+    /// Creates a global type.
+    public init(type: ValType, mutable: Bool) {
+        self.type = type
+        self.mutable = mutable
+    }
+}
+
+// MARK: - Imports and exports
+
+/// The kind of an imported or exported entity. The raw value is its WebAssembly encoding.
+public enum ExternKind: UInt8, Sendable {
+    /// A function.
+    case function = 0
+    /// A table.
+    case table = 1
+    /// A memory.
+    case memory = 2
+    /// A global.
+    case global = 3
+}
+
+/// What an import brings into the module.
+public enum ImportDesc: Equatable, Sendable {
+    /// A function with the signature `types[typeIndex]`.
+    case function(typeIndex: UInt32)
+    /// A table of the given type.
+    case table(TableType)
+    /// A memory with the given limits, in pages.
+    case memory(Limits)
+    /// A global of the given type.
+    case global(GlobalType)
+
+    /// The kind of entity imported.
+    public var kind: ExternKind {
+        switch self {
+        case .function: .function
+        case .table: .table
+        case .memory: .memory
+        case .global: .global
+        }
+    }
+}
+
+/// One import of the module.
+public struct Import: Equatable, Sendable {
+    /// The module name the import is resolved in.
+    public var module: String
+    /// The name of the item within that module.
+    public var name: String
+    /// What is imported.
+    public var desc: ImportDesc
+
+    /// Creates an import.
+    public init(module: String, name: String, desc: ImportDesc) {
+        self.module = module
+        self.name = name
+        self.desc = desc
+    }
+}
+
+/// One export of the module.
+public struct Export: Equatable, Sendable {
+    /// The export name; unique within the module.
+    public var name: String
+    /// The index space ``index`` refers to.
+    public var kind: ExternKind
+    /// Index in the index space of ``kind`` (imports first).
+    public var index: UInt32
+
+    /// Creates an export.
+    public init(name: String, kind: ExternKind, index: UInt32) {
+        self.name = name
+        self.kind = kind
+        self.index = index
+    }
+}
+
+// MARK: - Constant expressions
+
+/// One instruction of a constant expression (global initializers, segment offsets and
+/// element items), including the extended-const arithmetic.
+public enum ConstInstr: Equatable, Sendable {
+    /// `i32.const`, as the bit pattern of the value.
+    case i32Const(UInt32)
+    /// `i64.const`, as the bit pattern of the value.
+    case i64Const(UInt64)
+    /// `f32.const`, as the IEEE 754 bit pattern.
+    case f32Const(UInt32)
+    /// `f64.const`, as the IEEE 754 bit pattern.
+    case f64Const(UInt64)
+    /// `v128.const`; must hold exactly 16 bytes (little-endian lane order).
+    case v128Const([UInt8])
+    /// `global.get` of a global in the global index space (imports first).
+    case globalGet(UInt32)
+    /// `ref.null` of a reference type.
+    case refNull(ValType)
+    /// `ref.func` of a function in the function index space (imports first).
+    case refFunc(UInt32)
+    /// `i32.add` (extended-const).
+    case i32Add
+    /// `i32.sub` (extended-const).
+    case i32Sub
+    /// `i32.mul` (extended-const).
+    case i32Mul
+    /// `i64.add` (extended-const).
+    case i64Add
+    /// `i64.sub` (extended-const).
+    case i64Sub
+    /// `i64.mul` (extended-const).
+    case i64Mul
+}
+
+/// A constant expression: instructions evaluated on a stack, without the final `end`.
+/// A valid expression leaves exactly one value of the expected type.
+public typealias ConstExpr = [ConstInstr]
+
+// MARK: - Definitions
+
+/// A global defined by the module.
+public struct Global: Equatable, Sendable {
+    /// The global's type.
+    public var type: GlobalType
+    /// Computes the initial value; may only read imported globals and globals defined
+    /// before this one.
+    public var initializer: ConstExpr
+
+    /// Creates a global definition.
+    public init(type: GlobalType, initializer: ConstExpr) {
+        self.type = type
+        self.initializer = initializer
+    }
+}
+
+/// An element segment.
+public struct ElementSegment: Equatable, Sendable {
+    /// How the segment is used at instantiation.
+    public enum Mode: Equatable, Sendable {
+        /// Copied into table `table` (table index space) at the `i32` position `offset`
+        /// when the module is instantiated.
+        case active(table: UInt32, offset: ConstExpr)
+        /// Only available to `table.init`.
+        case passive
+        /// Only declares functions for `ref.func`; dropped at instantiation.
+        case declarative
+    }
+
+    /// How the segment is used.
+    public var mode: Mode
+    /// The reference type of every item (``ValType/isReference``).
+    public var elementType: ValType
+    /// One constant expression per element, each producing an ``elementType`` value.
+    public var items: [ConstExpr]
+
+    /// Creates an element segment.
+    public init(mode: Mode, elementType: ValType, items: [ConstExpr]) {
+        self.mode = mode
+        self.elementType = elementType
+        self.items = items
+    }
+}
+
+/// A data segment. Its bytes are stored once, in ``ModuleMetadata/dataBlob``.
+public struct DataSegment: Equatable, Sendable {
+    /// How the segment is used at instantiation.
+    public enum Mode: Equatable, Sendable {
+        /// Copied into memory `memory` (memory index space) at the `i32` address `offset`
+        /// when the module is instantiated.
+        case active(memory: UInt32, offset: ConstExpr)
+        /// Only available to `memory.init`.
+        case passive
+    }
+
+    /// How the segment is used.
+    public var mode: Mode
+    /// The bytes are `dataBlob[blobOffset ..< blobOffset + length]`.
+    public var blobOffset: UInt64
+    /// Number of bytes in the segment.
+    public var length: UInt64
+
+    /// Creates a data segment referring to a range of the module's data blob.
+    public init(mode: Mode, blobOffset: UInt64, length: UInt64) {
+        self.mode = mode
+        self.blobOffset = blobOffset
+        self.length = length
+    }
+}
+
+// MARK: - Module
+
+/// Everything the loader needs to know about a compiled module, besides its code.
+///
+/// Create one with the memberwise initializer (compiler) or ``decode(_:)`` (loader). A
+/// value obtained from ``decode(_:)`` has passed ``validate()``; the index-space helpers
+/// (``functionType(at:)`` and friends) require a validated value and an index in range.
+public struct ModuleMetadata: Equatable, Sendable {
+    /// The first 8 bytes of every encoding.
+    public static let magic: [UInt8] = Array("WAOTMETA".utf8)
+    /// The encoding version written after ``magic`` (as LEB128); ``decode(_:)`` rejects
+    /// any other value.
+    public static let formatVersion: UInt32 = 1
+    /// The largest number of 64 KiB pages a (32-bit) memory may have.
+    public static let maxMemoryPages: UInt64 = 65536
+
+    /// The runtime ABI the code was compiled for (checked by the loader, not by ``decode(_:)``).
+    public var abiVersion: UInt32
+    /// The compiler that produced the object, e.g. `"wasmaot 0.1.0"`.
+    public var compilerVersion: String
+    /// SHA-256 of the WebAssembly binary; exactly 32 bytes.
+    public var wasmSHA256: [UInt8]
+    /// The settings the code was compiled with, e.g. `"-O2 -march=x86-64-v2 bounds=guard-pages"`.
+    public var compileSettings: String
+    /// The type section.
+    public var types: [FuncType]
+    /// All imports, in order; they come first in their index spaces.
+    public var imports: [Import]
+    /// Type index of each *defined* function (imported functions are not listed).
+    public var functions: [UInt32]
+    /// Defined tables (imported ones come first in the table index space).
+    public var tables: [TableType]
+    /// Defined memories, limits in pages (imported ones come first in the memory index space).
+    public var memories: [Limits]
+    /// Defined globals (imported ones come first in the global index space).
+    public var globals: [Global]
+    /// All exports.
+    public var exports: [Export]
+    /// The start function (function index space), if any; its type is `() -> ()`.
+    public var start: UInt32?
+    /// All element segments.
+    public var elements: [ElementSegment]
+    /// All data segments.
+    public var data: [DataSegment]
+    /// Either empty, or exactly one name per function in the function index space
+    /// (`""` where unknown).
+    public var functionNames: [String]
+    /// The concatenated bytes of all data segments.
+    public var dataBlob: [UInt8]
+
+    /// Creates metadata from all its fields.
+    public init(
+        abiVersion: UInt32,
+        compilerVersion: String,
+        wasmSHA256: [UInt8],
+        compileSettings: String,
+        types: [FuncType] = [],
+        imports: [Import] = [],
+        functions: [UInt32] = [],
+        tables: [TableType] = [],
+        memories: [Limits] = [],
+        globals: [Global] = [],
+        exports: [Export] = [],
+        start: UInt32? = nil,
+        elements: [ElementSegment] = [],
+        data: [DataSegment] = [],
+        functionNames: [String] = [],
+        dataBlob: [UInt8] = []
+    ) {
+        self.abiVersion = abiVersion
+        self.compilerVersion = compilerVersion
+        self.wasmSHA256 = wasmSHA256
+        self.compileSettings = compileSettings
+        self.types = types
+        self.imports = imports
+        self.functions = functions
+        self.tables = tables
+        self.memories = memories
+        self.globals = globals
+        self.exports = exports
+        self.start = start
+        self.elements = elements
+        self.data = data
+        self.functionNames = functionNames
+        self.dataBlob = dataBlob
+    }
+}
+
+// MARK: - Index spaces
+
+extension ModuleMetadata {
+    /// Number of imported functions. O(number of imports).
+    public var importedFunctionCount: Int { imports.count { $0.desc.kind == .function } }
+    /// Number of imported tables. O(number of imports).
+    public var importedTableCount: Int { imports.count { $0.desc.kind == .table } }
+    /// Number of imported memories. O(number of imports).
+    public var importedMemoryCount: Int { imports.count { $0.desc.kind == .memory } }
+    /// Number of imported globals. O(number of imports).
+    public var importedGlobalCount: Int { imports.count { $0.desc.kind == .global } }
+
+    /// Size of the function index space (imported + defined).
+    public var totalFunctionCount: Int { importedFunctionCount + functions.count }
+    /// Size of the table index space (imported + defined).
+    public var totalTableCount: Int { importedTableCount + tables.count }
+    /// Size of the memory index space (imported + defined).
+    public var totalMemoryCount: Int { importedMemoryCount + memories.count }
+    /// Size of the global index space (imported + defined).
+    public var totalGlobalCount: Int { importedGlobalCount + globals.count }
+
+    /// The size of the index space of `kind`.
+    public func totalCount(of kind: ExternKind) -> Int {
+        switch kind {
+        case .function: totalFunctionCount
+        case .table: totalTableCount
+        case .memory: totalMemoryCount
+        case .global: totalGlobalCount
+        }
+    }
+
+    /// The signature of function `index` in the function index space (imports first).
+    ///
+    /// - Precondition: the metadata is valid and `index < totalFunctionCount`.
+    public func functionType(at index: UInt32) -> FuncType {
+        let typeIndex = entity(at: index, defined: functions) {
+            if case .function(let t) = $0 { t } else { nil }
+        }
+        return types[Int(typeIndex)]
+    }
+
+    /// The type of global `index` in the global index space (imports first).
+    ///
+    /// - Precondition: the metadata is valid and `index < totalGlobalCount`.
+    public func globalType(at index: UInt32) -> GlobalType {
+        entity(at: index, defined: globals.lazy.map(\.type)) {
+            if case .global(let g) = $0 { g } else { nil }
+        }
+    }
+
+    /// The type of table `index` in the table index space (imports first).
+    ///
+    /// - Precondition: the metadata is valid and `index < totalTableCount`.
+    public func tableType(at index: UInt32) -> TableType {
+        entity(at: index, defined: tables) {
+            if case .table(let t) = $0 { t } else { nil }
+        }
+    }
+
+    /// The limits (in pages) of memory `index` in the memory index space (imports first).
+    ///
+    /// - Precondition: the metadata is valid and `index < totalMemoryCount`.
+    public func memoryLimits(at index: UInt32) -> Limits {
+        entity(at: index, defined: memories) {
+            if case .memory(let m) = $0 { m } else { nil }
+        }
+    }
+
+    /// The bytes of a data segment of this module.
+    ///
+    /// - Precondition: the metadata is valid and `segment` is one of its ``data`` segments.
+    public func bytes(of segment: DataSegment) -> ArraySlice<UInt8> {
+        let start = Int(segment.blobOffset)
+        return dataBlob[start ..< start + Int(segment.length)]
+    }
+
+    /// Entry `index` of an index space made of the imports `extract` accepts, then `defined`.
+    private func entity<T, Defined: Collection<T>>(
+        at index: UInt32, defined: Defined, _ extract: (ImportDesc) -> T?
+    ) -> T where Defined.Index == Int {
+        var remaining = Int(index)
+        for entry in imports {
+            guard let value = extract(entry.desc) else { continue }
+            if remaining == 0 { return value }
+            remaining -= 1
+        }
+        precondition(remaining < defined.count, "index \(index) is out of range of its index space")
+        return defined[defined.startIndex + remaining]
+    }
+}
+
+// MARK: - Errors
+
+/// Why metadata could not be decoded or is invalid.
+///
+/// Every failure of ``ModuleMetadata/decode(_:)`` and ``ModuleMetadata/validate()`` is a
+/// `MetadataError` naming the offending field; when known, ``offset`` is the byte offset in
+/// the encoding where the problem was found (for validation failures: where the offending
+/// item starts).
+public struct MetadataError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// What is wrong, naming the field.
+    public var message: String
+    /// The byte offset in the encoding, if known.
+    public var offset: Int?
+
+    /// Creates an error.
+    public init(_ message: String, offset: Int? = nil) {
+        self.message = message
+        self.offset = offset
+    }
+
+    /// For example `invalid metadata at byte 123: export 4 ('foo') refers to function 17
+    /// but the module has 12 functions`.
+    public var description: String {
+        if let offset { "invalid metadata at byte \(offset): \(message)" } else { "invalid metadata: \(message)" }
+    }
+}
