@@ -7,6 +7,7 @@
 //   Sources/WasmAOTFormat     the metadata format stored in every .so (shared by compiler and loader)
 //   Runtime/                  the C runtime: ABI header, memories, tables, traps, signal handling, libffi calls
 //   Sources/WasmAOT           the Swift loader and embedding API (Module, Instance, Value, Trap)
+//   Sources/WasmAOTSpecTest   the official-testsuite (.wast) runner behind `wasmaot spectest`
 //   Sources/WasmAOTCLI        the `wasmaot` command-line tool
 import PackageDescription
 
@@ -47,11 +48,21 @@ let package = Package(
             name: "WasmAOT",
             dependencies: ["WasmAOTFormat", "WasmAOTRuntime"]
         ),
+        .target(
+            name: "WasmAOTSpecTest",
+            dependencies: [
+                "WasmAOT",
+                "WasmAOTCompiler",
+                .product(name: "WAT", package: "WasmKit"),
+                .product(name: "WasmParser", package: "WasmKit"),
+            ]
+        ),
         .executableTarget(
             name: "WasmAOTCLI",
             dependencies: [
                 "WasmAOT",
                 "WasmAOTCompiler",
+                "WasmAOTSpecTest",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "WAT", package: "WasmKit"),
                 .product(name: "WasmKit", package: "WasmKit"),

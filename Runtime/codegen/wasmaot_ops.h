@@ -38,8 +38,13 @@ WA_INLINE uint64_t wa_f64_bits(double f) { uint64_t b; memcpy(&b, &f, 8); return
 /* ---- linear memory --------------------------------------------------------
  * Addresses are u32 + u32 offset in a 64-bit sum: always inside the
  * reservation. The empty asm keeps a dead load alive so that it still traps. */
+#if defined(__aarch64__)
+#define WA_FP_REG "w"
+#else
+#define WA_FP_REG "x"
+#endif
 #define WA_FORCE_READ(v) __asm__ volatile("" ::"r"(v))
-#define WA_FORCE_READ_F(v) __asm__ volatile("" ::"x"(v))
+#define WA_FORCE_READ_F(v) __asm__ volatile("" ::WA_FP_REG(v))
 #define WA_ADDR(mem, addr, offset) ((mem) + (uint64_t)(addr) + (uint64_t)(offset))
 
 #define WA_DEFINE_LOAD(name, ctype, wtype, force)                                  \
@@ -145,6 +150,12 @@ WA_INLINE float wa_f32_copysign(float a, float b) {
 WA_INLINE double wa_f64_copysign(double a, double b) {
   return wa_f64_from_bits((wa_f64_bits(a) & 0x7FFFFFFFFFFFFFFFull) | (wa_f64_bits(b) & 0x8000000000000000ull));
 }
+/* An optimisation barrier for a float operand whose value would let clang
+ * fold the operation away (x*1, x-0, demote(promote(x))) and so skip quieting
+ * a signalling NaN. */
+WA_INLINE float wa_f32_opaque(float x) { __asm__("" : "+" WA_FP_REG(x)); return x; }
+WA_INLINE double wa_f64_opaque(double x) { __asm__("" : "+" WA_FP_REG(x)); return x; }
+
 /* min/max: NaN in → NaN out (quietened by the addition); -0 < +0. */
 WA_INLINE float wa_f32_min(float a, float b) {
   if (a != a || b != b) return a + b;

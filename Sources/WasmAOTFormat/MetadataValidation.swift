@@ -138,7 +138,8 @@ private struct MetadataValidator {
         let totalCounts: [ExternKind: Int] = [
             .function: totalFunctionCount, .table: tableTypes.count, .memory: totalMemoryCount, .global: globalTypes.count,
         ]
-        var exportNames: [String: Int] = [:]
+        // Names are compared as UTF-8 bytes: Swift's String equality is Unicode-canonical.
+        var exportNames: [[UInt8]: Int] = [:]
         for (i, export) in m.exports.enumerated() {
             let what = { "export \(i) (\(quoted(export.name)))" }
             let count = totalCounts[export.kind, default: 0]
@@ -147,7 +148,7 @@ private struct MetadataValidator {
                     "\(what()) refers to \(export.kind) \(export.index) but the module has \(plural(count, "\(export.kind)"))",
                     at: .item(.exports, i))
             }
-            if let first = exportNames.updateValue(i, forKey: export.name) {
+            if let first = exportNames.updateValue(i, forKey: Array(export.name.utf8)) {
                 throw failure("\(what()) has the same name as export \(first)", at: .item(.exports, i))
             }
         }

@@ -241,7 +241,7 @@ public final class Instance: @unchecked Sendable {
     }
 
     var defaultMemory: Memory? {
-        if let export = module.metadata.exports.first(where: { $0.name == "memory" && $0.kind == .memory }) {
+        if let export = module.metadata.exports.first(where: { $0.kind == .memory && $0.name.utf8.elementsEqual("memory".utf8) }) {
             return memories[Int(export.index)]
         }
         return memories.first
@@ -292,7 +292,7 @@ public struct Exports: Sequence {
     public func makeIterator() -> IndexingIterator<[Export]> { instance.module.metadata.exports.makeIterator() }
 
     private func find(_ name: String, _ kind: ExternKind) throws(UsageError) -> UInt32 {
-        guard let e = instance.module.metadata.exports.first(where: { $0.name == name }) else {
+        guard let e = instance.module.metadata.exports.first(where: { $0.name.utf8.elementsEqual(name.utf8) }) else {
             throw UsageError("no export named '\(name)'")
         }
         guard e.kind == kind else { throw UsageError("export '\(name)' is a \(e.kind), not a \(kind)") }
@@ -309,7 +309,7 @@ public struct Exports: Sequence {
 
     /// Any export, for passing as an import to another instance.
     public subscript(_ name: String) -> (any Extern)? {
-        guard let e = instance.module.metadata.exports.first(where: { $0.name == name }) else { return nil }
+        guard let e = instance.module.metadata.exports.first(where: { $0.name.utf8.elementsEqual(name.utf8) }) else { return nil }
         switch e.kind {
         case .function: return instance.function(at: e.index)
         case .memory: return instance.memory(at: e.index)

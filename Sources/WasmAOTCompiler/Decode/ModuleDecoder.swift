@@ -13,8 +13,10 @@ public struct DecodeError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// The wasm features the decoder accepts. Validation decides what is supported.
-let decoderFeatures: WasmFeatureSet = [.referenceTypes, .multiMemory, .tailCall, .simd, .memory64, .exceptionHandling]
+/// The wasm features the decoder accepts: WebAssembly 2.0 (SIMD decodes so that
+/// validation can name it as unsupported). Enabling multi-memory or memory64
+/// here would change how 2.0 binaries decode (reserved zero bytes, limit flags).
+let decoderFeatures: WasmFeatureSet = [.referenceTypes, .simd]
 
 /// Decodes wasm binaries (and `.wat` text) into a ``WasmModule`` using WasmKit's parser.
 public enum ModuleDecoder {

@@ -54,6 +54,11 @@ struct FunctionLowering {
     private var usesMemory = false
     private var makesCalls = false
     private var currentOffset = 0
+    /// Depths holding a ±0 or ±1 float constant, or a freshly promoted f32:
+    /// clang would fold `x - 0`, `x * 1`, `x / -1`, `demote(promote(x))` to
+    /// `x` (or `-x`), which passes a signalling NaN through where wasm
+    /// requires a quiet one. Such operands go through an optimisation barrier.
+    private var nanFoldingHazards: Set<Int> = []
 
     init(module: ModuleLowering, functionIndex: Int, type: FunctionType, body: WasmModule.Body) {
         self.module = module
@@ -118,6 +123,7 @@ struct FunctionLowering {
     }
 
     private mutating func push(_ t: ValueType) -> String {
+        nanFoldingHazards.remove(stack.count)
         stack.append(t)
         return slot(stack.count - 1, t)
     }
@@ -301,8 +307,10 @@ struct FunctionLowering {
             emit("\(push(.i64)) = \(CNames.i64(UInt64(bitPattern: value)));")
         case .f32Const(let value):
             emit("\(push(.f32)) = \(CNames.f32(bits: value.bitPattern));")
+            if [0, 1].contains(abs(Float(bitPattern: value.bitPattern))) { nanFoldingHazards.insert(stack.count - 1) }
         case .f64Const(let value):
             emit("\(push(.f64)) = \(CNames.f64(bits: value.bitPattern));")
+            if [0, 1].contains(abs(Double(bitPattern: value.bitPattern))) { nanFoldingHazards.insert(stack.count - 1) }
         case .refNull(let heapType):
             let t: ValueType = .ref(ReferenceType(isNullable: true, heapType: heapType))
             emit("\(push(t)) = NULL;")
@@ -322,9 +330,11 @@ struct FunctionLowering {
         case .unary(let op):
             try lowerForm(OpTable.unary(op))
         case .binary(let op):
-            try lowerForm(OpTable.binary(op))
+            let arithmetic: Set<Instruction.Binary> = [.f32Add, .f32Sub, .f32Mul, .f32Div, .f64Add, .f64Sub, .f64Mul, .f64Div]
+            try lowerForm(OpTable.binary(op), guardNaN: arithmetic.contains(op))
         case .conversion(let op):
-            try lowerForm(OpTable.conversion(op))
+            try lowerForm(OpTable.conversion(op), guardNaN: op == .f32DemoteF64)
+            if op == .f64PromoteF32 { nanFoldingHazards.insert(stack.count - 1) }
         case .memoryInit(let data, let memory):
             let (d, s, n) = try pop3()
             emit("ctx->rt->memory_init(ctx, \(memory), \(data), \(d), \(s), \(n));")
@@ -371,8 +381,14 @@ struct FunctionLowering {
         return (values[0], values[1], values[2])
     }
 
-    private mutating func lowerForm(_ form: OpForm) throws(LoweringError) {
-        let operands = try pop(form.operands.count)
+    private mutating func lowerForm(_ form: OpForm, guardNaN: Bool = false) throws(LoweringError) {
+        let first = stack.count - form.operands.count
+        var operands = try pop(form.operands.count)
+        if guardNaN {
+            for (i, t) in form.operands.enumerated() where nanFoldingHazards.contains(first + i) {
+                operands[i] = "wa_\(t == .f32 ? "f32" : "f64")_opaque(\(operands[i]))"
+            }
+        }
         let expression = form.expression(operands)
         emit("\(push(form.result)) = \(expression);")
     }

@@ -89,7 +89,7 @@ struct FunctionValidator {
             current = max(ops.count - 1, 0)
             throw error(
                 ValidationRule.unexpectedEnd,
-                "the body ends before its \(frames.count == 1 ? "function" : "\(frames[frames.count - 1].name)") is closed (\(frames.count) open)")
+                "the body ends before its \(frames[frames.count - 1].name) is closed (\(frames.count) open)")
         }
     }
 
@@ -146,7 +146,8 @@ struct FunctionValidator {
                 guard target.count == arity else {
                     throw error(
                         ValidationRule.typeMismatch,
-                        "br_table targets carry different numbers of values: label \(depth) takes \(target.count), the default label \(table.defaultIndex) takes \(arity)"
+                        "br_table targets carry different numbers of values: label \(depth) takes \(target.count), "
+                            + "the default label \(table.defaultIndex) takes \(arity)"
                     )
                 }
                 let popped = try popCollecting(target, slot: { .label($0, label: depth) })
@@ -165,7 +166,9 @@ struct FunctionValidator {
         case .callIndirect(let typeIndex, let tableIndex):
             let table = try table(tableIndex)
             guard table.elementType == .funcRef else {
-                throw error(ValidationRule.typeMismatch, "call_indirect needs a funcref table, table \(tableIndex) holds \(table.elementType)")
+                throw error(
+                    ValidationRule.typeMismatch,
+                    "call_indirect needs a funcref table, table \(tableIndex) holds \(table.elementType)")
             }
             guard let callee = context.type(at: typeIndex) else {
                 throw error(ValidationRule.unknownType, "type \(typeIndex) (\(context.types.count) types)")
@@ -284,7 +287,8 @@ struct FunctionValidator {
             guard destination.elementType == source.elementType else {
                 throw error(
                     ValidationRule.typeMismatch,
-                    "table.copy from table \(sourceIndex) of \(source.elementType) to table \(destinationIndex) of \(destination.elementType)")
+                    "table.copy from table \(sourceIndex) of \(source.elementType) "
+                        + "to table \(destinationIndex) of \(destination.elementType)")
             }
             try apply(StackSignature([addressType(destination.limits), addressType(source.limits), .i32], []))
         case .tableInit(let elemIndex, let tableIndex):
@@ -330,7 +334,8 @@ struct FunctionValidator {
         let top = frames.count - 1
         if stack.count == frames[top].height {
             if frames[top].unreachable { return nil }
-            throw error(ValidationRule.typeMismatch, "expected \(expected?.description ?? "a value") but the stack is empty (\(describe(slot)))")
+            let wanted = expected?.description ?? "a value"
+            throw error(ValidationRule.typeMismatch, "expected \(wanted) but the stack is empty (\(describe(slot)))")
         }
         return stack.removeLast()
     }
@@ -396,7 +401,8 @@ struct FunctionValidator {
             let extra = stack.count - frame.height
             throw error(
                 ValidationRule.typeMismatch,
-                "\(extra) extra value\(extra == 1 ? "" : "s") left on the stack at the end of the \(frame.name), which returns \(Self.list(frame.results))"
+                "\(extra) extra value\(extra == 1 ? "" : "s") left on the stack at the end of the \(frame.name), "
+                    + "which returns \(Self.list(frame.results))"
             )
         }
         frames.removeLast()

@@ -233,7 +233,9 @@ struct ValidationContext: Sendable {
             switch export.descriptor {
             case .function(let index):
                 guard Int(index) < functionTypeIndices.count else {
-                    throw error(ValidationRule.unknownFunction, "\(place) names function \(index) (\(functionTypeIndices.count) functions)")
+                    throw error(
+                        ValidationRule.unknownFunction,
+                        "\(place) names function \(index) (\(functionTypeIndices.count) functions)")
                 }
             case .table(let index):
                 guard table(at: index) != nil else {
@@ -286,7 +288,8 @@ struct ValidationContext: Sendable {
             guard case .active(let active) = segment else { continue }
             let place = "data segment \(i)"
             guard let memory = memory(at: active.index) else {
-                throw error(ValidationRule.unknownMemory, "\(place) initializes memory \(active.index) (\(memories.count) memories)")
+                throw error(
+                    ValidationRule.unknownMemory, "\(place) initializes memory \(active.index) (\(memories.count) memories)")
             }
             try validateConstant(active.offset, expected: addressType(of: memory), in: "offset of \(place)")
         }
@@ -348,14 +351,17 @@ struct ValidationContext: Sendable {
                 stack.append(.ref(ReferenceType(isNullable: true, heapType: heapType)))
             case .refFunc(let index):
                 guard Int(index) < functionTypeIndices.count else {
-                    throw error(ValidationRule.unknownFunction, "ref.func \(index) in \(place) (\(functionTypeIndices.count) functions)")
+                    throw error(
+                        ValidationRule.unknownFunction,
+                        "ref.func \(index) in \(place) (\(functionTypeIndices.count) functions)")
                 }
                 stack.append(.ref(.funcRef))
             case .globalGet(let index):
                 guard Int(index) < importedGlobalCount, let global = global(at: index) else {
                     throw error(
                         ValidationRule.unknownGlobal,
-                        "global \(index) in \(place): constant expressions may only read the \(importedGlobalCount) imported globals")
+                        "global \(index) in \(place): constant expressions may only read "
+                            + "the \(importedGlobalCount) imported globals")
                 }
                 guard global.mutability == .constant else {
                     throw error(ValidationRule.constantRequired, "global.get \(index) in \(place) reads a mutable global")

@@ -10,7 +10,7 @@ struct WasmAOTCommand: ParsableCommand {
         commandName: "wasmaot",
         abstract: "Ahead-of-time WebAssembly compiler and runtime: wasm → C → native shared object.",
         version: CompilerInfo.version,
-        subcommands: [CompileCommand.self, RunCommand.self, InspectCommand.self]
+        subcommands: [CompileCommand.self, RunCommand.self, InspectCommand.self, SpecTestCommand.self]
     )
 }
 

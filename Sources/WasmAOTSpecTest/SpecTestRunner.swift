@@ -1,0 +1,315 @@
+import Foundation
+import WAT
+import WasmAOT
+import WasmAOTCompiler
+import WasmAOTFormat
+import WasmParser
+
+
+/// The outcome of one `.wast` file.
+public struct SpecFileResult: Sendable {
+    public var file: String
+    public var passed = 0
+    public var failed = 0
+    /// Directives that could not be checked: `assert_invalid` text modules that
+    /// WasmKit's WAT encoder refuses (e.g. out-of-range indices), so no binary
+    /// exists to give our validator. Unit tests cover those rules with binaries.
+    public var skipped = 0
+    /// One line per failure: directive line, expected and actual.
+    public var failures: [String] = []
+}
+
+/// Runs `.wast` scripts through the real AOT path: every valid module is
+/// compiled to C, built by clang into a `.so` at the given optimisation level,
+/// loaded by the loader and instantiated. No interpreter anywhere.
+public final class SpecTestRunner {
+    public struct Options: Sendable {
+        public var compile = CompileOptions(optimization: 2)
+        public var verbose = false
+        public init() {}
+    }
+
+    let options: Options
+    let work: String
+    private var moduleCounter = 0
+
+    // Per-file state.
+    private var instances: [String: Instance] = [:]
+    private var current: Instance?
+    private var registered: [String: Instance] = [:]
+    private var spectest: [String: any Extern] = [:]
+
+    public init(options: Options = .init()) {
+        self.options = options
+        work = FileManager.default.temporaryDirectory.appendingPathComponent("wasmaot-spec-\(UUID().uuidString)").path
+        try? FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: work) }
+
+    /// Runs one `.wast` file.
+    public func run(file path: String) -> SpecFileResult {
+        var result = SpecFileResult(file: (path as NSString).lastPathComponent)
+        instances = [:]
+        current = nil
+        registered = [:]
+        spectest = makeSpectestModule()
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            result.failed = 1
+            result.failures.append("cannot read \(path)")
+            return result
+        }
+        var wast: WAST
+        do { wast = try parseWAST(text, features: [.referenceTypes]) } catch {
+            result.failed = 1
+            result.failures.append("cannot parse: \(error)")
+            return result
+        }
+        while let (directive, location) = wast.nextDirectiveResult() {
+            let line = location.computeLineAndColumn().line
+            switch directive {
+            case .failure(let error):
+                result.failed += 1
+                result.failures.append("line \(line): cannot parse directive: \(error.error)")
+                if error.module != nil { current = nil }
+            case .success(let d):
+                let outcome = execute(d)
+                switch outcome {
+                case .pass: result.passed += 1
+                case .fail(let why):
+                    result.failed += 1
+                    result.failures.append("line \(line): \(why)")
+                case .ignore: break
+                case .skip(let why):
+                    result.skipped += 1
+                    if options.verbose { print("  line \(line): skipped: \(why)") }
+                }
+                if options.verbose, case .fail(let why) = outcome { print("  line \(line): \(why)") }
+            }
+        }
+        return result
+    }
+
+    enum Outcome {
+        case pass
+        case fail(String)
+        case skip(String)
+        case ignore
+    }
+
+    // MARK: Directives
+
+    private func execute(_ directive: WASTDirective) -> Outcome {
+        switch directive {
+        case .module(let m):
+            if m.isDefinition { return .ignore }
+            do {
+                let instance = try instantiate(try binary(of: m.source))
+                current = instance
+                if let id = m.id { instances[id] = instance }
+                return .pass
+            } catch {
+                current = nil
+                return .fail("module failed: \(error)")
+            }
+        case .register(let name, let id):
+            guard let instance = id.map({ instances[$0] }) ?? current else { return .fail("register: unknown module \(id ?? "(current)")") }
+            registered[name] = instance
+            return .ignore
+        case .invoke(let invoke):
+            do {
+                _ = try perform(.invoke(invoke))
+                return .pass
+            } catch { return .fail("invoke \(invoke.name) failed: \(error)") }
+        case .assertReturn(let execute, let expected):
+            do {
+                let actual = try perform(execute)
+                guard actual.count == expected.count else {
+                    return .fail("\(describe(execute)): expected \(expected.count) results, got \(actual)")
+                }
+                for (a, e) in zip(actual, expected) where !matches(a, e) {
+                    return .fail("\(describe(execute)): expected \(expected.map(describe)), got \(actual)")
+                }
+                return .pass
+            } catch {
+                return .fail("\(describe(execute)): expected \(expected.map(describe)), got error: \(error)")
+            }
+        case .assertTrap(let execute, let message):
+            do {
+                let actual = try perform(execute)
+                return .fail("\(describe(execute)): expected trap '\(message)', got \(actual)")
+            } catch let trap as Trap {
+                return trapMatches(trap.kind, message) ? .pass : .fail("\(describe(execute)): expected trap '\(message)', got '\(trap.kind)'")
+            } catch InstantiationError.trapped(let trap) {
+                return trapMatches(trap.kind, message) ? .pass : .fail("\(describe(execute)): expected trap '\(message)', got '\(trap.kind)'")
+            } catch {
+                return .fail("\(describe(execute)): expected trap '\(message)', got error: \(error)")
+            }
+        case .assertExhaustion(let call, let message):
+            do {
+                let actual = try perform(.invoke(call))
+                return .fail("invoke \(call.name): expected '\(message)', got \(actual)")
+            } catch let trap as Trap {
+                return trap.kind == .stackExhausted ? .pass : .fail("invoke \(call.name): expected stack exhaustion, got '\(trap.kind)'")
+            } catch {
+                return .fail("invoke \(call.name): expected stack exhaustion, got error: \(error)")
+            }
+        case .assertInvalid(let module, let message):
+            return expectRejected(module.source, message: message, invalid: true)
+        case .assertMalformed(let module, let message):
+            return expectRejected(module.source, message: message, invalid: false)
+        case .assertUnlinkable(let wat, let message):
+            do {
+                let copy = wat
+                let bytes = try copy.encode()
+                _ = try instantiate(bytes)
+                return .fail("expected unlinkable module ('\(message)'), but it instantiated")
+            } catch is InstantiationError {
+                return .pass
+            } catch {
+                return .fail("expected unlinkable module ('\(message)'), got: \(error)")
+            }
+        case .moduleInstance, .assertException, .assertFuel, .assertOutOfFuel:
+            return .fail("unsupported directive \(directive)")
+        }
+    }
+
+    private func expectRejected(_ source: ModuleSource, message: String, invalid: Bool) -> Outcome {
+        let bytes: [UInt8]
+        do { bytes = try binary(of: source) } catch {
+            // The text itself is malformed: rejected before our decoder, as it should be.
+            return invalid ? .skip("invalid text module ('\(message)') not encodable by WAT: \(error)") : .pass
+        }
+        do {
+            _ = try Compiler.translate(wasm: bytes, metadataPath: "/dev/null", options: options.compile)
+            return .fail("expected \(invalid ? "invalid" : "malformed") module ('\(message)'), but it was accepted")
+        } catch {
+            switch error {
+            case .malformed, .invalid: return .pass
+            default: return .fail("expected \(invalid ? "invalid" : "malformed") ('\(message)'), got \(error)")
+            }
+        }
+    }
+
+    // MARK: Modules
+
+    private func binary(of source: ModuleSource) throws -> [UInt8] {
+        switch source {
+        case .text(let wat): return try wat.encode(options: .init(nameSection: true))
+        case .binary(let bytes): return bytes
+        case .quote(let text): return try ModuleDecoder.wat2wasm(String(decoding: text, as: UTF8.self))
+        }
+    }
+
+    private func instantiate(_ wasm: [UInt8]) throws -> Instance {
+        moduleCounter += 1
+        let so = (work as NSString).appendingPathComponent("m\(moduleCounter).so")
+        _ = try Compiler.compile(wasm: wasm, to: so, options: options.compile)
+        let module = try Module(loading: so)
+        try? FileManager.default.removeItem(atPath: so)
+        return try module.instantiate(imports: importsForLinking())
+    }
+
+    private func importsForLinking() -> Imports {
+        var imports: Imports = ["spectest": spectest]
+        for (name, instance) in registered {
+            var fields: [String: any Extern] = [:]
+            for export in instance.exports {
+                if let e = instance.exports[export.name] { fields[export.name] = e }
+            }
+            imports[name] = fields
+        }
+        return imports
+    }
+
+    private func makeSpectestModule() -> [String: any Extern] {
+        var m: [String: any Extern] = [:]
+        let printers: [(String, [ValType])] = [
+            ("print", []), ("print_i32", [.i32]), ("print_i64", [.i64]), ("print_f32", [.f32]),
+            ("print_f64", [.f64]), ("print_i32_f32", [.i32, .f32]), ("print_f64_f64", [.f64, .f64]),
+        ]
+        for (name, params) in printers {
+            m[name] = HostFunction(params: params) { _, _ in [] }
+        }
+        m["global_i32"] = try? Global(type: GlobalType(type: .i32, mutable: false), value: .i32(666))
+        m["global_i64"] = try? Global(type: GlobalType(type: .i64, mutable: false), value: .i64(666))
+        m["global_f32"] = try? Global(type: GlobalType(type: .f32, mutable: false), value: .float(666.6))
+        m["global_f64"] = try? Global(type: GlobalType(type: .f64, mutable: false), value: .double(666.6))
+        m["table"] = try? Table(type: TableType(element: .funcref, limits: Limits(min: 10, max: 20)))
+        m["memory"] = try? Memory(limits: Limits(min: 1, max: 2))
+        return m
+    }
+
+    // MARK: Execution
+
+    private func perform(_ execute: WASTExecute) throws -> [WasmAOT.Value] {
+        switch execute {
+        case .invoke(let invoke):
+            guard let instance = invoke.module.map({ instances[$0] }) ?? current else {
+                throw UsageError("no module for invoke \(invoke.name)")
+            }
+            let function = try instance.exports.function(invoke.name)
+            return try function.call(try invoke.args.map(value))
+        case .get(let module, let name):
+            guard let instance = module.map({ instances[$0] }) ?? current else { throw UsageError("no module for get \(name)") }
+            return [try instance.exports.global(name).value]
+        case .wat(let wat):
+            _ = try instantiate(try wat.encode())
+            return []
+        }
+    }
+
+    private func value(_ c: WASTConstValue) throws -> WasmAOT.Value {
+        switch c {
+        case .i32(let v): return .i32(v)
+        case .i64(let v): return .i64(v)
+        case .f32(let v): return .f32(v)
+        case .f64(let v): return .f64(v)
+        case .refNull(let heap): return heap == .funcRef ? .funcref(nil) : .externref(nil)
+        case .refExtern(let v): return .externref(UInt(v))
+        case .refFunc, .refHost, .v128: throw UsageError("unsupported argument \(c)")
+        }
+    }
+
+    private func matches(_ actual: WasmAOT.Value, _ expected: WASTExpectValue) -> Bool {
+        switch (actual, expected) {
+        case (.i32(let a), .i32(let e)): return a == e
+        case (.i64(let a), .i64(let e)): return a == e
+        case (.f32(let a), .f32(let e)): return a == e
+        case (.f64(let a), .f64(let e)): return a == e
+        case (.f32(let a), .f32CanonicalNaN): return a & 0x7FFF_FFFF == 0x7FC0_0000
+        case (.f32(let a), .f32ArithmeticNaN): return a & 0x7FC0_0000 == 0x7FC0_0000
+        case (.f64(let a), .f64CanonicalNaN): return a & 0x7FFF_FFFF_FFFF_FFFF == 0x7FF8_0000_0000_0000
+        case (.f64(let a), .f64ArithmeticNaN): return a & 0x7FF8_0000_0000_0000 == 0x7FF8_0000_0000_0000
+        case (.funcref(let a), .refNull): return a == nil
+        case (.externref(let a), .refNull): return a == nil
+        case (.funcref(let a), .refFunc): return a != nil
+        case (.externref(let a), .refExtern(let v)): return a != nil && (v == nil || a == UInt(v!))
+        case (_, .either(let options)): return options.contains { matches(actual, $0) }
+        default: return false
+        }
+    }
+
+    private func trapMatches(_ kind: TrapKind, _ message: String) -> Bool {
+        // The spec's messages start with our wording ("uninitialized element 2", "unreachable executed").
+        message.hasPrefix(kind.description)
+    }
+
+    private func describe(_ execute: WASTExecute) -> String {
+        switch execute {
+        case .invoke(let i): return "invoke \(i.name)(\(i.args.map { "\($0)" }.joined(separator: ", ")))"
+        case .get(_, let name): return "get \(name)"
+        case .wat: return "module"
+        }
+    }
+
+    private func describe(_ e: WASTExpectValue) -> String {
+        switch e {
+        case .i32(let v): return "\(Int32(bitPattern: v)) : i32"
+        case .i64(let v): return "\(Int64(bitPattern: v)) : i64"
+        case .f32(let v): return "\(Float(bitPattern: v)) (0x\(String(v, radix: 16))) : f32"
+        case .f64(let v): return "\(Double(bitPattern: v)) (0x\(String(v, radix: 16))) : f64"
+        default: return "\(e)"
+        }
+    }
+}
