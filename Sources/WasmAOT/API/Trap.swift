@@ -56,7 +56,14 @@ public struct Trap: Error, CustomStringConvertible, @unchecked Sendable {
         if let underlying { text += ": \(underlying)" }
         if !backtrace.isEmpty {
             text += "\nwasm backtrace:"
-            for (i, frame) in backtrace.enumerated() { text += "\n  \(i): \(frame)" }
+            // Runs of the same function (deep recursion) print once with a count.
+            var i = 0
+            while i < backtrace.count {
+                var j = i + 1
+                while j < backtrace.count, backtrace[j] == backtrace[i] { j += 1 }
+                text += "\n  \(i): \(backtrace[i])" + (j - i > 1 ? " (\(j - i) frames)" : "")
+                i = j
+            }
         }
         return text
     }

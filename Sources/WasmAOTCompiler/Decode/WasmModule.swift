@@ -58,4 +58,13 @@ public struct WasmModule: Sendable {
     public var allTables: [TableType] { importedTables + tables.map(\.type) }
     public var allMemories: [MemoryType] { importedMemories + memories.map(\.type) }
     public var allGlobals: [GlobalType] { importedGlobals + globals.map(\.type) }
+
+    /// Names for profilers, debuggers and backtraces: the name section's, else the first export name.
+    public var displayNames: [UInt32: String] {
+        var names = functionNames
+        for e in exports {
+            if case .function(let f) = e.descriptor, names[f] == nil { names[f] = e.name }
+        }
+        return names
+    }
 }

@@ -114,7 +114,8 @@ enum MetadataBuilder {
             blob.append(contentsOf: bytes)
         }
         let functionCount = wasm.allFunctionTypeIndices.count
-        let names = wasm.functionNames.isEmpty ? [] : (0..<functionCount).map { wasm.functionNames[UInt32($0)] ?? "" }
+        let displayNames = wasm.displayNames
+        let names = displayNames.isEmpty ? [] : (0..<functionCount).map { displayNames[UInt32($0)] ?? "" }
         return ModuleMetadata(
             abiVersion: abiVersion,
             compilerVersion: CompilerInfo.version,

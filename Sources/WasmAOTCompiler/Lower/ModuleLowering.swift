@@ -21,7 +21,7 @@ final class ModuleLowering {
         self.wasm = wasm
         self.importedFunctionCount = wasm.importedFunctionTypes.count
         self.functionTypeIndices = wasm.allFunctionTypeIndices
-        self.symbols = CNames.functionSymbols(count: functionTypeIndices.count, names: wasm.functionNames)
+        self.symbols = CNames.functionSymbols(count: functionTypeIndices.count, names: wasm.displayNames)
         self.globals = wasm.allGlobals
         self.tables = wasm.allTables
     }
