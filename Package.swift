@@ -7,6 +7,7 @@
 //   Sources/WasmAOTFormat     the metadata format stored in every .so (shared by compiler and loader)
 //   Runtime/                  the C runtime: ABI header, memories, tables, traps, signal handling, libffi calls
 //   Sources/WasmAOT           the Swift loader and embedding API (Module, Instance, Value, Trap)
+//   Sources/WasmAOTOracle     WasmKit's interpreter driven like our engine: benchmark baseline, test oracle
 //   Sources/WasmAOTSpecTest   the official-testsuite (.wast) runner behind `wasmaot spectest`
 //   Sources/WasmAOTCLI        the `wasmaot` command-line tool
 import PackageDescription
@@ -46,7 +47,20 @@ let package = Package(
         ),
         .target(
             name: "WasmAOT",
-            dependencies: ["WasmAOTFormat", "WasmAOTRuntime"]
+            dependencies: [
+                "WasmAOTFormat",
+                "WasmAOTRuntime",
+                .product(name: "WASI", package: "WasmKit"),
+            ]
+        ),
+        // WasmKit's interpreter with the same WASI setup: the benchmark baseline and differential-test oracle.
+        .target(
+            name: "WasmAOTOracle",
+            dependencies: [
+                "WasmAOT",
+                .product(name: "WasmKit", package: "WasmKit"),
+                .product(name: "WasmKitWASI", package: "WasmKit"),
+            ]
         ),
         .target(
             name: "WasmAOTSpecTest",
@@ -63,9 +77,9 @@ let package = Package(
                 "WasmAOT",
                 "WasmAOTCompiler",
                 "WasmAOTSpecTest",
+                "WasmAOTOracle",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "WAT", package: "WasmKit"),
-                .product(name: "WasmKit", package: "WasmKit"),
             ]
         ),
         .testTarget(
@@ -73,6 +87,7 @@ let package = Package(
             dependencies: [
                 "WasmAOT",
                 "WasmAOTCompiler",
+                "WasmAOTOracle",
                 .product(name: "WAT", package: "WasmKit"),
             ]
         ),

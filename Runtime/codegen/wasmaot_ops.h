@@ -17,7 +17,9 @@
 #define WA_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define WA_INLINE static inline __attribute__((always_inline))
 
-__attribute__((noreturn, cold, noinline)) static void wa_trap(wasmaot_instance *ctx, uint32_t kind) {
+/* Inlined at every trap site, so that the only code of a compiled module is
+ * its wasm functions and a return address in it always names one of them. */
+__attribute__((noreturn)) WA_INLINE void wa_trap(wasmaot_instance *ctx, uint32_t kind) {
   ctx->rt->trap(ctx, kind);
   __builtin_unreachable();
 }

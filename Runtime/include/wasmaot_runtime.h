@@ -79,6 +79,10 @@ void wasmaot_host_func_free(wasmaot_host_func *func);
  * done implicitly by wasmaot_memory_create and wasmaot_invoke. */
 void wasmaot_install_signal_handlers(void);
 
+/* An anonymous in-memory file (memfd, close-on-exec) for captured or
+ * scripted standard streams of WASI programs; -1 with errno on failure. */
+int wasmaot_anonymous_file(const char *name);
+
 /* Load address of the shared object containing `address`, or 0 (dladdr). */
 uintptr_t wasmaot_object_base(uintptr_t address);
 

@@ -2,6 +2,7 @@
  * pointers (libffi closures) with the calling convention of wasmaot_abi.h. */
 #include "internal.h"
 #include <dlfcn.h>
+#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -132,3 +133,5 @@ uintptr_t wasmaot_object_base(uintptr_t address) {
   if (dladdr((void *)address, &info) == 0) return 0;
   return (uintptr_t)info.dli_fbase;
 }
+
+int wasmaot_anonymous_file(const char *name) { return memfd_create(name, MFD_CLOEXEC); }

@@ -1,0 +1,296 @@
+import Foundation
+import WASI
+import WasmAOTFormat
+import WasmAOTRuntime
+import WasmTypes
+
+/// Where a WASI program's standard stream goes.
+public enum StandardStream: Sendable, Equatable {
+    /// The host process's own stream (fd 0, 1 or 2).
+    case inherit
+    /// A host file descriptor, borrowed: never closed by WASI.
+    case fileDescriptor(Int32)
+    /// For stdout/stderr: collected in memory, read back with ``WASI/output(_:)``.
+    case capture
+    /// For stdin: the program reads these bytes, then end of file.
+    case bytes([UInt8])
+}
+
+/// How a WASI program sees the world: its arguments, environment, the
+/// directories it may reach, and its standard streams. Nothing else of the
+/// host is visible: paths resolve only inside the preopened directories
+/// (`..`, absolute paths and symlinks cannot leave them), only the listed
+/// environment variables exist, and no host file descriptor but the three
+/// standard streams is reachable.
+///
+/// ```swift
+/// let config = WASIConfiguration(args: ["app", "input.txt"], env: ["KEY": "VALUE"],
+///                                preopens: [.init(guestPath: "/data", hostPath: "./data")],
+///                                stdout: .capture)
+/// let wasi = try WASI(config)
+/// let instance = try module.instantiate(imports: wasi.imports)
+/// let exitCode = try wasi.start(instance)
+/// print(String(decoding: wasi.output(.stdout), as: UTF8.self))
+/// ```
+public struct WASIConfiguration: Sendable {
+    /// A host directory made visible to the program under `guestPath`.
+    public struct Preopen: Sendable, Equatable {
+        public var guestPath: String
+        public var hostPath: String
+        public init(guestPath: String, hostPath: String) {
+            self.guestPath = guestPath
+            self.hostPath = hostPath
+        }
+
+        /// Parses the command-line form `HOST[::GUEST]` (wasmtime's `--dir`); the
+        /// guest path defaults to the host path as written.
+        public init(commandLine text: String) {
+            if let range = text.range(of: "::") {
+                self.init(guestPath: String(text[range.upperBound...]), hostPath: String(text[..<range.lowerBound]))
+            } else {
+                self.init(guestPath: text, hostPath: text)
+            }
+        }
+    }
+
+    /// `argv`, starting with the program name.
+    public var args: [String]
+    public var env: [String: String]
+    public var preopens: [Preopen]
+    public var stdin: StandardStream
+    public var stdout: StandardStream
+    public var stderr: StandardStream
+
+    public init(
+        args: [String] = [], env: [String: String] = [:], preopens: [Preopen] = [],
+        stdin: StandardStream = .inherit, stdout: StandardStream = .inherit, stderr: StandardStream = .inherit
+    ) {
+        self.args = args
+        self.env = env
+        self.preopens = preopens
+        self.stdin = stdin
+        self.stdout = stdout
+        self.stderr = stderr
+    }
+}
+
+/// Why a WASI environment could not be set up.
+public struct WASISetupError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var description: String { message }
+}
+
+/// The three standard streams of a WASI program as host file descriptors:
+/// borrowed ones, or in-memory files (`memfd`) this object owns.
+public final class WASIStdio: @unchecked Sendable {
+    /// Host descriptors for the guest's fd 0, 1 and 2.
+    public let descriptors: (stdin: Int32, stdout: Int32, stderr: Int32)
+    private var owned: [Int32] = []
+    private var captured: [Int32: Int32] = [:]
+
+    /// Opens the streams a configuration asks for.
+    public init(_ configuration: WASIConfiguration) throws(WASISetupError) {
+        var owned: [Int32] = []
+        func open(_ stream: StandardStream, standard: Int32, name: String) throws(WASISetupError) -> Int32 {
+            switch stream {
+            case .inherit: return standard
+            case .fileDescriptor(let fd):
+                guard fcntl(fd, F_GETFD) != -1 else { throw WASISetupError(message: "\(name): \(fd) is not an open file descriptor") }
+                return fd
+            case .capture, .bytes:
+                let fd = wasmaot_anonymous_file("wasmaot-\(name)")
+                guard fd >= 0 else { throw WASISetupError(message: "\(name): cannot create an in-memory file: \(String(cString: strerror(errno)))") }
+                owned.append(fd)
+                if case .bytes(let bytes) = stream {
+                    var written = 0
+                    while written < bytes.count {
+                        let n = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                        guard n > 0 else { throw WASISetupError(message: "\(name): cannot write input: \(String(cString: strerror(errno)))") }
+                        written += n
+                    }
+                    lseek(fd, 0, SEEK_SET)
+                }
+                return fd
+            }
+        }
+        do {
+            let stdin = try open(configuration.stdin, standard: 0, name: "stdin")
+            let stdout = try open(configuration.stdout, standard: 1, name: "stdout")
+            let stderr = try open(configuration.stderr, standard: 2, name: "stderr")
+            descriptors = (stdin, stdout, stderr)
+        } catch {
+            for fd in owned { Glibc.close(fd) }
+            throw error
+        }
+        self.owned = owned
+        if configuration.stdout == .capture { captured[1] = descriptors.stdout }
+        if configuration.stderr == .capture { captured[2] = descriptors.stderr }
+    }
+
+    deinit { for fd in owned { Glibc.close(fd) } }
+
+    /// What the program wrote to a captured stream (fd 1 or 2) so far; empty if not captured.
+    public func output(_ fd: Int32) -> [UInt8] {
+        guard let host = captured[fd] else { return [] }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        var offset: off_t = 0
+        while true {
+            let n = buffer.withUnsafeMutableBytes { pread(host, $0.baseAddress, $0.count, offset) }
+            if n <= 0 { break }
+            bytes += buffer[0..<n]
+            offset += off_t(n)
+        }
+        return bytes
+    }
+}
+
+/// A WASI preview1 environment (`wasi_snapshot_preview1`), implemented by
+/// WasmKit's `WASI` library over our instance memory.
+public final class WASI: @unchecked Sendable {
+    /// The standard stream of a WASI program, for ``output(_:)``.
+    public enum Stream: Int32, Sendable {
+        case stdout = 1
+        case stderr = 2
+    }
+
+    private let bridge: WASIBridgeToHost
+    private let stdio: WASIStdio
+    private var closed = false
+    /// The host functions to pass to ``Module/instantiate(imports:)``.
+    public let imports: Imports
+
+    public init(_ configuration: WASIConfiguration) throws {
+        stdio = try WASIStdio(configuration)
+        for preopen in configuration.preopens {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: preopen.hostPath, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw WASISetupError(message: "preopen '\(preopen.hostPath)' is not a directory")
+            }
+        }
+        let fds = stdio.descriptors
+        bridge = try WASIBridgeToHost(
+            args: configuration.args,
+            environment: configuration.env,
+            preopens: configuration.preopens.map { .init(guestPath: $0.guestPath, hostPath: $0.hostPath) },
+            stdin: fds.stdin, stdout: fds.stdout, stderr: fds.stderr)
+        var functions: [String: any Extern] = [:]
+        for (name, function) in bridge.hostFunctions(capabilities: WASICapability<GuestView>.all) {
+            functions[name] = WASI.bind(function)
+        }
+        imports = ["wasi_snapshot_preview1": functions]
+    }
+
+    deinit { close() }
+
+    /// Closes the files the program left open and the preopens (not the standard streams).
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        try? bridge.close()
+    }
+
+    /// What the program wrote to a stream configured as ``StandardStream/capture``.
+    public func output(_ stream: Stream) -> [UInt8] { stdio.output(stream.rawValue) }
+
+    /// Runs a command: `_start`, returning the exit code (0 if `_start` returns).
+    /// Traps are thrown as ``Trap``.
+    public func start(_ instance: Instance) throws -> Int32 {
+        let start: Function
+        do { start = try instance.exports.function("_start") } catch {
+            throw UsageError("not a WASI command: the module exports no function '_start'")
+        }
+        do {
+            _ = try start.call([])
+            return 0
+        } catch let trap as Trap where trap.kind == .exit {
+            return (trap.underlying as? HostExit)?.code ?? 0
+        }
+    }
+
+    /// Initialises a reactor: calls `_initialize` if the module exports it.
+    public func initialize(_ instance: Instance) throws {
+        if instance.exports.contains(where: { $0.name == "_initialize" && $0.kind == .function }) {
+            _ = try instance.exports.function("_initialize").call([])
+        }
+    }
+
+    private static func bind(_ function: WASIHostFunction<GuestView>) -> HostFunction {
+        let type = FuncType(params: function.type.parameters.compactMap(valType), results: function.type.results.compactMap(valType))
+        return HostFunction(type: type) { caller, args in
+            guard let memory = caller.memory else { throw UsageError("WASI needs the module to export its memory") }
+            let view = GuestView(memory: memory)
+            defer { view.releaseScratch() }
+            let results: [WasmTypes.Value]
+            do {
+                results = try function.implementation(view, args.map(wasmTypesValue))
+            } catch let exit as WASIExitCode {
+                throw HostExit(code: Int32(bitPattern: exit.code))
+            }
+            // A pointer outside the memory was handed to scratch space: that is a trap, not host access.
+            if view.faulted { throw Trap(kind: .memoryOutOfBounds) }
+            return results.map(aotValue)
+        }
+    }
+
+    private static func valType(_ t: WasmTypes.ValueType) -> ValType? {
+        switch t {
+        case .i32: return .i32
+        case .i64: return .i64
+        case .f32: return .f32
+        case .f64: return .f64
+        default: return nil
+        }
+    }
+
+    private static func wasmTypesValue(_ v: Value) -> WasmTypes.Value {
+        switch v {
+        case .i32(let x): return .i32(x)
+        case .i64(let x): return .i64(x)
+        case .f32(let x): return .f32(x)
+        case .f64(let x): return .f64(x)
+        case .funcref, .externref: return .i32(0)
+        }
+    }
+
+    private static func aotValue(_ v: WasmTypes.Value) -> Value {
+        switch v {
+        case .i32(let x): return .i32(x)
+        case .i64(let x): return .i64(x)
+        case .f32(let x): return .f32(x)
+        case .f64(let x): return .f64(x)
+        default: return .i32(0)
+        }
+    }
+}
+
+/// Our linear memory as WASI's `GuestMemory`. WASI's accessors cannot fail, so
+/// an out-of-bounds range gets zeroed scratch space instead of host memory,
+/// and the call then traps (see `WASI.bind`).
+final class GuestView: GuestMemory, @unchecked Sendable {
+    let memory: Memory
+    private(set) var faulted = false
+    private var scratch: [(UnsafeMutableRawPointer, Int)] = []
+
+    init(memory: Memory) { self.memory = memory }
+
+    func withUnsafeMutableBufferPointer<T>(offset: UInt, count: Int, _ body: (UnsafeMutableRawBufferPointer) throws -> T) rethrows -> T {
+        let size = UInt(memory.byteCount)
+        if count >= 0, offset <= size, UInt(count) <= size - offset {
+            return try body(UnsafeMutableRawBufferPointer(start: memory.baseAddress + Int(offset), count: count))
+        }
+        faulted = true
+        let length = max(count, 1)
+        let pointer = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+        guard let pointer, pointer != MAP_FAILED else {
+            return try body(UnsafeMutableRawBufferPointer(start: nil, count: 0))
+        }
+        scratch.append((pointer, length))
+        return try body(UnsafeMutableRawBufferPointer(start: pointer, count: max(count, 0)))
+    }
+
+    func releaseScratch() {
+        for (pointer, length) in scratch { munmap(pointer, length) }
+        scratch.removeAll()
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import WasmAOT
+import WasmKit
+import WasmKitWASI
+
+/// WasmKit's interpreter, driven with the same inputs as our AOT engine: the
+/// benchmark baseline (`wasmaot bench`) and the oracle of differential tests.
+public enum Interpreter {
+    /// A module parsed for the interpreter (parsing is done once, outside timings).
+    public struct Program: @unchecked Sendable {
+        let module: WasmKit.Module
+        let engine: Engine
+    }
+
+    /// Parses a wasm binary for the interpreter.
+    public static func prepare(wasm: [UInt8]) throws -> Program {
+        Program(module: try parseWasm(bytes: wasm), engine: Engine())
+    }
+
+    /// Runs `_start` of a WASI command with WasmKit's own WASI binding, set up
+    /// from the same ``WASIConfiguration`` (and so the same host streams) as
+    /// ``WASI/runCommand(_:_:)`` uses.
+    public static func runCommand(_ program: Program, _ configuration: WASIConfiguration) throws -> WASICommandOutcome {
+        let stdio = try WASIStdio(configuration)
+        let fds = stdio.descriptors
+        let wasi = try WASIBridgeToHost(
+            args: configuration.args, environment: configuration.env,
+            preopens: configuration.preopens.map { WASIBridgeToHost.Preopen(guestPath: $0.guestPath, hostPath: $0.hostPath) },
+            stdin: fds.stdin, stdout: fds.stdout, stderr: fds.stderr)
+        return try wasi.runAndClose { wasi in
+            let store = Store(engine: program.engine)
+            var imports = WasmKit.Imports()
+            wasi.link(to: &imports, store: store)
+            let instance = try program.module.instantiate(store: store, imports: imports)
+            let ending: WASICommandOutcome.Ending
+            var message: String?
+            do {
+                ending = .exited(Int32(bitPattern: try wasi.start(instance)))
+            } catch let trap as WasmKit.Trap {
+                ending = .trapped
+                message = trap.description
+            }
+            return WASICommandOutcome(ending: ending, stdout: stdio.output(1), stderr: stdio.output(2), trapMessage: message)
+        }
+    }
+
+    /// Calls an export with numeric arguments (the `--invoke` form of `wasmaot bench`).
+    public static func invoke(_ program: Program, _ name: String, _ arguments: [WasmAOT.Value]) throws -> [WasmAOT.Value] {
+        let store = Store(engine: program.engine)
+        let instance = try program.module.instantiate(store: store, imports: WasmKit.Imports())
+        guard let function = instance.exports[function: name] else {
+            throw UsageError("no exported function '\(name)'")
+        }
+        let results = try function(arguments.map(interpreterValue))
+        return results.map(aotValue)
+    }
+
+    private static func interpreterValue(_ v: WasmAOT.Value) -> WasmKit.Value {
+        switch v {
+        case .i32(let x): return .i32(x)
+        case .i64(let x): return .i64(x)
+        case .f32(let x): return .f32(x)
+        case .f64(let x): return .f64(x)
+        case .funcref, .externref: return .i32(0)
+        }
+    }
+
+    private static func aotValue(_ v: WasmKit.Value) -> WasmAOT.Value {
+        switch v {
+        case .i32(let x): return .i32(x)
+        case .i64(let x): return .i64(x)
+        case .f32(let x): return .f32(x)
+        case .f64(let x): return .f64(x)
+        default: return .externref(nil)
+        }
+    }
+}
