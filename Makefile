@@ -3,11 +3,15 @@ SWIFT        ?= swift
 DEBUG_BUILD  := .build
 RELEASE_BUILD:= .build-release
 WASMAOT      := $(DEBUG_BUILD)/debug/wasmaot
+WASMAOT_RELEASE := $(RELEASE_BUILD)/release/wasmaot
 SPEC_SUITE   ?= $(or $(WASM_SPEC_TESTSUITE),../shared/testsuite)
 OUT          := .build-out
 JOBS         ?= $(shell nproc)
+# Test and benchmark tools from PyPI (zig's wasi-libc toolchain, wasm-tools, wabt, wasmtime).
+VENV         := .venv
+PYTHON       := $(VENV)/bin/python
 
-.PHONY: all build release demo test unit-test spectest clean
+.PHONY: all build release venv demo test unit-test spectest wasi-programs bench clean
 
 all: build
 
@@ -16,6 +20,12 @@ build:
 
 release:
 	$(SWIFT) build -c release --scratch-path $(RELEASE_BUILD) --product wasmaot
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: tools/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/requirements.txt
+	touch $@
 
 demo: build
 	@mkdir -p $(OUT)
@@ -26,13 +36,22 @@ demo: build
 
 test: unit-test spectest
 
+# The WASI test programs (C → wasm32-wasi with zig's wasi-libc), used by the WASI suite.
+wasi-programs: venv
+	PYTHON=$(PYTHON) Tests/wasi/build.sh $(OUT)/wasi
+
 # The official testsuite through the real AOT path (clang -O2); SIMD comes in a later issue.
 spectest: build
 	$(WASMAOT) spectest $(SPEC_SUITE)/core --skip simd_ -j $(JOBS) --expectations Tests/spectest-expectations.txt
 
-unit-test:
+unit-test: wasi-programs
 	$(SWIFT) build --scratch-path $(DEBUG_BUILD) --build-tests
-	$(SWIFT) test --scratch-path $(DEBUG_BUILD) --skip-build
+	WASMAOT_WASI_PROGRAMS=$(CURDIR)/$(OUT)/wasi $(SWIFT) test --scratch-path $(DEBUG_BUILD) --skip-build
+
+# Benchmarks (release build): WasmAOT vs the WasmKit interpreter, wasmtime, wasm2c and native.
+bench: release venv
+	PYTHON=$(PYTHON) Benchmarks/build.sh $(OUT)/bench
+	$(PYTHON) Benchmarks/run.py --wasmaot $(WASMAOT_RELEASE) --build $(OUT)/bench
 
 clean:
 	rm -rf $(DEBUG_BUILD) $(RELEASE_BUILD) $(OUT)

@@ -10,7 +10,7 @@ struct WasmAOTCommand: ParsableCommand {
         commandName: "wasmaot",
         abstract: "Ahead-of-time WebAssembly compiler and runtime: wasm → C → native shared object.",
         version: CompilerInfo.version,
-        subcommands: [CompileCommand.self, RunCommand.self, InspectCommand.self, SpecTestCommand.self]
+        subcommands: [CompileCommand.self, RunCommand.self, InspectCommand.self, SpecTestCommand.self, BenchCommand.self]
     )
 }
 
@@ -52,59 +52,6 @@ struct CompileCommand: ParsableCommand {
         } catch {
             fail("\(input): \(error)")
         }
-    }
-}
-
-struct RunCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "run", abstract: "Run a compiled module (or compile and run a .wasm/.wat).")
-
-    @Argument(help: "A .so compiled by wasmaot, or a .wasm/.wat module.") var module: String
-    @Option(help: "Call this export with the arguments that follow (e.g. --invoke fib 30).") var invoke: String?
-    @Argument(parsing: .allUnrecognized, help: "Arguments of the invoked function.") var arguments: [String] = []
-
-    func run() throws {
-        let loaded = loadOrCompile(module)
-        let instance: Instance
-        do { instance = try loaded.instantiate(imports: [:]) } catch { fail("\(module): \(error)") }
-        guard let name = invoke else {
-            fail("nothing to run: pass --invoke NAME [ARGS...] (WASI programs are not supported yet)")
-        }
-        let function: Function
-        do { function = try instance.exports.function(name) } catch { fail("\(module): \(error)") }
-        let args = arguments.first == "--" ? Array(arguments.dropFirst()) : arguments
-        guard args.count == function.type.params.count else {
-            fail("'\(name)' has type \(function.type): expected \(function.type.params.count) arguments, got \(args.count)")
-        }
-        var values: [Value] = []
-        for (text, type) in zip(args, function.type.params) {
-            guard let v = parseValue(text, type) else { fail("cannot parse '\(text)' as \(type)") }
-            values.append(v)
-        }
-        do {
-            for result in try function.call(values) { print(result) }
-        } catch let trap as Trap {
-            fail(trap.description, code: 134)
-        } catch {
-            fail("\(error)")
-        }
-    }
-}
-
-/// Loads a `.so`, or compiles a `.wasm`/`.wat` to a temporary object first.
-func loadOrCompile(_ path: String) -> Module {
-    let bytes = FileManager.default.contents(atPath: path).map { [UInt8]($0.prefix(4)) } ?? []
-    if bytes == [0x7F, 0x45, 0x4C, 0x46] {
-        do { return try Module(loading: path) } catch { fail("\(error)") }
-    }
-    let so = FileManager.default.temporaryDirectory.appendingPathComponent("wasmaot-run-\(UUID().uuidString).so").path
-    do {
-        let wasm = try Compiler.readModule(path: path)
-        _ = try Compiler.compile(wasm: wasm, to: so)
-        defer { try? FileManager.default.removeItem(atPath: so) }
-        return try Module(loading: so)
-    } catch {
-        fail("\(path): \(error)")
     }
 }
 

@@ -174,11 +174,7 @@ public final class WASI: @unchecked Sendable {
             environment: configuration.env,
             preopens: configuration.preopens.map { .init(guestPath: $0.guestPath, hostPath: $0.hostPath) },
             stdin: fds.stdin, stdout: fds.stdout, stderr: fds.stderr)
-        var functions: [String: any Extern] = [:]
-        for (name, function) in bridge.hostFunctions(capabilities: WASICapability<GuestView>.all) {
-            functions[name] = WASI.bind(function)
-        }
-        imports = ["wasi_snapshot_preview1": functions]
+        imports = ["wasi_snapshot_preview1": WASI.sandboxed(bridge.hostFunctions(capabilities: WASICapability<GuestView>.all))]
     }
 
     deinit { close() }
@@ -215,22 +211,79 @@ public final class WASI: @unchecked Sendable {
         }
     }
 
+    /// Our host function for one WASI function: WasmKit's implementation over
+    /// the caller's memory, with proc_exit and out-of-bounds pointers turned
+    /// into our traps.
     private static func bind(_ function: WASIHostFunction<GuestView>) -> HostFunction {
         let type = FuncType(params: function.type.parameters.compactMap(valType), results: function.type.results.compactMap(valType))
         return HostFunction(type: type) { caller, args in
             guard let memory = caller.memory else { throw UsageError("WASI needs the module to export its memory") }
-            let view = GuestView(memory: memory)
-            defer { view.releaseScratch() }
-            let results: [WasmTypes.Value]
-            do {
-                results = try function.implementation(view, args.map(wasmTypesValue))
-            } catch let exit as WASIExitCode {
-                throw HostExit(code: Int32(bitPattern: exit.code))
-            }
-            // A pointer outside the memory was handed to scratch space: that is a trap, not host access.
-            if view.faulted { throw Trap(kind: .memoryOutOfBounds) }
-            return results.map(aotValue)
+            return try call(function, GuestView(memory: memory), args)
         }
+    }
+
+    /// Calls a WASI implementation with `view` as the guest memory.
+    private static func call(_ function: WASIHostFunction<GuestView>, _ view: GuestView, _ args: [Value]) throws -> [Value] {
+        defer { view.releaseScratch() }
+        let results: [WasmTypes.Value]
+        do {
+            results = try function.implementation(view, args.map(wasmTypesValue))
+        } catch let exit as WASIExitCode {
+            throw HostExit(code: Int32(bitPattern: exit.code))
+        }
+        // A pointer outside the memory was handed to scratch space: that is a trap, not host access.
+        if view.faulted { throw Trap(kind: .memoryOutOfBounds) }
+        return results.map(aotValue)
+    }
+
+    /// Where WasmKit's implementation is not a sandbox, ours replaces it:
+    /// - `path_filestat_get` with `SYMLINK_FOLLOW` would `fstatat` the last path
+    ///   component on the host, following a symlink out of the preopen. Ours opens
+    ///   the path through WasmKit's sandboxed `path_open` (which resolves every
+    ///   symlink inside the preopen) and stats the opened descriptor.
+    /// - `path_symlink` refuses absolute targets (`EPERM`), as wasmtime does: such a
+    ///   link could never be followed inside the sandbox.
+    private static func sandboxed(_ functions: [String: WASIHostFunction<GuestView>]) -> [String: any Extern] {
+        var bound: [String: any Extern] = [:]
+        for (name, function) in functions { bound[name] = bind(function) }
+        if let filestat = functions["path_filestat_get"], let open = functions["path_open"],
+            let fdFilestat = functions["fd_filestat_get"], let close = functions["fd_close"]
+        {
+            bound["path_filestat_get"] = HostFunction(params: [.i32, .i32, .i32, .i32, .i32], results: [.i32]) { caller, args in
+                guard let memory = caller.memory else { throw UsageError("WASI needs the module to export its memory") }
+                guard case .i32(let flags) = args[1], flags & 1 != 0, case .i32(let fd) = args[0],
+                    case .i32(let pathPointer) = args[2], case .i32(let pathLength) = args[3]
+                else { return try call(filestat, GuestView(memory: memory), args) }
+                let path = try guestBytes(memory, pathPointer, pathLength)
+                // path_open's inputs and output live in a private scratch memory, not in the guest's.
+                let scratch = GuestView(scratchBytes: path + [UInt8](repeating: 0, count: 8 + (8 - path.count % 8)))
+                let fdSlot = UInt32((path.count + 7) / 8 * 8)
+                let opened = try call(open, scratch, [
+                    .i32(fd), .i32(1), .i32(0), .i32(pathLength), .i32(0), .i64(0), .i64(0), .i32(0), .i32(fdSlot),
+                ])
+                guard opened == [.i32(0)] else { return opened }
+                let newFD = scratch.loadU32(at: Int(fdSlot))
+                defer { _ = try? call(close, scratch, [.i32(newFD)]) }
+                return try call(fdFilestat, GuestView(memory: memory), [.i32(newFD), args[4]])
+            }
+        }
+        if let symlink = functions["path_symlink"] {
+            bound["path_symlink"] = HostFunction(params: [.i32, .i32, .i32, .i32, .i32], results: [.i32]) { caller, args in
+                guard let memory = caller.memory else { throw UsageError("WASI needs the module to export its memory") }
+                if case .i32(let target) = args[0], case .i32(let length) = args[1], length > 0,
+                    try guestBytes(memory, target, 1) == [UInt8(ascii: "/")]
+                {
+                    return [.i32(63)]  // EPERM
+                }
+                return try call(symlink, GuestView(memory: memory), args)
+            }
+        }
+        return bound
+    }
+
+    /// Bytes the guest passed by pointer; out of bounds is the guest's trap.
+    private static func guestBytes(_ memory: Memory, _ pointer: UInt32, _ length: UInt32) throws -> [UInt8] {
+        do { return try memory.read(at: Int(pointer), count: Int(length)) } catch { throw Trap(kind: .memoryOutOfBounds) }
     }
 
     private static func valType(_ t: WasmTypes.ValueType) -> ValType? {
@@ -264,20 +317,49 @@ public final class WASI: @unchecked Sendable {
     }
 }
 
-/// Our linear memory as WASI's `GuestMemory`. WASI's accessors cannot fail, so
-/// an out-of-bounds range gets zeroed scratch space instead of host memory,
-/// and the call then traps (see `WASI.bind`).
+/// Our linear memory as WASI's `GuestMemory` (or a private scratch buffer for
+/// calls the host makes itself). WASI's accessors cannot fail, so an
+/// out-of-bounds range gets zeroed scratch space instead of host memory, and
+/// the call then traps (see `WASI.call`).
 final class GuestView: GuestMemory, @unchecked Sendable {
-    let memory: Memory
+    private let base: UnsafeMutableRawPointer
+    private let size: Int
+    /// Keeps the memory (or the scratch buffer) alive.
+    private let owner: AnyObject
     private(set) var faulted = false
     private var scratch: [(UnsafeMutableRawPointer, Int)] = []
 
-    init(memory: Memory) { self.memory = memory }
+    private final class Buffer {
+        let pointer: UnsafeMutableRawBufferPointer
+        init(_ bytes: [UInt8]) {
+            pointer = .allocate(byteCount: max(bytes.count, 1), alignment: 16)
+            pointer.copyBytes(from: bytes)
+        }
+        deinit { pointer.deallocate() }
+    }
+
+    init(memory: Memory) {
+        base = memory.baseAddress
+        size = memory.byteCount
+        owner = memory
+    }
+
+    init(scratchBytes bytes: [UInt8]) {
+        let buffer = Buffer(bytes)
+        base = buffer.pointer.baseAddress!
+        size = bytes.count
+        owner = buffer
+    }
+
+    func loadU32(at offset: Int) -> UInt32 {
+        precondition(offset >= 0 && offset + 4 <= size)
+        return base.loadUnaligned(fromByteOffset: offset, as: UInt32.self)
+    }
 
     func withUnsafeMutableBufferPointer<T>(offset: UInt, count: Int, _ body: (UnsafeMutableRawBufferPointer) throws -> T) rethrows -> T {
-        let size = UInt(memory.byteCount)
+        let size = UInt(self.size)
         if count >= 0, offset <= size, UInt(count) <= size - offset {
-            return try body(UnsafeMutableRawBufferPointer(start: memory.baseAddress + Int(offset), count: count))
+            return try body(UnsafeMutableRawBufferPointer(start: base + Int(offset), count: count))
         }
         faulted = true
         let length = max(count, 1)
