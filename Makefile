@@ -15,8 +15,10 @@ PYTHON       := $(VENV)/bin/python
 
 all: build
 
+# One debug configuration for the CLI and the tests (building them with different
+# flags in the same scratch folder would rebuild every dependency each time).
 build:
-	$(SWIFT) build --scratch-path $(DEBUG_BUILD) --product wasmaot
+	$(SWIFT) build --scratch-path $(DEBUG_BUILD) --build-tests
 
 release:
 	$(SWIFT) build -c release --scratch-path $(RELEASE_BUILD) --product wasmaot
@@ -41,17 +43,17 @@ wasi-programs: venv
 	PYTHON=$(PYTHON) Tests/wasi/build.sh $(OUT)/wasi
 
 # The official testsuite through the real AOT path (clang -O2); SIMD comes in a later issue.
-spectest: build
-	$(WASMAOT) spectest $(SPEC_SUITE)/core --skip simd_ -j $(JOBS) --expectations Tests/spectest-expectations.txt
+# wasm-tools encodes the assert_invalid text modules that WasmKit's WAT refuses to encode.
+spectest: build venv
+	WASM_TOOLS=$(VENV)/bin/wasm-tools $(WASMAOT) spectest $(SPEC_SUITE)/core --skip simd_ -j $(JOBS) --expectations Tests/spectest-expectations.txt
 
-unit-test: wasi-programs
-	$(SWIFT) build --scratch-path $(DEBUG_BUILD) --build-tests
+unit-test: build wasi-programs
 	WASMAOT_WASI_PROGRAMS=$(CURDIR)/$(OUT)/wasi $(SWIFT) test --scratch-path $(DEBUG_BUILD) --skip-build
 
 # Benchmarks (release build): WasmAOT vs the WasmKit interpreter, wasmtime, wasm2c and native.
 bench: release venv
-	PYTHON=$(PYTHON) Benchmarks/build.sh $(OUT)/bench
-	$(PYTHON) Benchmarks/run.py --wasmaot $(WASMAOT_RELEASE) --build $(OUT)/bench
+	Benchmarks/build.sh $(OUT)/bench
+	$(PYTHON) Benchmarks/run.py --build-dir $(OUT)/bench --wasmaot $(WASMAOT_RELEASE) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(DEBUG_BUILD) $(RELEASE_BUILD) $(OUT)

@@ -32,6 +32,18 @@ void wasmaot_memory_free(wasmaot_memory *memory);
 /* Old size in pages, or UINT32_MAX. */
 uint32_t wasmaot_memory_grow(wasmaot_memory *memory, uint64_t delta_pages);
 
+/* A memory's initial contents (its active data segments applied), kept in an
+ * in-memory file and mapped copy-on-write into each new instance's memory:
+ * instantiation costs one mmap whatever the amount of data, and pages are
+ * copied only when written. Immutable and shareable once created. */
+typedef struct wasmaot_memory_image wasmaot_memory_image;
+/* `size` bytes of `bytes`; NULL (with errno) on failure. */
+wasmaot_memory_image *wasmaot_memory_image_create(const uint8_t *bytes, uint64_t size);
+void wasmaot_memory_image_free(wasmaot_memory_image *image);
+/* Maps the image at the start of `memory`, whose accessible size must cover
+ * it. Returns 0, or -1 with errno (the memory is then unchanged). */
+int wasmaot_memory_map_image(wasmaot_memory *memory, const wasmaot_memory_image *image);
+
 /* ---- tables ---------------------------------------------------------------------- */
 wasmaot_table *wasmaot_table_create(uint32_t min, uint32_t max, uint8_t elem_type);
 void wasmaot_table_free(wasmaot_table *table);

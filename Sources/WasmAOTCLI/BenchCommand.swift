@@ -27,6 +27,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Optimisation level when compiling a .wasm/.wat.") var optimization: Int = 2
     @Option(name: .customLong("dir"), help: ArgumentHelp("Make a host directory visible to the program.", valueName: "HOST[::GUEST]"))
     var dirs: [String] = []
+    @Flag(help: "Time instantiation alone (e.g. --runs 1000): WasmAOT's and WasmKit's.") var instantiate = false
     @Flag(help: "Print one JSON object instead of text.") var json = false
     @Argument(parsing: .allUnrecognized, help: "Program arguments (after --), or the invoked function's arguments.")
     var arguments: [String] = []
@@ -61,6 +62,10 @@ struct BenchCommand: ParsableCommand {
 
         var aot = EngineResult()
         var interpreter = EngineResult()
+        if instantiate {
+            try timeInstantiation(aotModule, wasmBytes, configuration)
+            return
+        }
         for _ in 0..<runs {
             aot.times.append(time { record(&aot) { try runAOT(aotModule, args, configuration) } })
         }
@@ -81,6 +86,29 @@ struct BenchCommand: ParsableCommand {
             FileHandle.standardError.write(Data("error: the engines disagree: WasmAOT \(aot.outcome), WasmKit \(interpreter.outcome)\n".utf8))
             throw ExitCode(1)
         }
+    }
+
+    /// Instantiation alone, `runs` times on each engine (imports made once, outside the timing).
+    func timeInstantiation(_ module: Module, _ wasm: [UInt8]?, _ configuration: WASIConfiguration) throws {
+        let wasi = module.imports.contains { $0.module == "wasi_snapshot_preview1" } ? try WASI(configuration) : nil
+        var aot = EngineResult()
+        var instances: [Instance] = []
+        instances.reserveCapacity(1)
+        for _ in 0..<runs {
+            instances.removeAll(keepingCapacity: true)  // the previous instance is torn down outside the timing
+            aot.times.append(time { record(&aot) { instances.append(try module.instantiate(imports: wasi?.imports ?? [:])); return ("instantiated", nil, []) } })
+        }
+        var interpreter: EngineResult?
+        if wasmkitRuns > 0, let wasm {
+            let (instantiate, finish) = try Interpreter.instantiation(try Interpreter.prepare(wasm: wasm), wasi: configuration)
+            defer { finish() }
+            var r = EngineResult()
+            for _ in 0..<wasmkitRuns {
+                r.times.append(time { record(&r) { try instantiate(); return ("instantiated", nil, []) } })
+            }
+            interpreter = r
+        }
+        if json { printJSON(aot, interpreter) } else { printText(aot, interpreter) }
     }
 
     /// (outcome text, exit code, stdout) of one run.

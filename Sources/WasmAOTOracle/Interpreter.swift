@@ -44,6 +44,24 @@ public enum Interpreter {
         }
     }
 
+    /// A closure that instantiates the module (in a fresh store, with WASI
+    /// imports if it needs them) and discards the instance: for timing
+    /// instantiation alone. The WASI environment is made once, beforehand.
+    /// `finish` closes the WASI environment.
+    public static func instantiation(
+        _ program: Program, wasi configuration: WASIConfiguration
+    ) throws -> (instantiate: () throws -> Void, finish: () -> Void) {
+        let needsWASI = program.module.imports.contains { $0.module == "wasi_snapshot_preview1" }
+        let bridge = needsWASI ? try WASIBridgeToHost(args: configuration.args, environment: configuration.env) : nil
+        let instantiate = {
+            let store = Store(engine: program.engine)
+            var imports = WasmKit.Imports()
+            bridge?.link(to: &imports, store: store)
+            _ = try program.module.instantiate(store: store, imports: imports)
+        }
+        return (instantiate, { try? bridge?.close() })
+    }
+
     /// Calls an export with numeric arguments (the `--invoke` form of `wasmaot bench`).
     public static func invoke(_ program: Program, _ name: String, _ arguments: [WasmAOT.Value]) throws -> [WasmAOT.Value] {
         let store = Store(engine: program.engine)

@@ -12,8 +12,8 @@ public struct SpecFileResult: Sendable {
     public var passed = 0
     public var failed = 0
     /// Directives that could not be checked: `assert_invalid` text modules that
-    /// WasmKit's WAT encoder refuses (e.g. out-of-range indices), so no binary
-    /// exists to give our validator. Unit tests cover those rules with binaries.
+    /// WasmKit's WAT encoder refuses (e.g. out-of-range indices) when no
+    /// `wasm-tools` is available to encode them instead.
     public var skipped = 0
     /// One line per failure: directive line, expected and actual.
     public var failures: [String] = []
@@ -26,6 +26,10 @@ public final class SpecTestRunner {
     public struct Options: Sendable {
         public var compile = CompileOptions(optimization: 2)
         public var verbose = false
+        /// `wasm-tools`, to encode `assert_invalid` text modules that WasmKit's WAT
+        /// refuses to encode (it resolves every index; the spec's invalid modules
+        /// use out-of-range ones). Default: `$WASM_TOOLS`, `.venv/bin/wasm-tools`, PATH.
+        public var wasmTools: String? = SpecTestRunner.findWasmTools()
         public init() {}
     }
 
@@ -34,6 +38,7 @@ public final class SpecTestRunner {
     private var moduleCounter = 0
 
     // Per-file state.
+    private var source: [Substring] = []
     private var instances: [String: Instance] = [:]
     private var current: Instance?
     private var registered: [String: Instance] = [:]
@@ -59,6 +64,7 @@ public final class SpecTestRunner {
             result.failures.append("cannot read \(path)")
             return result
         }
+        source = text.split(separator: "\n", omittingEmptySubsequences: false)
         var wast: WAST
         do { wast = try parseWAST(text, features: [.referenceTypes]) } catch {
             result.failed = 1
@@ -73,7 +79,7 @@ public final class SpecTestRunner {
                 result.failures.append("line \(line): cannot parse directive: \(error.error)")
                 if error.module != nil { current = nil }
             case .success(let d):
-                let outcome = execute(d)
+                let outcome = execute(d, line: line, column: location.computeLineAndColumn().column)
                 switch outcome {
                 case .pass: result.passed += 1
                 case .fail(let why):
@@ -99,7 +105,7 @@ public final class SpecTestRunner {
 
     // MARK: Directives
 
-    private func execute(_ directive: WASTDirective) -> Outcome {
+    private func execute(_ directive: WASTDirective, line: Int, column: Int) -> Outcome {
         switch directive {
         case .module(let m):
             if m.isDefinition { return .ignore }
@@ -155,9 +161,9 @@ public final class SpecTestRunner {
                 return .fail("invoke \(call.name): expected stack exhaustion, got error: \(error)")
             }
         case .assertInvalid(let module, let message):
-            return expectRejected(module.source, message: message, invalid: true)
+            return expectRejected(module.source, message: message, invalid: true, line: line, column: column)
         case .assertMalformed(let module, let message):
-            return expectRejected(module.source, message: message, invalid: false)
+            return expectRejected(module.source, message: message, invalid: false, line: line, column: column)
         case .assertUnlinkable(let wat, let message):
             do {
                 let copy = wat
@@ -174,11 +180,22 @@ public final class SpecTestRunner {
         }
     }
 
-    private func expectRejected(_ source: ModuleSource, message: String, invalid: Bool) -> Outcome {
-        let bytes: [UInt8]
+    private func expectRejected(_ source: ModuleSource, message: String, invalid: Bool, line: Int, column: Int) -> Outcome {
+        var bytes: [UInt8]
         do { bytes = try binary(of: source) } catch {
-            // The text itself is malformed: rejected before our decoder, as it should be.
-            return invalid ? .skip("invalid text module ('\(message)') not encodable by WAT: \(error)") : .pass
+            // Malformed text is rejected before our decoder, as it should be.
+            guard invalid else { return .pass }
+            // A well-formed but invalid module WAT cannot encode: encode its text with wasm-tools.
+            guard case .text = source else { return .fail("cannot encode invalid module: \(error)") }
+            guard let wasmTools = options.wasmTools else {
+                return .skip("invalid text module ('\(message)') not encodable by WAT (\(error)) and no wasm-tools to encode it")
+            }
+            do {
+                guard let text = moduleText(line: line, column: column) else { return .fail("cannot find the module text of the directive") }
+                bytes = try encodeWithWasmTools(text, wasmTools)
+            } catch {
+                return .fail("cannot encode invalid module with wasm-tools: \(error)")
+            }
         }
         do {
             _ = try Compiler.translate(wasm: bytes, metadataPath: "/dev/null", options: options.compile)
@@ -192,6 +209,77 @@ public final class SpecTestRunner {
     }
 
     // MARK: Modules
+
+    /// The text of the first `(module …)` at or after a directive's position
+    /// (1-based line, 0-based column), matched by parentheses outside strings and comments.
+    private func moduleText(line: Int, column: Int) -> String? {
+        guard line >= 1, line <= source.count else { return nil }
+        var text = Array(source[line - 1].unicodeScalars.dropFirst(column))
+        for l in source[line...] { text.append("\n"); text += l.unicodeScalars }
+        var i = 0, start: Int?, depth = 0
+        func at(_ offset: Int, _ s: String) -> Bool {
+            let scalars = Array(s.unicodeScalars)
+            return offset + scalars.count <= text.count && Array(text[offset..<offset + scalars.count]) == scalars
+        }
+        while i < text.count {
+            if at(i, ";;") { while i < text.count, text[i] != "\n" { i += 1 }; continue }
+            if at(i, "(;") {
+                var nesting = 0
+                repeat {
+                    if at(i, "(;") { nesting += 1; i += 2 } else if at(i, ";)") { nesting -= 1; i += 2 } else { i += 1 }
+                } while nesting > 0 && i < text.count
+                continue
+            }
+            if text[i] == "\"" {
+                i += 1
+                while i < text.count, text[i] != "\"" { i += text[i] == "\\" ? 2 : 1 }
+                i += 1
+                continue
+            }
+            if start == nil, at(i, "(module") { start = i }
+            if start != nil {
+                if text[i] == "(" { depth += 1 }
+                if text[i] == ")" {
+                    depth -= 1
+                    if depth == 0 {
+                        var s = String.UnicodeScalarView()
+                        s.append(contentsOf: text[start!...i])
+                        return String(s)
+                    }
+                }
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    private func encodeWithWasmTools(_ text: String, _ wasmTools: String) throws -> [UInt8] {
+        let input = (work as NSString).appendingPathComponent("invalid.wat")
+        let output = (work as NSString).appendingPathComponent("invalid.wasm")
+        try Data(text.utf8).write(to: URL(fileURLWithPath: input))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: wasmTools)
+        process.arguments = ["parse", input, "-o", output]
+        let pipe = Pipe()
+        process.standardError = pipe
+        try process.run()
+        let diagnostics = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw UsageError("wasm-tools parse: \(String(decoding: diagnostics, as: UTF8.self))")
+        }
+        return [UInt8](try Data(contentsOf: URL(fileURLWithPath: output)))
+    }
+
+    /// `$WASM_TOOLS`, else `.venv/bin/wasm-tools` in the current directory, else `wasm-tools` on PATH.
+    public static func findWasmTools() -> String? {
+        let env = ProcessInfo.processInfo.environment
+        var candidates: [String] = []
+        if let explicit = env["WASM_TOOLS"], !explicit.isEmpty { candidates.append(explicit) }
+        candidates.append(FileManager.default.currentDirectoryPath + "/.venv/bin/wasm-tools")
+        for dir in (env["PATH"] ?? "").split(separator: ":") { candidates.append("\(dir)/wasm-tools") }
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
 
     private func binary(of source: ModuleSource) throws -> [UInt8] {
         switch source {

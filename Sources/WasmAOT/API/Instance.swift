@@ -175,7 +175,14 @@ public final class Instance: @unchecked Sendable {
                 break
             }
         }
-        for (i, segment) in meta.data.enumerated() {
+        if let image = module.memoryImage {
+            // Every active segment is in the image: map it instead of copying.
+            guard wasmaot_memory_map_image(memories[0].raw, image) == 0 else { throw .resourceExhausted("memory image mapping") }
+            for (i, segment) in meta.data.enumerated() {
+                if case .active = segment.mode { dataSegments[i].length = 0 }
+            }
+        }
+        for (i, segment) in meta.data.enumerated() where module.memoryImage == nil {
             guard case .active(let memoryIndex, let offsetExpr) = segment.mode else { continue }
             guard case .i32(let offset) = try evaluate(offsetExpr, type: .i32) else { continue }
             let memory = memories[Int(memoryIndex)]

@@ -27,6 +27,10 @@ public final class Module: @unchecked Sendable {
     let typeIDs: UnsafeMutablePointer<UInt32>
     /// The data segments' bytes, at a stable address.
     let dataBlob: UnsafeMutableRawBufferPointer
+    /// The initial contents of memory 0 when every active data segment can be
+    /// applied ahead of time (constant offsets, in bounds): instances map it
+    /// copy-on-write instead of copying the segments.
+    let memoryImage: OpaquePointer?
 
     /// The runtime ABI this loader accepts.
     public static let runtimeABIVersion: UInt32 = WASMAOT_ABI_VERSION
@@ -77,14 +81,60 @@ public final class Module: @unchecked Sendable {
 
         typeIDs = .allocate(capacity: max(metadata.types.count, 1))
         for (i, t) in metadata.types.enumerated() { typeIDs[i] = TypeRegistry.shared.id(for: t) }
-        dataBlob = .allocate(byteCount: max(metadata.dataBlob.count, 1), alignment: 16)
-        metadata.dataBlob.withUnsafeBytes { dataBlob.copyMemory(from: $0) }
+        let blob = UnsafeMutableRawBufferPointer.allocate(byteCount: max(metadata.dataBlob.count, 1), alignment: 16)
+        metadata.dataBlob.withUnsafeBytes { blob.copyMemory(from: $0) }
+        dataBlob = blob
+        memoryImage = Module.makeMemoryImage(metadata)
         CodeRegistry.shared.register(functions: code, importCount: metadata.importedFunctionCount, names: metadata.functionNames)
     }
 
     deinit {
         typeIDs.deallocate()
         dataBlob.deallocate()
+        if let memoryImage { wasmaot_memory_image_free(memoryImage) }
+    }
+
+    /// Memory 0's contents after its active data segments, if the module defines
+    /// memory 0, every active segment targets it at a constant offset and all fit
+    /// in its initial size; else nil (segments are then copied at instantiation).
+    static func makeMemoryImage(_ meta: ModuleMetadata) -> OpaquePointer? {
+        guard meta.importedMemoryCount == 0, let limits = meta.memories.first else { return nil }
+        let initialBytes = limits.min * UInt64(WASMAOT_PAGE_SIZE)
+        var end: UInt64 = 0
+        var placements: [(offset: UInt64, segment: DataSegment)] = []
+        for segment in meta.data {
+            guard case .active(let memory, let expr) = segment.mode else { continue }
+            guard memory == 0, let offset = constantOffset(expr), UInt64(offset) + segment.length <= initialBytes else { return nil }
+            placements.append((UInt64(offset), segment))
+            end = max(end, UInt64(offset) + segment.length)
+        }
+        guard end > 0 else { return nil }
+        var bytes = [UInt8](repeating: 0, count: Int(end))
+        for (offset, segment) in placements where segment.length > 0 {
+            let start = Int(segment.blobOffset)
+            bytes.replaceSubrange(Int(offset)..<Int(offset + segment.length), with: meta.dataBlob[start..<start + Int(segment.length)])
+        }
+        return bytes.withUnsafeBufferPointer { wasmaot_memory_image_create($0.baseAddress, UInt64($0.count)) }
+    }
+
+    /// The value of an i32 offset expression that reads no global.
+    private static func constantOffset(_ expr: ConstExpr) -> UInt32? {
+        var stack: [UInt32] = []
+        for instruction in expr {
+            switch instruction {
+            case .i32Const(let v): stack.append(v)
+            case .i32Add, .i32Sub, .i32Mul:
+                guard stack.count >= 2 else { return nil }
+                let b = stack.removeLast(), a = stack.removeLast()
+                switch instruction {
+                case .i32Add: stack.append(a &+ b)
+                case .i32Sub: stack.append(a &- b)
+                default: stack.append(a &* b)
+                }
+            default: return nil
+            }
+        }
+        return stack.count == 1 ? stack[0] : nil
     }
 
     /// Imports the module needs, in order.

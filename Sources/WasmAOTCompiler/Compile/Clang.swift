@@ -24,13 +24,23 @@ enum Clang {
         throw .badOptions("no clang found: set WASMAOT_CC or put the Swift toolchain's clang on PATH")
     }
 
-    static func arguments(options: CompileOptions, include: String, source: String, output: String) -> [String] {
-        var args = [
-            "-std=c11", "-O\(options.optimization)", "-fPIC", "-shared",
-            "-fvisibility=hidden", "-fno-omit-frame-pointer", "-ffp-contract=off", "-fno-math-errno",
-            "-Wall", "-Wextra", "-Wno-unused-function",
-            "-I", include,
-        ]
+    /// What one clang invocation makes.
+    enum Mode { case sharedObject, object, link }
+
+    static func arguments(options: CompileOptions, include: String, sources: [String], output: String, mode: Mode) -> [String] {
+        var args: [String] = []
+        if mode != .link {
+            args += [
+                "-std=c11", "-O\(options.optimization)", "-fPIC",
+                "-fvisibility=hidden", "-fno-omit-frame-pointer", "-ffp-contract=off", "-fno-math-errno",
+                "-Wall", "-Wextra", "-Wno-unused-function",
+                "-I", include,
+            ]
+        }
+        switch mode {
+        case .sharedObject, .link: args.append("-shared")
+        case .object: args.append("-c")
+        }
         if let target = options.target { args += ["--target=\(target)"] }
         let hostArch = archOf(target: options.target)
         switch (options.cpu, hostArch) {
@@ -40,8 +50,16 @@ enum Clang {
         default: break
         }
         args += options.extraClangFlags
-        args += ["-o", output, source]
+        args += ["-o", output] + sources
         return args
+    }
+
+    /// Runs clang; returns the command line, or throws its diagnostics.
+    static func check(_ clang: String, _ arguments: [String]) throws(CompileError) -> String {
+        let command = ([clang] + arguments).map(shellQuote).joined(separator: " ")
+        let (status, log) = try run(clang, arguments)
+        guard status == 0 else { throw .clangFailed(command: command, status: status, output: log) }
+        return command
     }
 
     private static func archOf(target: String?) -> String {

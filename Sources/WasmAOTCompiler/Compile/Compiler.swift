@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Synchronization
 import WasmAOTFormat
 import WasmAOTRuntime
 import WasmParser
@@ -19,6 +20,9 @@ public struct CompileOptions: Sendable {
     public var extraClangFlags: [String] = []
     /// If set, the generated C and metadata are kept in this directory.
     public var keepIntermediatesIn: String?
+    /// clang processes run at once; a large module's C is split into about this
+    /// many translation units compiled in parallel (small modules stay one unit).
+    public var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
     public init(optimization: Int = 2) { self.optimization = optimization }
 }
@@ -47,7 +51,9 @@ public enum CompileError: Error, CustomStringConvertible, Sendable {
 
 /// The C translation of a module and the metadata blob it embeds.
 public struct Translation: Sendable {
-    public var cSource: String
+    /// Translation units: one for a small module; for a large one, chunks of
+    /// functions followed by the unit with the function table and descriptor.
+    public var cUnits: [String]
     public var metadata: [UInt8]
     public var module: ModuleMetadata
 }
@@ -94,8 +100,9 @@ public enum Compiler {
             let encoded = metadata.encode()
             let lowering = ModuleLowering(module)
             let provenance = "wasm sha256 " + sha.prefix(8).map { String(format: "%02x", $0) }.joined()
-            let source = try lowering.generate(metadataPath: metadataPath, metadataSize: encoded.count, provenance: provenance)
-            return Translation(cSource: source, metadata: encoded, module: metadata)
+            let units = try lowering.generate(
+                metadataPath: metadataPath, metadataSize: encoded.count, provenance: provenance, chunks: max(1, options.jobs))
+            return Translation(cUnits: units, metadata: encoded, module: metadata)
         } catch {
             throw .unsupported(error)
         }
@@ -119,10 +126,10 @@ public enum Compiler {
         let start = Date()
         let translation = try translate(wasm: bytes, metadataPath: metadataPath, options: options)
         let translated = Date()
-        let cPath = (work as NSString).appendingPathComponent("module.c")
+        let units = translation.cUnits.indices.map { (work as NSString).appendingPathComponent(translation.cUnits.count == 1 ? "module.c" : "module\($0).c") }
         do {
             try Data(translation.metadata).write(to: URL(fileURLWithPath: metadataPath))
-            try Data(translation.cSource.utf8).write(to: URL(fileURLWithPath: cPath))
+            for (path, source) in zip(units, translation.cUnits) { try Data(source.utf8).write(to: URL(fileURLWithPath: path)) }
             try Data(String(cString: wasmaot_abi_header_text()).utf8).write(to: URL(fileURLWithPath: (work as NSString).appendingPathComponent("wasmaot_abi.h")))
             try Data(String(cString: wasmaot_ops_header_text()).utf8).write(to: URL(fileURLWithPath: (work as NSString).appendingPathComponent("wasmaot_ops.h")))
         } catch {
@@ -130,12 +137,36 @@ public enum Compiler {
         }
         let clang = try Clang.locate(options.clang)
         let absoluteOutput = URL(fileURLWithPath: output).path
-        let arguments = Clang.arguments(options: options, include: work, source: cPath, output: absoluteOutput)
-        let command = ([clang] + arguments).map(Clang.shellQuote).joined(separator: " ")
-        let (status, log) = try Clang.run(clang, arguments)
-        guard status == 0 else { throw .clangFailed(command: command, status: status, output: log) }
+        var commands: [String] = []
+        if units.count == 1 {
+            let arguments = Clang.arguments(options: options, include: work, sources: units, output: absoluteOutput, mode: .sharedObject)
+            commands.append(try Clang.check(clang, arguments))
+        } else {
+            // Units in parallel to objects, then one link.
+            let objects = units.map { ($0 as NSString).deletingPathExtension + ".o" }
+            let outcomes = Mutex<[Result<String, CompileError>?]>(Array(repeating: nil, count: units.count))
+            let queue = OperationQueue()
+            queue.maxConcurrentOperationCount = max(1, options.jobs)
+            for i in units.indices {
+                queue.addOperation {
+                    let arguments = Clang.arguments(options: options, include: work, sources: [units[i]], output: objects[i], mode: .object)
+                    let result = Result { () throws(CompileError) -> String in try Clang.check(clang, arguments) }
+                    outcomes.withLock { $0[i] = result }
+                }
+            }
+            queue.waitUntilAllOperationsAreFinished()
+            for outcome in outcomes.withLock({ $0 }) {
+                switch outcome {
+                case .success(let command)?: commands.append(command)
+                case .failure(let error)?: throw error
+                case nil: throw .io("internal error: a clang job did not run")
+                }
+            }
+            let link = Clang.arguments(options: options, include: work, sources: objects, output: absoluteOutput, mode: .link)
+            commands.append(try Clang.check(clang, link))
+        }
         return CompileResult(
-            outputPath: absoluteOutput, clangCommand: command,
+            outputPath: absoluteOutput, clangCommand: commands.joined(separator: "\n"),
             translationSeconds: translated.timeIntervalSince(start),
             clangSeconds: Date().timeIntervalSince(translated), module: translation.module)
     }

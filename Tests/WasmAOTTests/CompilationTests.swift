@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+import WasmAOT
+import WasmAOTCompiler
+import WasmAOTFormat
+
+/// How modules are built and instantiated: parallel translation units for
+/// large modules, the compile cache, copy-on-write memory images.
+@Suite("Compilation and instantiation")
+struct CompilationTests {
+    /// A module of `count` functions, each calling the previous one, with enough
+    /// arithmetic that the module is split into several translation units.
+    static func chain(_ count: Int) -> String {
+        var wat = "(module\n"
+        wat += "  (func $f0 (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))\n"
+        for i in 1..<count {
+            var body = "(local.get 0)"
+            for k in 0..<30 { body = "(i32.xor (i32.add \(body) (i32.const \(k))) (i32.const \(i)))" }
+            wat += "  (func $f\(i) (param i32) (result i32) (call $f\(i - 1) (i32.sub \(body) \(body))))\n"
+        }
+        wat += "  (func (export \"run\") (param i32) (result i32) (call $f\(count - 1) (local.get 0))))\n"
+        return wat
+    }
+
+    @Test("a large module is compiled as several units in parallel and behaves the same as one unit")
+    func chunked() throws {
+        let wasm = try ModuleDecoder.wat2wasm(Self.chain(200))
+        let dir = try makeScratch()
+        defer { removeScratch(dir) }
+        var parallel = CompileOptions()
+        parallel.jobs = 4
+        var single = CompileOptions()
+        single.jobs = 1
+        let split = try Compiler.translate(wasm: wasm, metadataPath: "/dev/null", options: parallel)
+        #expect(split.cUnits.count == 5)  // 4 chunks of functions and the descriptor unit
+        #expect(try Compiler.translate(wasm: wasm, metadataPath: "/dev/null", options: single).cUnits.count == 1)
+        let a = try Compiler.compile(wasm: wasm, to: dir + "/parallel.so", options: parallel)
+        #expect(a.clangCommand.split(separator: "\n").count == 5 + 1)  // five compiles and a link
+        _ = try Compiler.compile(wasm: wasm, to: dir + "/single.so", options: single)
+        let results = try ["parallel", "single"].map { name in
+            try Module(loading: dir + "/\(name).so").instantiate().exports.function("run").call([.i32(5)])
+        }
+        #expect(results[0] == [.i32(1)])  // each link passes body - body = 0 down; f0(0) = 1
+        #expect(results[0] == results[1])
+    }
+
+    @Test("the compile cache builds once, keys on the options, and rebuilds a damaged entry")
+    func cache() throws {
+        let dir = try makeScratch()
+        defer { removeScratch(dir) }
+        let cache = CompileCache(directory: dir + "/cache")
+        let wasm = try ModuleDecoder.wat2wasm("(module (func (export \"f\") (result i32) (i32.const 7)))")
+        let (first, hit1) = try cache.object(for: wasm, options: CompileOptions())
+        let (second, hit2) = try cache.object(for: wasm, options: CompileOptions())
+        #expect(!hit1 && hit2 && first == second)
+        let (other, hit3) = try cache.object(for: wasm, options: CompileOptions(optimization: 1))
+        #expect(!hit3 && other != first)
+        // No partial files are left behind.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/cache").allSatisfy { $0.hasSuffix(".so") })
+        // A damaged entry (never loaded in this process) is refused by the loader and rebuilt.
+        try FileManager.default.removeItem(atPath: first)
+        try Data("garbage".utf8).write(to: URL(fileURLWithPath: first))
+        #expect(throws: LoadError.self) { try Module(loading: first) }
+        try cache.refresh(path: first, wasm: wasm, options: CompileOptions())
+        #expect(try Module(loading: first).instantiate().exports.function("f").call([]) == [.i32(7)])
+    }
+
+    static let dataWat = """
+        (module
+          (memory (export "memory") 2)
+          (data (i32.const 100) "hello")
+          (data (i32.const 65530) "across a page boundary")
+          (func (export "load") (param i32) (result i32) (i32.load8_u (local.get 0)))
+          (func (export "store") (param i32 i32) (i32.store8 (local.get 0) (local.get 1))))
+        """
+
+    @Test("data segments mapped copy-on-write: every instance starts from the image, writes stay private")
+    func memoryImage() throws {
+        let module = try load(wat: Self.dataWat)
+        let a = try module.instantiate()
+        let b = try module.instantiate()
+        let memory = try a.exports.memory("memory")
+        #expect(try memory.read(at: 100, count: 5) == Array("hello".utf8))
+        #expect(try memory.read(at: 65530, count: 22) == Array("across a page boundary".utf8))
+        #expect(try memory.read(at: 0, count: 100) == [UInt8](repeating: 0, count: 100))
+        #expect(try memory.read(at: 65552, count: 1000) == [UInt8](repeating: 0, count: 1000))
+        _ = try a.exports.function("store").call([.i32(100), .i32(UInt32(UInt8(ascii: "J")))])
+        #expect(try a.exports.function("load").call([.i32(100)]) == [.i32(UInt32(UInt8(ascii: "J")))])
+        #expect(try b.exports.function("load").call([.i32(100)]) == [.i32(UInt32(UInt8(ascii: "h")))])
+        let c = try module.instantiate()
+        #expect(try c.exports.memory("memory").read(at: 100, count: 5) == Array("hello".utf8))
+        // Growing past the image keeps it and adds zeroed pages.
+        #expect(try c.exports.memory("memory").grow(by: 1) == 2)
+        #expect(try c.exports.function("load").call([.i32(65536 * 2 + 5)]) == [.i32(0)])
+        #expect(try c.exports.function("load").call([.i32(101)]) == [.i32(UInt32(UInt8(ascii: "e")))])
+    }
+
+    @Test("segments that cannot be applied ahead of time are still copied at instantiation")
+    func segmentsWithGlobalOffsets() throws {
+        let instance = try instantiate(
+            wat: """
+                (module
+                  (import "env" "base" (global i32))
+                  (memory (export "memory") 1)
+                  (data (global.get 0) "abc")
+                  (data (i32.const 10) "xyz"))
+                """,
+            imports: ["env": ["base": try Global(type: GlobalType(type: .i32, mutable: false), value: .i32(200))]])
+        let memory = try instance.exports.memory("memory")
+        #expect(try memory.read(at: 200, count: 3) == Array("abc".utf8))
+        #expect(try memory.read(at: 10, count: 3) == Array("xyz".utf8))
+    }
+}
