@@ -19,16 +19,33 @@
 
 /* Inlined at every trap site, so that the only code of a compiled module is
  * its wasm functions and a return address in it always names one of them. */
-__attribute__((noreturn)) WA_INLINE void wa_trap(wasmaot_instance *ctx, uint32_t kind) {
-  ctx->rt->trap(ctx, kind);
+__attribute__((noreturn)) WA_INLINE void wa_trap(wasmaot_instance *ctx, uint32_t fn, uint32_t kind) {
+  ctx->rt->trap(ctx, WASMAOT_TRAP_CODE(kind, fn));
   __builtin_unreachable();
 }
 
-/* Prologue check: the native stack pointer against the per-thread limit. */
+/* The native stack pointer (read directly: __builtin_frame_address would force
+ * a frame pointer, and generated code omits frame pointers). */
+WA_INLINE uintptr_t wa_stack_pointer(void) {
+  uintptr_t sp;
+#if defined(__x86_64__)
+  __asm__("movq %%rsp, %0" : "=r"(sp));
+#elif defined(__aarch64__)
+  __asm__("mov %0, sp" : "=r"(sp));
+#else
+  sp = (uintptr_t)__builtin_frame_address(0);
+#endif
+  return sp;
+}
+
+/* Prologue check: the native stack pointer against the per-thread limit.
+ * Helpers that can trap take `fn`, the wasm function index of the trap site
+ * (every generated function defines it as WA_FN), so that the trap names the
+ * function even when clang moves the trap path out of line. */
 #define WA_STACK_CHECK(ctx)                                                             \
   do {                                                                                 \
-    if (WA_UNLIKELY((uintptr_t)__builtin_frame_address(0) < (ctx)->stack_limit))       \
-      wa_trap((ctx), WASMAOT_TRAP_STACK_EXHAUSTED);                                     \
+    if (WA_UNLIKELY(wa_stack_pointer() < (ctx)->stack_limit))                          \
+      wa_trap((ctx), WA_FN, WASMAOT_TRAP_STACK_EXHAUSTED);                                     \
   } while (0)
 
 /* ---- reinterpretation ---------------------------------------------------- */
@@ -103,40 +120,40 @@ WA_INLINE uint64_t wa_i64_shr_s(uint64_t x, uint64_t n) { return (uint64_t)((int
 #define WA_S32(x) ((int32_t)(x))
 #define WA_S64(x) ((int64_t)(x))
 
-WA_INLINE uint32_t wa_i32_div_s(wasmaot_instance *ctx, uint32_t a, uint32_t b) {
-  if (WA_UNLIKELY(b == 0)) wa_trap(ctx, WASMAOT_TRAP_DIVIDE_BY_ZERO);
-  if (WA_UNLIKELY(a == 0x80000000u && b == 0xFFFFFFFFu)) wa_trap(ctx, WASMAOT_TRAP_INTEGER_OVERFLOW);
+WA_INLINE uint32_t wa_i32_div_s(wasmaot_instance *ctx, uint32_t fn, uint32_t a, uint32_t b) {
+  if (WA_UNLIKELY(b == 0)) wa_trap(ctx, fn, WASMAOT_TRAP_DIVIDE_BY_ZERO);
+  if (WA_UNLIKELY(a == 0x80000000u && b == 0xFFFFFFFFu)) wa_trap(ctx, fn, WASMAOT_TRAP_INTEGER_OVERFLOW);
   return (uint32_t)((int32_t)a / (int32_t)b);
 }
-WA_INLINE uint32_t wa_i32_div_u(wasmaot_instance *ctx, uint32_t a, uint32_t b) {
-  if (WA_UNLIKELY(b == 0)) wa_trap(ctx, WASMAOT_TRAP_DIVIDE_BY_ZERO);
+WA_INLINE uint32_t wa_i32_div_u(wasmaot_instance *ctx, uint32_t fn, uint32_t a, uint32_t b) {
+  if (WA_UNLIKELY(b == 0)) wa_trap(ctx, fn, WASMAOT_TRAP_DIVIDE_BY_ZERO);
   return a / b;
 }
-WA_INLINE uint32_t wa_i32_rem_s(wasmaot_instance *ctx, uint32_t a, uint32_t b) {
-  if (WA_UNLIKELY(b == 0)) wa_trap(ctx, WASMAOT_TRAP_DIVIDE_BY_ZERO);
+WA_INLINE uint32_t wa_i32_rem_s(wasmaot_instance *ctx, uint32_t fn, uint32_t a, uint32_t b) {
+  if (WA_UNLIKELY(b == 0)) wa_trap(ctx, fn, WASMAOT_TRAP_DIVIDE_BY_ZERO);
   if (WA_UNLIKELY(b == 0xFFFFFFFFu)) return 0;
   return (uint32_t)((int32_t)a % (int32_t)b);
 }
-WA_INLINE uint32_t wa_i32_rem_u(wasmaot_instance *ctx, uint32_t a, uint32_t b) {
-  if (WA_UNLIKELY(b == 0)) wa_trap(ctx, WASMAOT_TRAP_DIVIDE_BY_ZERO);
+WA_INLINE uint32_t wa_i32_rem_u(wasmaot_instance *ctx, uint32_t fn, uint32_t a, uint32_t b) {
+  if (WA_UNLIKELY(b == 0)) wa_trap(ctx, fn, WASMAOT_TRAP_DIVIDE_BY_ZERO);
   return a % b;
 }
-WA_INLINE uint64_t wa_i64_div_s(wasmaot_instance *ctx, uint64_t a, uint64_t b) {
-  if (WA_UNLIKELY(b == 0)) wa_trap(ctx, WASMAOT_TRAP_DIVIDE_BY_ZERO);
-  if (WA_UNLIKELY(a == 0x8000000000000000ull && b == ~0ull)) wa_trap(ctx, WASMAOT_TRAP_INTEGER_OVERFLOW);
+WA_INLINE uint64_t wa_i64_div_s(wasmaot_instance *ctx, uint32_t fn, uint64_t a, uint64_t b) {
+  if (WA_UNLIKELY(b == 0)) wa_trap(ctx, fn, WASMAOT_TRAP_DIVIDE_BY_ZERO);
+  if (WA_UNLIKELY(a == 0x8000000000000000ull && b == ~0ull)) wa_trap(ctx, fn, WASMAOT_TRAP_INTEGER_OVERFLOW);
   return (uint64_t)((int64_t)a / (int64_t)b);
 }
-WA_INLINE uint64_t wa_i64_div_u(wasmaot_instance *ctx, uint64_t a, uint64_t b) {
-  if (WA_UNLIKELY(b == 0)) wa_trap(ctx, WASMAOT_TRAP_DIVIDE_BY_ZERO);
+WA_INLINE uint64_t wa_i64_div_u(wasmaot_instance *ctx, uint32_t fn, uint64_t a, uint64_t b) {
+  if (WA_UNLIKELY(b == 0)) wa_trap(ctx, fn, WASMAOT_TRAP_DIVIDE_BY_ZERO);
   return a / b;
 }
-WA_INLINE uint64_t wa_i64_rem_s(wasmaot_instance *ctx, uint64_t a, uint64_t b) {
-  if (WA_UNLIKELY(b == 0)) wa_trap(ctx, WASMAOT_TRAP_DIVIDE_BY_ZERO);
+WA_INLINE uint64_t wa_i64_rem_s(wasmaot_instance *ctx, uint32_t fn, uint64_t a, uint64_t b) {
+  if (WA_UNLIKELY(b == 0)) wa_trap(ctx, fn, WASMAOT_TRAP_DIVIDE_BY_ZERO);
   if (WA_UNLIKELY(b == ~0ull)) return 0;
   return (uint64_t)((int64_t)a % (int64_t)b);
 }
-WA_INLINE uint64_t wa_i64_rem_u(wasmaot_instance *ctx, uint64_t a, uint64_t b) {
-  if (WA_UNLIKELY(b == 0)) wa_trap(ctx, WASMAOT_TRAP_DIVIDE_BY_ZERO);
+WA_INLINE uint64_t wa_i64_rem_u(wasmaot_instance *ctx, uint32_t fn, uint64_t a, uint64_t b) {
+  if (WA_UNLIKELY(b == 0)) wa_trap(ctx, fn, WASMAOT_TRAP_DIVIDE_BY_ZERO);
   return a % b;
 }
 
@@ -196,9 +213,9 @@ WA_INLINE double wa_f64_sqrt(double x) { return __builtin_sqrt(x); }
  * Trapping truncation: NaN → invalid conversion; outside the exact range of the
  * target (bounds are exactly representable powers of two) → integer overflow. */
 #define WA_DEFINE_TRUNC(name, ftype, itype, rtype, lo_ok, hi)                          \
-  WA_INLINE rtype name(wasmaot_instance *ctx, ftype x) {                             \
-    if (WA_UNLIKELY(x != x)) wa_trap(ctx, WASMAOT_TRAP_INVALID_CONVERSION);          \
-    if (WA_UNLIKELY(!(lo_ok) || !(x < (hi)))) wa_trap(ctx, WASMAOT_TRAP_INTEGER_OVERFLOW); \
+  WA_INLINE rtype name(wasmaot_instance *ctx, uint32_t fn, ftype x) {                             \
+    if (WA_UNLIKELY(x != x)) wa_trap(ctx, fn, WASMAOT_TRAP_INVALID_CONVERSION);          \
+    if (WA_UNLIKELY(!(lo_ok) || !(x < (hi)))) wa_trap(ctx, fn, WASMAOT_TRAP_INTEGER_OVERFLOW); \
     return (rtype)(itype)x;                                                          \
   }
 WA_DEFINE_TRUNC(wa_i32_trunc_f32_s, float, int32_t, uint32_t, x >= -2147483648.0f, 2147483648.0f)
@@ -229,12 +246,12 @@ WA_DEFINE_TRUNC_SAT(wa_i64_trunc_sat_f64_u, double, uint64_t, uint64_t, x > -1.0
 
 /* ---- tables and calls --------------------------------------------------------- */
 /* The funcref for call_indirect: bounds, null and signature checked. */
-WA_INLINE const wasmaot_funcref *wa_indirect_target(wasmaot_instance *ctx, uint32_t table, uint32_t index, uint32_t type) {
+WA_INLINE const wasmaot_funcref *wa_indirect_target(wasmaot_instance *ctx, uint32_t fn, uint32_t table, uint32_t index, uint32_t type) {
   const wasmaot_table *t = ctx->tables[table];
-  if (WA_UNLIKELY(index >= t->size)) wa_trap(ctx, WASMAOT_TRAP_UNDEFINED_ELEMENT);
+  if (WA_UNLIKELY(index >= t->size)) wa_trap(ctx, fn, WASMAOT_TRAP_UNDEFINED_ELEMENT);
   const wasmaot_funcref *f = (const wasmaot_funcref *)t->elements[index];
-  if (WA_UNLIKELY(f == NULL)) wa_trap(ctx, WASMAOT_TRAP_UNINITIALIZED_ELEMENT);
-  if (WA_UNLIKELY(f->type_id != ctx->type_ids[type])) wa_trap(ctx, WASMAOT_TRAP_INDIRECT_CALL_TYPE_MISMATCH);
+  if (WA_UNLIKELY(f == NULL)) wa_trap(ctx, fn, WASMAOT_TRAP_UNINITIALIZED_ELEMENT);
+  if (WA_UNLIKELY(f->type_id != ctx->type_ids[type])) wa_trap(ctx, fn, WASMAOT_TRAP_INDIRECT_CALL_TYPE_MISMATCH);
   /* The callee may belong to another instance: it runs on this thread's stack. */
   f->ctx->stack_limit = ctx->stack_limit;
   return f;
@@ -245,14 +262,14 @@ WA_INLINE const wasmaot_funcref *wa_import_target(wasmaot_instance *ctx, uint32_
   f->ctx->stack_limit = ctx->stack_limit;
   return f;
 }
-WA_INLINE void *wa_table_get(wasmaot_instance *ctx, uint32_t table, uint32_t index) {
+WA_INLINE void *wa_table_get(wasmaot_instance *ctx, uint32_t fn, uint32_t table, uint32_t index) {
   const wasmaot_table *t = ctx->tables[table];
-  if (WA_UNLIKELY(index >= t->size)) wa_trap(ctx, WASMAOT_TRAP_TABLE_OUT_OF_BOUNDS);
+  if (WA_UNLIKELY(index >= t->size)) wa_trap(ctx, fn, WASMAOT_TRAP_TABLE_OUT_OF_BOUNDS);
   return t->elements[index];
 }
-WA_INLINE void wa_table_set(wasmaot_instance *ctx, uint32_t table, uint32_t index, void *value) {
+WA_INLINE void wa_table_set(wasmaot_instance *ctx, uint32_t fn, uint32_t table, uint32_t index, void *value) {
   wasmaot_table *t = ctx->tables[table];
-  if (WA_UNLIKELY(index >= t->size)) wa_trap(ctx, WASMAOT_TRAP_TABLE_OUT_OF_BOUNDS);
+  if (WA_UNLIKELY(index >= t->size)) wa_trap(ctx, fn, WASMAOT_TRAP_TABLE_OUT_OF_BOUNDS);
   t->elements[index] = value;
 }
 

@@ -35,7 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WASMAOT_ABI_VERSION 1u
+#define WASMAOT_ABI_VERSION 2u
 /* "WAOT" little-endian: first field of the root symbol. */
 #define WASMAOT_MODULE_MAGIC 0x544F4157u
 /* Name of the one root data symbol of a compiled module. */
@@ -77,6 +77,10 @@ typedef enum wasmaot_trap_kind {
   WASMAOT_TRAP_EXIT = 13,  /* a host function asked to exit (e.g. WASI proc_exit) */
   WASMAOT_TRAP_COUNT
 } wasmaot_trap_kind;
+
+/* What generated code passes to rt->trap: the kind in the low 8 bits, the
+ * wasm function index of the trap site plus one above (0: unknown). */
+#define WASMAOT_TRAP_CODE(kind, function) ((uint32_t)(kind) | ((uint32_t)(function) + 1u) << 8)
 
 typedef struct wasmaot_instance wasmaot_instance;
 
@@ -120,7 +124,7 @@ typedef union wasmaot_value {
 typedef struct wasmaot_runtime {
   uint32_t abi_version;
   uint32_t size; /* sizeof(wasmaot_runtime) */
-  __attribute__((noreturn)) void (*trap)(wasmaot_instance *ctx, uint32_t kind);
+  __attribute__((noreturn)) void (*trap)(wasmaot_instance *ctx, uint32_t code); /* WASMAOT_TRAP_CODE */
   /* Returns the old size in pages, or UINT32_MAX if the memory cannot grow. */
   uint32_t (*memory_grow)(wasmaot_instance *ctx, uint32_t memory, uint32_t delta_pages);
   void (*memory_fill)(wasmaot_instance *ctx, uint32_t memory, uint32_t dst, uint32_t value, uint32_t n);

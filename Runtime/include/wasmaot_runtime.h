@@ -62,6 +62,8 @@ uint32_t wasmaot_invoke(wasmaot_instance *ctx, const void *fn, const wasmaot_sig
 typedef struct wasmaot_trap_info {
   uint32_t kind;
   uint32_t frame_count;
+  uint32_t function;                    /* explicit traps: wasm function index + 1 of the site; 0 unknown */
+  wasmaot_instance *instance;           /* explicit traps: the trapping function's instance */
   uintptr_t fault_address;              /* for faults: the address accessed */
   uintptr_t frames[WASMAOT_MAX_BACKTRACE]; /* return addresses, innermost first */
 } wasmaot_trap_info;

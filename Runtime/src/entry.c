@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <ucontext.h>
+#include <unwind.h>
 
 typedef struct wa_entry {
   jmp_buf jump;
@@ -84,32 +84,54 @@ static int is_guarded(uintptr_t address) {
   return 0;
 }
 
-/* ---- backtraces: a frame-pointer walk (generated code keeps frame pointers) ---- */
-static void record_backtrace(uintptr_t pc, uintptr_t fp) {
-  uint32_t n = 0;
-  uintptr_t stop = tls.entry ? tls.entry->frame : 0;
-  if (pc) tls.trap.frames[n++] = pc;
-  while (fp && n < WASMAOT_MAX_BACKTRACE && fp >= tls.stack_low && fp < stop && (fp & 7) == 0) {
-    uintptr_t *frame = (uintptr_t *)fp;
-    uintptr_t ret = frame[1], next = frame[0];
-    if (!ret) break;
-    tls.trap.frames[n++] = ret;
-    if (next <= fp) break;
-    fp = next;
-  }
-  tls.trap.frame_count = n;
+/* ---- backtraces: the unwinder over the unwind tables (generated code omits
+ * frame pointers: they cost a register in every hot loop). The walk starts in
+ * the trap path (or the signal frame, which the unwinder steps through into
+ * the faulting instruction) and stops at the frame of the innermost
+ * wasmaot_invoke. Addresses are recorded as "inside the call": a return
+ * address minus one, the faulting instruction itself. */
+typedef struct wa_walk {
+  uintptr_t stop;
+  uint32_t count;
+} wa_walk;
+
+static _Unwind_Reason_Code walk_frame(struct _Unwind_Context *context, void *arg) {
+  wa_walk *walk = arg;
+  int before_instruction = 0;
+  uintptr_t ip = (uintptr_t)_Unwind_GetIPInfo(context, &before_instruction);
+  if (!ip) return _URC_END_OF_STACK;
+  if (walk->stop && (uintptr_t)_Unwind_GetCFA(context) > walk->stop) return _URC_END_OF_STACK;
+  tls.trap.frames[walk->count++] = before_instruction ? ip : ip - 1;
+  return walk->count < WASMAOT_MAX_BACKTRACE ? _URC_NO_REASON : _URC_END_OF_STACK;
 }
 
-__attribute__((noreturn)) void wa_raise_trap(uint32_t kind, uintptr_t fault_address) {
+static void record_backtrace(void) {
+  wa_walk walk = {tls.entry ? tls.entry->frame : 0, 0};
+  _Unwind_Backtrace(walk_frame, &walk);
+  tls.trap.frame_count = walk.count;
+}
+
+static __attribute__((noreturn)) void raise_trap(uint32_t kind, uintptr_t fault_address, uint32_t function,
+                                                 wasmaot_instance *instance) {
   if (!tls.entry) {
     fprintf(stderr, "wasmaot: trap %u raised outside of any wasm call\n", kind);
     abort();
   }
   tls.trap.kind = kind;
   tls.trap.fault_address = fault_address;
-  record_backtrace(0, (uintptr_t)__builtin_frame_address(0));
+  tls.trap.function = function;
+  tls.trap.instance = instance;
+  record_backtrace();
   tls.in_wasm = 0;
   _longjmp(tls.entry->jump, 1);
+}
+
+__attribute__((noreturn)) void wa_raise_trap(uint32_t kind, uintptr_t fault_address) {
+  raise_trap(kind, fault_address, 0, NULL);
+}
+
+__attribute__((noreturn)) void wa_raise_trap_at(uint32_t kind, uint32_t function, wasmaot_instance *instance) {
+  raise_trap(kind, 0, function, instance);
 }
 
 /* ---- signals ----------------------------------------------------------------------- */
@@ -139,19 +161,11 @@ static void fault_handler(int sig, siginfo_t *info, void *context) {
       kind = WASMAOT_TRAP_STACK_EXHAUSTED; /* the thread's stack guard */
     }
     if (kind) {
-      uintptr_t pc = 0, fp = 0;
-#if defined(__x86_64__)
-      ucontext_t *uc = context;
-      pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
-      fp = (uintptr_t)uc->uc_mcontext.gregs[REG_RBP];
-#elif defined(__aarch64__)
-      ucontext_t *uc = context;
-      pc = (uintptr_t)uc->uc_mcontext.pc;
-      fp = (uintptr_t)uc->uc_mcontext.regs[29];
-#endif
       tls.trap.kind = kind;
       tls.trap.fault_address = address;
-      record_backtrace(pc, fp);
+      tls.trap.function = 0;
+      tls.trap.instance = NULL;
+      record_backtrace();
       tls.in_wasm = 0;
       _longjmp(tls.entry->jump, 1);
     }

@@ -6,6 +6,8 @@
 
 /* Raises a trap on the calling thread: longjmps to the innermost wasmaot_invoke. */
 __attribute__((noreturn)) void wa_raise_trap(uint32_t kind, uintptr_t fault_address);
+/* An explicit trap of generated code: `function` is the site's index + 1 (0 unknown). */
+__attribute__((noreturn)) void wa_raise_trap_at(uint32_t kind, uint32_t function, wasmaot_instance *instance);
 
 /* Guard regions the signal handler may turn into traps. */
 void wa_register_guard(uintptr_t start, uintptr_t length);

@@ -4,9 +4,8 @@
 #include "internal.h"
 #include <string.h>
 
-static __attribute__((noreturn)) void svc_trap(wasmaot_instance *ctx, uint32_t kind) {
-  (void)ctx;
-  wa_raise_trap(kind, 0);
+static __attribute__((noreturn)) void svc_trap(wasmaot_instance *ctx, uint32_t code) {
+  wa_raise_trap_at(code & 0xFF, code >> 8, ctx);
 }
 
 static uint32_t svc_memory_grow(wasmaot_instance *ctx, uint32_t memory, uint32_t delta) {

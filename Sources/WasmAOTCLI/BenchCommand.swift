@@ -24,7 +24,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Call this export with the arguments that follow instead of running _start.") var invoke: String?
     @Option(help: "Runs on WasmAOT.") var runs: Int = 5
     @Option(help: "Runs on the WasmKit interpreter (0 to skip it).") var wasmkitRuns: Int = 1
-    @Option(help: "Optimisation level when compiling a .wasm/.wat.") var optimization: Int = 2
+    @Option(name: .customShort("O", allowingJoined: true), help: "Optimisation level when compiling a .wasm/.wat.") var optimization: Int = 2
     @Option(name: .customLong("dir"), help: ArgumentHelp("Make a host directory visible to the program.", valueName: "HOST[::GUEST]"))
     var dirs: [String] = []
     @Flag(help: "Time instantiation alone (e.g. --runs 1000): WasmAOT's and WasmKit's.") var instantiate = false
@@ -35,7 +35,7 @@ struct BenchCommand: ParsableCommand {
     func validate() throws {
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
         guard wasmkitRuns >= 0 else { throw ValidationError("--wasmkit-runs must be 0 or more") }
-        guard (0...3).contains(optimization) else { throw ValidationError("--optimization must be 0...3") }
+        guard (0...3).contains(optimization) else { throw ValidationError("-O must be 0, 1, 2 or 3") }
     }
 
     struct EngineResult {

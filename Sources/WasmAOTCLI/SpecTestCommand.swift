@@ -13,7 +13,7 @@ struct SpecTestCommand: ParsableCommand {
     @Argument(help: "Files or folders of .wast files.") var paths: [String]
     @Flag(help: "Print every failure.") var verbose = false
     @Option(name: .shortAndLong, help: "Files run in parallel (default: number of cores).") var jobs: Int?
-    @Option(name: .customShort("O"), help: "Optimisation level used for the modules.") var optimization: Int = 2
+    @Option(name: .customShort("O", allowingJoined: true), help: "Optimisation level used for the modules.") var optimization: Int = 2
     @Option(help: "Expectations file: files that do not pass fully yet, with their pass counts. Fails on any regression.")
     var expectations: String?
     @Option(help: "Skip files whose name starts with this prefix (repeatable), e.g. simd_.") var skip: [String] = []

@@ -26,7 +26,7 @@ struct CompileCommand: ParsableCommand {
 
     @Argument(help: "Input module (.wasm binary or .wat text).") var input: String
     @Option(name: .shortAndLong, help: "Output shared object.") var output: String?
-    @Option(name: .customShort("O"), help: "Optimisation level 0...3.") var optimization: Int = 2
+    @Option(name: .customShort("O", allowingJoined: true), help: "Optimisation level 0...3.") var optimization: Int = 2
     @Option(help: "clang --target triple (cross compilation).") var target: String?
     @Option(help: "CPU to compile for (default: a portable baseline; 'native' for this machine).") var cpu: String?
     @Option(help: "Keep the generated C and metadata in this directory.") var keepC: String?

@@ -369,4 +369,26 @@ struct InstructionTests {
         #expect(try instance.exports.function("recurse").call([.i32(10)]) == [.i32(10)])
         #expect(try instance.exports.function("global.inc").call([]) == [.i32(11)])
     }
+
+    @Test("a trap's backtrace starts at the trapping function and lists its callers", arguments: [0, 2])
+    func backtraceNames(optimization: Int) throws {
+        let instance = try instantiate(
+            wat: """
+                (module
+                  (func $divide (param i32) (result i32) (i32.div_u (i32.const 100) (local.get 0)))
+                  (func $middle (param i32) (result i32) (i32.add (call $divide (local.get 0)) (i32.const 1)))
+                  (func (export "outer") (param i32) (result i32) (i32.mul (call $middle (local.get 0)) (i32.const 3))))
+                """, optimization: optimization)
+        let outer = try instance.exports.function("outer")
+        #expect(try outer.call([.i32(5)]) == [.i32(63)])
+        do {
+            _ = try outer.call([.i32(0)])
+            Issue.record("expected a trap")
+        } catch let trap as Trap {
+            #expect(trap.kind == .divideByZero)
+            #expect(trap.backtrace.first == "divide")
+            // Unoptimised, nothing is inlined: every wasm frame is there, innermost first.
+            if optimization == 0 { #expect(trap.backtrace == ["divide", "middle", "outer"]) }
+        }
+    }
 }

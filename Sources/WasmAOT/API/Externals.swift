@@ -68,7 +68,14 @@ public class Function: Extern, @unchecked Sendable {
             let all = raw.bindMemory(to: UInt.self)
             for i in 0..<Int(min(info.frame_count, UInt32(WASMAOT_MAX_BACKTRACE))) { frames.append(all[i]) }
         }
-        let backtrace = CodeRegistry.shared.symbolicate(frames)
+        var backtrace = CodeRegistry.shared.symbolicate(frames)
+        // An explicit trap names its site: clang may have moved the trap path out of
+        // the function's code, where no return address can name it.
+        if info.function != 0, let host = info.instance?.pointee.host {
+            let instance = Unmanaged<Instance>.fromOpaque(host).takeUnretainedValue()
+            let name = CodeRegistry.displayName(Int(info.function - 1), instance.module.metadata.functionNames)
+            if backtrace.first != name { backtrace.insert(name, at: 0) }
+        }
         if kind == .hostError || kind == .exit, let error = PendingHostError.take() {
             if let trap = error as? Trap { return trap }
             return Trap(kind: kind, backtrace: backtrace, underlying: error)

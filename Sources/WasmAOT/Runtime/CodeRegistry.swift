@@ -22,12 +22,18 @@ final class CodeRegistry: Sendable {
         entries.withLock { $0.append(entry) }
     }
 
+    /// A function's name for backtraces: its name-section or export name, else `func[N]`.
+    static func displayName(_ index: Int, _ names: [String]) -> String {
+        if index < names.count, !names[index].isEmpty { return names[index] }
+        return "func[\(index)]"
+    }
+
     /// Names of the wasm functions among the given return addresses.
     func symbolicate(_ frames: [UInt]) -> [String] {
         var out: [String] = []
-        for (i, pc) in frames.enumerated() {
+        for pc in frames {
             // A return address points after the call; the faulting pc (frame 0 of a fault) is exact.
-            let lookup = i == 0 ? pc : pc &- 1
+            let lookup = pc  // the runtime records addresses inside the call (return address - 1) or the faulting pc
             let base = wasmaot_object_base(lookup)
             guard base != 0 else { continue }
             let name: String? = entries.withLock { list in
@@ -38,9 +44,7 @@ final class CodeRegistry: Sendable {
                     if entry.starts[mid].address <= lookup { found = mid; lo = mid + 1 } else { hi = mid - 1 }
                 }
                 guard found >= 0 else { return nil }
-                let index = entry.starts[found].index
-                if index < entry.names.count, !entry.names[index].isEmpty { return entry.names[index] }
-                return "func[\(index)]"
+                return CodeRegistry.displayName(entry.starts[found].index, entry.names)
             }
             if let name { out.append(name) }
         }

@@ -32,7 +32,7 @@ enum Clang {
         if mode != .link {
             args += [
                 "-std=c11", "-O\(options.optimization)", "-fPIC",
-                "-fvisibility=hidden", "-fno-omit-frame-pointer", "-ffp-contract=off", "-fno-math-errno",
+                "-fvisibility=hidden", "-fomit-frame-pointer", "-fasynchronous-unwind-tables", "-ffp-contract=off", "-fno-math-errno",
                 "-Wall", "-Wextra", "-Wno-unused-function",
                 "-I", include,
             ]
@@ -45,7 +45,9 @@ enum Clang {
         let hostArch = archOf(target: options.target)
         switch (options.cpu, hostArch) {
         case (let cpu?, _): args.append("-march=\(cpu)")
-        case (nil, "x86_64"): args.append("-march=x86-64-v2")
+        // -march=x86-64-v2 alone also tunes for that pseudo-CPU, whose model schedules badly
+        // (sha256 ran 1.7× slower): tune for current CPUs instead.
+        case (nil, "x86_64"): args += ["-march=x86-64-v2", "-mtune=generic"]
         case (nil, "aarch64"): args.append("-march=armv8-a")
         default: break
         }

@@ -78,6 +78,7 @@ struct FunctionLowering {
         }
         var out: [String] = []
         out.append(module.prototype(functionIndex) + " {")
+        out.append("  enum { WA_FN = \(functionIndex) };  /* this function's index, for trap sites */")
         for (i, local) in body.locals.enumerated() {
             let index = type.parameters.count + i
             out.append("  \(CNames.type(local)) l\(index) = \(CNames.zero(local));")
@@ -229,7 +230,7 @@ struct FunctionLowering {
         }
         switch instruction {
         case .unreachable:
-            emit("wa_trap(ctx, WASMAOT_TRAP_UNREACHABLE);")
+            emit("wa_trap(ctx, WA_FN, WASMAOT_TRAP_UNREACHABLE);")
             markUnreachable()
         case .nop:
             break
@@ -360,11 +361,11 @@ struct FunctionLowering {
         case .tableGet(let table):
             let index = try pop()
             let t = try module.tableElementType(table, at: self)
-            emit("\(push(t)) = wa_table_get(ctx, \(table), \(index));")
+            emit("\(push(t)) = wa_table_get(ctx, WA_FN, \(table), \(index));")
         case .tableSet(let table):
             let value = try pop()
             let index = try pop()
-            emit("wa_table_set(ctx, \(table), \(index), \(value));")
+            emit("wa_table_set(ctx, WA_FN, \(table), \(index), \(value));")
         case .tableGrow(let table):
             let delta = try pop()
             let initial = try pop()
@@ -492,7 +493,7 @@ struct FunctionLowering {
         let calleeType = module.wasm.types[Int(typeIndex)]
         let element = try pop()
         let f = temp()
-        emit("{ const wasmaot_funcref *\(f) = wa_indirect_target(ctx, \(table), \(element), \(typeIndex));")
+        emit("{ const wasmaot_funcref *\(f) = wa_indirect_target(ctx, WA_FN, \(table), \(element), \(typeIndex));")
         try emitCall("((wa_fn_t\(typeIndex))\(f)->fn)", context: "\(f)->ctx", type: calleeType)
         emit("}")
     }

@@ -3,7 +3,7 @@ import WasmTypes
 
 /// How one numeric instruction lowers to C: its operand and result types and a
 /// C expression template in which `$0`, `$1` are the operands and `$ctx` the
-/// instance (for instructions that can trap). One entry per opcode.
+/// instance and trap site (for instructions that can trap). One entry per opcode.
 struct OpForm {
     var operands: [ValueType]
     var result: ValueType
@@ -16,7 +16,7 @@ struct OpForm {
     }
 
     /// The C expression for the given operand expressions.
-    func expression(_ args: [String], ctx: String = "ctx") -> String {
+    func expression(_ args: [String], ctx: String = "ctx, WA_FN") -> String {
         var out = template.replacingOccurrences(of: "$ctx", with: ctx)
         // Replace higher indices first so "$1" never matches inside "$10".
         for (i, arg) in args.enumerated().reversed() {
