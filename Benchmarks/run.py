@@ -450,6 +450,35 @@ def compile_bench(args, wasmaot, problems, tmpdir):
 
 # --- reports ----------------------------------------------------------------------------------
 
+def instantiate_bench(args, wasmaot, problems, tmpdir):
+    """Instantiation of a module with 1 MiB of data segments (Benchmarks/gen_data_module.py),
+    WasmAOT and the WasmKit interpreter side by side, in one `wasmaot bench --instantiate`."""
+    wasm = Path(tmpdir) / "data1m.wasm"
+    so = Path(tmpdir) / "data1m.so"
+    subprocess.run([sys.executable, str(HERE / "gen_data_module.py"), str(wasm)], check=True)
+    print("== instantiation: 1 MiB of data segments", flush=True)
+    try:
+        wasmaot.compile(wasm, so)
+        p = subprocess.run([str(wasmaot.path), "bench", str(so), "--wasm", str(wasm), "--instantiate",
+                            "--runs", "20000", "--wasmkit-runs", "0" if args.skip_wasmkit else "500", "--json"],
+                           capture_output=True, text=True, timeout=600)
+        if p.returncode != 0:
+            raise EngineError(f"wasmaot bench --instantiate failed (exit {p.returncode}):\n{p.stderr}")
+        data = json.loads(p.stdout)
+    except (EngineError, subprocess.TimeoutExpired, json.JSONDecodeError) as e:
+        problems.append({"workload": "data1m", "engine": "WasmAOT", "detail": f"instantiation: {e}"})
+        return None
+    info = {"data_bytes": 1 << 20}
+    for engine in ("aot", "wasmkit"):
+        if engine in data:
+            times = sorted(data[engine]["times"])
+            info[engine] = {"median_us": data[engine]["median"] * 1e6, "min_us": times[0] * 1e6,
+                            "p90_us": times[int(len(times) * 0.9)] * 1e6, "runs": len(times)}
+            print(f"   {engine:8} median {info[engine]['median_us']:.1f} µs  (min {info[engine]['min_us']:.1f}, "
+                  f"p90 {info[engine]['p90_us']:.1f}, n={len(times)})", flush=True)
+    return info
+
+
 def median_of(row, col):
     e = row.get(col)
     return e.get("median") if e and "median" in e else None
@@ -556,6 +585,22 @@ def write_markdown(path, doc):
         L.append("")
         L.append("Peak RSS is the largest resident set of the process and its children (clang), "
                  "from `/usr/bin/time -v`.")
+    L.append("")
+    inst = doc.get("instantiate")
+    L.append("## Instantiation: a module with 1 MiB of data segments")
+    L.append("")
+    if not inst:
+        L.append("Not measured in this run.")
+    else:
+        L.append("`wasmaot bench data1m.so --wasm data1m.wasm --instantiate` (Benchmarks/gen_data_module.py: "
+                 "16 active segments of 64 KiB); instance teardown is outside the timing.")
+        L.append("")
+        L.append("| engine | median (µs) | min (µs) | p90 (µs) | runs |")
+        L.append("|---|---:|---:|---:|---:|")
+        for key, label in (("aot", "WasmAOT"), ("wasmkit", "WasmKit")):
+            e = inst.get(key)
+            if e:
+                L.append(f"| {label} | {e['median_us']:.1f} | {e['min_us']:.1f} | {e['p90_us']:.1f} | {e['runs']} |")
     L.append("")
     Path(path).write_text("\n".join(L))
 
@@ -713,6 +758,9 @@ def main():
         compile_info = None
         if not args.skip_compile_bench and (not only or "large" in only):
             compile_info = compile_bench(args, wasmaot, problems, tmpdir)
+        instantiate_info = None
+        if wasmaot and not only:
+            instantiate_info = instantiate_bench(args, wasmaot, problems, tmpdir)
 
     geomeans = {f"{a}/{b}": geomean([ratio(r, a, b) for r in results.values()]) for a, b in RATIOS}
     doc = {
@@ -725,6 +773,7 @@ def main():
         "workloads": results,
         "geomeans": geomeans,
         "compile": compile_info,
+        "instantiate": instantiate_info,
         "problems": problems,
         "note": args.note,
     }

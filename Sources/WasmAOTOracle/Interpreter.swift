@@ -69,27 +69,7 @@ public enum Interpreter {
         guard let function = instance.exports[function: name] else {
             throw UsageError("no exported function '\(name)'")
         }
-        let results = try function(arguments.map(interpreterValue))
-        return results.map(aotValue)
-    }
-
-    private static func interpreterValue(_ v: WasmAOT.Value) -> WasmKit.Value {
-        switch v {
-        case .i32(let x): return .i32(x)
-        case .i64(let x): return .i64(x)
-        case .f32(let x): return .f32(x)
-        case .f64(let x): return .f64(x)
-        case .funcref, .externref: return .i32(0)
-        }
-    }
-
-    private static func aotValue(_ v: WasmKit.Value) -> WasmAOT.Value {
-        switch v {
-        case .i32(let x): return .i32(x)
-        case .i64(let x): return .i64(x)
-        case .f32(let x): return .f32(x)
-        case .f64(let x): return .f64(x)
-        default: return .externref(nil)
-        }
+        let results = try function(arguments.map(\.wasmTypesValue))
+        return results.map { WasmAOT.Value($0) ?? .externref(nil) }
     }
 }

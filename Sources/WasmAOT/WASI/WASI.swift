@@ -227,13 +227,13 @@ public final class WASI: @unchecked Sendable {
         defer { view.releaseScratch() }
         let results: [WasmTypes.Value]
         do {
-            results = try function.implementation(view, args.map(wasmTypesValue))
+            results = try function.implementation(view, args.map(\.wasmTypesValue))
         } catch let exit as WASIExitCode {
             throw HostExit(code: Int32(bitPattern: exit.code))
         }
         // A pointer outside the memory was handed to scratch space: that is a trap, not host access.
         if view.faulted { throw Trap(kind: .memoryOutOfBounds) }
-        return results.map(aotValue)
+        return results.map { Value($0) ?? .i32(0) }
     }
 
     /// Where WasmKit's implementation is not a sandbox, ours replaces it:
@@ -293,26 +293,6 @@ public final class WASI: @unchecked Sendable {
         case .f32: return .f32
         case .f64: return .f64
         default: return nil
-        }
-    }
-
-    private static func wasmTypesValue(_ v: Value) -> WasmTypes.Value {
-        switch v {
-        case .i32(let x): return .i32(x)
-        case .i64(let x): return .i64(x)
-        case .f32(let x): return .f32(x)
-        case .f64(let x): return .f64(x)
-        case .funcref, .externref: return .i32(0)
-        }
-    }
-
-    private static func aotValue(_ v: WasmTypes.Value) -> Value {
-        switch v {
-        case .i32(let x): return .i32(x)
-        case .i64(let x): return .i64(x)
-        case .f32(let x): return .f32(x)
-        case .f64(let x): return .f64(x)
-        default: return .i32(0)
         }
     }
 }

@@ -1,0 +1,27 @@
+import WasmTypes
+
+/// Conversions to and from WasmKit's value type (`WasmTypes.Value`), for the
+/// parts of this package that drive WasmKit's libraries (WASI, the interpreter oracle).
+extension Value {
+    /// WasmKit's spelling of a numeric value; references (never passed to WASI) become i32 0.
+    package var wasmTypesValue: WasmTypes.Value {
+        switch self {
+        case .i32(let x): return .i32(x)
+        case .i64(let x): return .i64(x)
+        case .f32(let x): return .f32(x)
+        case .f64(let x): return .f64(x)
+        case .funcref, .externref: return .i32(0)
+        }
+    }
+
+    /// A numeric WasmKit value; nil for the kinds this runtime does not exchange (v128, references).
+    package init?(_ value: WasmTypes.Value) {
+        switch value {
+        case .i32(let x): self = .i32(x)
+        case .i64(let x): self = .i64(x)
+        case .f32(let x): self = .f32(x)
+        case .f64(let x): self = .f64(x)
+        default: return nil
+        }
+    }
+}
