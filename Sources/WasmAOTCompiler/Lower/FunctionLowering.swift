@@ -60,6 +60,9 @@ struct FunctionLowering {
     /// requires a quiet one. Such operands go through an optimisation barrier.
     private var nanFoldingHazards: Set<Int> = []
 
+    /// Float operations whose operands may need the NaN-folding barrier.
+    private static let floatArithmetic: Set<Instruction.Binary> = [.f32Add, .f32Sub, .f32Mul, .f32Div, .f64Add, .f64Sub, .f64Mul, .f64Div]
+
     init(module: ModuleLowering, functionIndex: Int, type: FunctionType, body: WasmModule.Body) {
         self.module = module
         self.functionIndex = functionIndex
@@ -331,8 +334,7 @@ struct FunctionLowering {
         case .unary(let op):
             try lowerForm(OpTable.unary(op))
         case .binary(let op):
-            let arithmetic: Set<Instruction.Binary> = [.f32Add, .f32Sub, .f32Mul, .f32Div, .f64Add, .f64Sub, .f64Mul, .f64Div]
-            try lowerForm(OpTable.binary(op), guardNaN: arithmetic.contains(op))
+            try lowerForm(OpTable.binary(op), guardNaN: Self.floatArithmetic.contains(op))
         case .conversion(let op):
             try lowerForm(OpTable.conversion(op), guardNaN: op == .f32DemoteF64)
             if op == .f64PromoteF32 { nanFoldingHazards.insert(stack.count - 1) }

@@ -15,13 +15,28 @@ struct OpForm {
         self.template = template
     }
 
-    /// The C expression for the given operand expressions.
+    /// The C expression for the given operand expressions: `$0`…`$9` and `$ctx`
+    /// substituted in one pass over the template (no Foundation string searching:
+    /// this runs for every arithmetic instruction of every module).
     func expression(_ args: [String], ctx: String = "ctx, WA_FN") -> String {
-        var out = template.replacingOccurrences(of: "$ctx", with: ctx)
-        // Replace higher indices first so "$1" never matches inside "$10".
-        for (i, arg) in args.enumerated().reversed() {
-            out = out.replacingOccurrences(of: "$\(i)", with: arg)
+        var out = ""
+        out.reserveCapacity(template.utf8.count + args.reduce(0) { $0 + $1.utf8.count })
+        var rest = template[...]
+        while let dollar = rest.firstIndex(of: "$") {
+            out += rest[..<dollar]
+            let after = rest.index(after: dollar)
+            if rest[after...].hasPrefix("ctx") {
+                out += ctx
+                rest = rest[rest.index(after, offsetBy: 3)...]
+            } else if let digit = rest[after].wholeNumberValue, digit < args.count {
+                out += args[digit]
+                rest = rest[rest.index(after: after)...]
+            } else {
+                out += "$"
+                rest = rest[after...]
+            }
         }
+        out += rest
         return out
     }
 }
