@@ -60,6 +60,17 @@ struct BenchCommand: ParsableCommand {
             args: [(module as NSString).lastPathComponent] + args, preopens: preopens,
             stdin: .bytes([]), stdout: .capture, stderr: .capture)
 
+        // The invoked function's arguments, parsed once, outside the timings.
+        var invokeArguments: [Value] = []
+        if let invoke {
+            guard let export = aotModule.exports.first(where: { $0.name == invoke && $0.kind == .function }) else {
+                fail("\(module): no exported function '\(invoke)'")
+            }
+            do { invokeArguments = try parseArguments(args, aotModule.metadata.functionType(at: export.index).params) } catch {
+                fail("\(error)")
+            }
+        }
+
         var aot = EngineResult()
         var interpreter = EngineResult()
         if instantiate {
@@ -67,13 +78,13 @@ struct BenchCommand: ParsableCommand {
             return
         }
         for _ in 0..<runs {
-            aot.times.append(time { record(&aot) { try runAOT(aotModule, args, configuration) } })
+            aot.times.append(time { record(&aot) { try runAOT(aotModule, invokeArguments, configuration) } })
         }
         if wasmkitRuns > 0, let wasmBytes {
             let program: Interpreter.Program
             do { program = try Interpreter.prepare(wasm: wasmBytes) } catch { fail("WasmKit cannot load the module: \(error)") }
             for _ in 0..<wasmkitRuns {
-                interpreter.times.append(time { record(&interpreter) { try runInterpreter(program, args, configuration) } })
+                interpreter.times.append(time { record(&interpreter) { try runInterpreter(program, invokeArguments, configuration) } })
             }
         }
         let mismatch = wasmkitRuns > 0 && (aot.outcome != interpreter.outcome || aot.stdout != interpreter.stdout)
@@ -114,11 +125,9 @@ struct BenchCommand: ParsableCommand {
     /// (outcome text, exit code, stdout) of one run.
     typealias RunResult = (String, Int32?, [UInt8])
 
-    func runAOT(_ module: Module, _ args: [String], _ configuration: WASIConfiguration) throws -> RunResult {
+    func runAOT(_ module: Module, _ arguments: [Value], _ configuration: WASIConfiguration) throws -> RunResult {
         if let invoke {
-            let instance = try module.instantiate()
-            let function = try instance.exports.function(invoke)
-            let results = try function.call(try parseArguments(args, function.type.params))
+            let results = try module.instantiate().exports.function(invoke).call(arguments)
             return ("\(results)", nil, [])
         }
         let outcome = try WASI.runCommand(module, configuration)
@@ -126,10 +135,9 @@ struct BenchCommand: ParsableCommand {
         return ("trap", nil, outcome.stdout)
     }
 
-    func runInterpreter(_ program: Interpreter.Program, _ args: [String], _ configuration: WASIConfiguration) throws -> RunResult {
+    func runInterpreter(_ program: Interpreter.Program, _ arguments: [Value], _ configuration: WASIConfiguration) throws -> RunResult {
         if let invoke {
-            let function = try loadOrCompile(module).instantiate().exports.function(invoke)
-            let results = try Interpreter.invoke(program, invoke, try parseArguments(args, function.type.params))
+            let results = try Interpreter.invoke(program, invoke, arguments)
             return ("\(results)", nil, [])
         }
         let outcome = try Interpreter.runCommand(program, configuration)
@@ -163,9 +171,13 @@ struct BenchCommand: ParsableCommand {
     }
 
     func printText(_ aot: EngineResult, _ interpreter: EngineResult?) {
+        // Instantiation is reported in microseconds, runs in seconds.
+        let (scale, unit) = instantiate ? (1e6, "µs") : (1.0, "s")
         func line(_ name: String, _ r: EngineResult) -> String {
             let sorted = r.times.sorted()
-            return String(format: "%-8@ median %.6f s  (min %.6f, max %.6f, %d runs)  %@", name, r.median, sorted.first!, sorted.last!, r.times.count, r.outcome)
+            return String(
+                format: "%-8@ median %.6g %@  (min %.6g, max %.6g, %d runs)  %@", name, r.median * scale, unit,
+                sorted.first! * scale, sorted.last! * scale, r.times.count, r.outcome)
         }
         print(line("wasmaot", aot))
         if let interpreter {
