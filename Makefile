@@ -11,7 +11,7 @@ JOBS         ?= $(shell nproc)
 VENV         := .venv
 PYTHON       := $(VENV)/bin/python
 
-.PHONY: all build release venv demo test unit-test spectest wasi-programs bench clean
+.PHONY: all build release venv demo test unit-test spectest wasi-programs bench fuzz clean
 
 all: build
 
@@ -54,6 +54,10 @@ unit-test: build wasi-programs
 bench: release venv
 	Benchmarks/build.sh $(OUT)/bench
 	$(PYTHON) Benchmarks/run.py --build-dir $(OUT)/bench --wasmaot $(WASMAOT_RELEASE) $(BENCH_ARGS)
+
+# Random valid modules (wasm-tools smith) must compile, load and instantiate: FUZZ_COUNT=500 make fuzz
+fuzz: release venv
+	tools/fuzz_compile.sh $(or $(FUZZ_COUNT),200) 2
 
 clean:
 	rm -rf $(DEBUG_BUILD) $(RELEASE_BUILD) $(OUT)
