@@ -694,3 +694,45 @@ extension ValidationTests {
         }
     }
 }
+
+/// WasmParser 0.4.2 reads the sub-opcode after 0xFC as one byte; ModuleDecoder repairs
+/// valid non-minimal encodings (and only those) and decodes the body again.
+@Suite("Decoder repairs")
+struct DecoderRepairTests {
+    /// A module with one function `() -> ()` whose body is `bytes` (no locals).
+    func module(body bytes: [UInt8]) -> [UInt8] {
+        let body: [UInt8] = [0x00] + bytes
+        let code: [UInt8] = [0x01, UInt8(body.count)] + body
+        return [0x00, 0x61, 0x73, 0x6D, 0x01, 0x00, 0x00, 0x00,
+                0x01, 0x04, 0x01, 0x60, 0x00, 0x00,  // type () -> ()
+                0x03, 0x02, 0x01, 0x00,  // function 0: type 0
+                0x0A, UInt8(code.count)] + code
+    }
+
+    @Test("non-minimal 0xFC sub-opcodes of 2 to 5 bytes decode to the right instructions")
+    func nonMinimal() throws {
+        let wasm = module(body: [
+            0x00, 0xFC, 0x80, 0x00,  // unreachable; i32.trunc_sat_f32_s
+            0x00, 0xFC, 0x81, 0x80, 0x00,  // i32.trunc_sat_f32_u
+            0x00, 0xFC, 0x87, 0x80, 0x80, 0x80, 0x00,  // i64.trunc_sat_f64_u (5 bytes)
+            0x00, 0x0B,
+        ])
+        let decoded = try ModuleDecoder.decode(wasm)
+        let instructions = decoded.bodies[0].ops.map(\.instruction)
+        #expect(instructions.count == 8)
+        guard instructions.count == 8 else { return }
+        #expect(instructions[1] == .conversion(.i32TruncSatF32S))
+        #expect(instructions[3] == .conversion(.i32TruncSatF32U))
+        #expect(instructions[5] == .conversion(.i64TruncSatF64U))
+        try Validator.validate(decoded)
+    }
+
+    @Test("overlong or too large sub-opcodes stay malformed", arguments: [
+        [0xFC, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00] as [UInt8],  // 6 bytes
+        [0xFC, 0x80, 0x80, 0x80, 0x80, 0x10],  // bits past 32
+        [0xFC, 0xFF, 0x7F],  // 16383: no such opcode
+    ])
+    func stillMalformed(_ bytes: [UInt8]) {
+        #expect(throws: DecodeError.self) { try ModuleDecoder.decode(module(body: bytes + [0x0B])) }
+    }
+}

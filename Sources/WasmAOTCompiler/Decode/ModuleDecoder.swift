@@ -80,7 +80,9 @@ public enum ModuleDecoder {
                 }
                 ops = collector.ops
             } catch {
-                throw DecodeError(message: "\(error)", offset: expression.offset)
+                let failure = DecodeError(message: "\(error)", offset: expression.offset)
+                guard let repaired = PrefixedOpcodeRepair.decode(code, start: start, failure: failure) else { throw failure }
+                ops = repaired
             }
             guard case .end = ops.last?.instruction else {
                 throw DecodeError(message: "function body must end with 'end'", offset: expression.offset)
@@ -120,5 +122,101 @@ struct OpCollector: AnyInstructionVisitor {
     var ops: [WasmModule.Op] = []
     mutating func visit(_ instruction: Instruction) {
         ops.append(.init(instruction: instruction, offset: binaryOffset))
+    }
+}
+
+/// A workaround for one WasmParser 0.4.2 bug, confined to the body that hits it: the
+/// sub-opcode after a `0xFC` prefix is a u32 LEB128 and may be non-minimal (`fc 80 00` is
+/// `i32.trunc_sat_f32_s`), but WasmParser reads it as one byte and rejects it as an illegal
+/// opcode. When a body fails exactly that way, the offending sub-opcode (located by the
+/// parser's own error offset, so immediates are never touched) is rewritten minimally and the
+/// body decoded again by WasmParser, wrapped in a module of its own. Anything else fails as before.
+enum PrefixedOpcodeRepair {
+    static func decode(_ code: Code, start: Int, failure: DecodeError) -> [WasmModule.Op]? {
+        guard let locals = encodeLocals(code.locals) else { return nil }
+        var bytes = Array(code.expression)
+        var failure = failure
+        for _ in 0..<64 {
+            // The parser stops right after the prefix byte and the first byte of the sub-opcode.
+            guard let offset = failure.offset else { return nil }
+            let prefix = offset - start - 2
+            guard prefix >= 0, prefix + 1 < bytes.count, bytes[prefix] == 0xFC, bytes[prefix + 1] & 0x80 != 0 else { return nil }
+            var value: UInt32 = 0
+            var length = 0
+            while true {
+                let index = prefix + 1 + length
+                guard index < bytes.count, length < 5 else { return nil }
+                if length == 4, bytes[index] & 0x70 != 0 { return nil }  // bits past 32: malformed, as the parser says
+                value |= UInt32(bytes[index] & 0x7F) << (7 * UInt32(length))
+                length += 1
+                if bytes[index] & 0x80 == 0 { break }
+            }
+            guard value < 0x80 else { return nil }  // every 0xFC opcode fits one byte when minimal
+            bytes.replaceSubrange((prefix + 1)..<(prefix + 1 + length), with: [UInt8(value)])
+            switch decodeAlone(locals: locals, expression: bytes) {
+            case .success(let (ops, syntheticStart)):
+                return ops.map { .init(instruction: $0.instruction, offset: start + $0.offset - syntheticStart) }
+            case .failure(let next):
+                guard let at = next.offset else { return nil }
+                failure = DecodeError(message: next.message, offset: start + at)
+            }
+        }
+        return nil
+    }
+
+    /// Decodes one body in a module that holds only its code section; offsets relative to the expression.
+    static func decodeAlone(locals: [UInt8], expression: [UInt8]) -> Result<([WasmModule.Op], Int), DecodeError> {
+        let body = locals + expression
+        let section = leb(1) + leb(UInt32(body.count)) + body
+        let module: [UInt8] = [0x00, 0x61, 0x73, 0x6D, 0x01, 0x00, 0x00, 0x00, 0x0A] + leb(UInt32(section.count)) + section
+        var parser = Parser(bytes: module, features: decoderFeatures)
+        do {
+            while let payload = try parser.parseNext() {
+                guard case .codeSection(let codes) = payload, let code = codes.first else { continue }
+                var expression = ExpressionParser(code: code)
+                let start = expression.offset
+                var collector = OpCollector()
+                do {
+                    while let visit = try expression.parse() { visit(visitor: &collector) }
+                } catch {
+                    return .failure(DecodeError(message: "\(error)", offset: expression.offset - start))
+                }
+                return .success((collector.ops, start))
+            }
+        } catch {
+            return .failure(DecodeError(message: "\(error)", offset: nil))
+        }
+        return .failure(DecodeError(message: "no code", offset: nil))
+    }
+
+    /// The locals declaration of a body: runs of equal types as (count, type).
+    static func encodeLocals(_ locals: [ValueType]) -> [UInt8]? {
+        var runs: [(UInt32, UInt8)] = []
+        for local in locals {
+            let code: UInt8
+            switch local {
+            case .i32: code = 0x7F
+            case .i64: code = 0x7E
+            case .f32: code = 0x7D
+            case .f64: code = 0x7C
+            case .v128: code = 0x7B
+            case .ref(let r) where r == .funcRef: code = 0x70
+            case .ref(let r) where r == .externRef: code = 0x6F
+            default: return nil
+            }
+            if let last = runs.last, last.1 == code { runs[runs.count - 1].0 += 1 } else { runs.append((1, code)) }
+        }
+        return leb(UInt32(runs.count)) + runs.flatMap { leb($0.0) + [$0.1] }
+    }
+
+    static func leb(_ value: UInt32) -> [UInt8] {
+        var value = value
+        var out: [UInt8] = []
+        repeat {
+            let byte = UInt8(value & 0x7F)
+            value >>= 7
+            out.append(value == 0 ? byte : byte | 0x80)
+        } while value != 0
+        return out
     }
 }
