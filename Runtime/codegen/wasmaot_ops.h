@@ -252,8 +252,9 @@ WA_INLINE const wasmaot_funcref *wa_indirect_target(wasmaot_instance *ctx, uint3
   const wasmaot_funcref *f = (const wasmaot_funcref *)t->elements[index];
   if (WA_UNLIKELY(f == NULL)) wa_trap(ctx, fn, WASMAOT_TRAP_UNINITIALIZED_ELEMENT);
   if (WA_UNLIKELY(f->type_id != ctx->type_ids[type])) wa_trap(ctx, fn, WASMAOT_TRAP_INDIRECT_CALL_TYPE_MISMATCH);
-  /* The callee may belong to another instance: it runs on this thread's stack. */
-  f->ctx->stack_limit = ctx->stack_limit;
+  /* A callee of another instance runs on this thread's stack: hand the limit over
+   * (a store skipped for the usual same-instance call). */
+  if (WA_UNLIKELY(f->ctx != ctx)) f->ctx->stack_limit = ctx->stack_limit;
   return f;
 }
 /* The funcref of an imported function, with the stack limit handed over. */

@@ -70,6 +70,9 @@ public enum Interpreter {
             throw UsageError("no exported function '\(name)'")
         }
         let results = try function(arguments.map(\.wasmTypesValue))
-        return results.map { WasmAOT.Value($0) ?? .externref(nil) }
+        return try results.map { result in
+            guard let value = WasmAOT.Value(result) else { throw UsageError("result \(result) has a type WasmAOT does not exchange") }
+            return value
+        }
     }
 }

@@ -14,13 +14,16 @@ extension Value {
         }
     }
 
-    /// A numeric WasmKit value; nil for the kinds this runtime does not exchange (v128, references).
+    /// A WasmKit value; nil for v128 and exception references. Non-null references keep
+    /// WasmKit's own address (meaningful to WasmKit only; null-ness compares across engines).
     package init?(_ value: WasmTypes.Value) {
         switch value {
         case .i32(let x): self = .i32(x)
         case .i64(let x): self = .i64(x)
         case .f32(let x): self = .f32(x)
         case .f64(let x): self = .f64(x)
+        case .ref(.function(let address)): self = .funcref(address.map { UInt(bitPattern: $0) })
+        case .ref(.extern(let address)): self = .externref(address.map { UInt(bitPattern: $0) })
         default: return nil
         }
     }
