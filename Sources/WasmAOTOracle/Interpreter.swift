@@ -22,11 +22,7 @@ public enum Interpreter {
     /// ``WASI/runCommand(_:_:)`` uses.
     public static func runCommand(_ program: Program, _ configuration: WASIConfiguration) throws -> WASICommandOutcome {
         let stdio = try WASIStdio(configuration)
-        let fds = stdio.descriptors
-        let wasi = try WASIBridgeToHost(
-            args: configuration.args, environment: configuration.env,
-            preopens: configuration.preopens.map { WASIBridgeToHost.Preopen(guestPath: $0.guestPath, hostPath: $0.hostPath) },
-            stdin: fds.stdin, stdout: fds.stdout, stderr: fds.stderr)
+        let wasi = try configuration.makeBridge(stdio: stdio)
         return try wasi.runAndClose { wasi in
             let store = Store(engine: program.engine)
             var imports = WasmKit.Imports()
@@ -52,8 +48,10 @@ public enum Interpreter {
         _ program: Program, wasi configuration: WASIConfiguration
     ) throws -> (instantiate: () throws -> Void, finish: () -> Void) {
         let needsWASI = program.module.imports.contains { $0.module == "wasi_snapshot_preview1" }
-        let bridge = needsWASI ? try WASIBridgeToHost(args: configuration.args, environment: configuration.env) : nil
+        let stdio = try WASIStdio(configuration)
+        let bridge = needsWASI ? try configuration.makeBridge(stdio: stdio) : nil
         let instantiate = {
+            _ = stdio  // the bridge borrows its descriptors
             let store = Store(engine: program.engine)
             var imports = WasmKit.Imports()
             bridge?.link(to: &imports, store: store)

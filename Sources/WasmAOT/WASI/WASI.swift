@@ -145,6 +145,25 @@ public final class WASIStdio: @unchecked Sendable {
     }
 }
 
+extension WASIConfiguration {
+    /// WasmKit's WASI state for this configuration over `stdio`'s descriptors: the one place
+    /// where a configuration becomes a `WASIBridgeToHost` (our WASI and the interpreter oracle
+    /// both use it, so both engines see the same world). The caller closes the bridge.
+    package func makeBridge(stdio: WASIStdio) throws -> WASIBridgeToHost {
+        for preopen in preopens {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: preopen.hostPath, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw WASISetupError(message: "preopen '\(preopen.hostPath)' is not a directory")
+            }
+        }
+        let fds = stdio.descriptors
+        return try WASIBridgeToHost(
+            args: args, environment: env,
+            preopens: preopens.map { WASIBridgeToHost.Preopen(guestPath: $0.guestPath, hostPath: $0.hostPath) },
+            stdin: fds.stdin, stdout: fds.stdout, stderr: fds.stderr)
+    }
+}
+
 /// A WASI preview1 environment (`wasi_snapshot_preview1`), implemented by
 /// WasmKit's `WASI` library over our instance memory.
 public final class WASI: @unchecked Sendable {
@@ -162,18 +181,7 @@ public final class WASI: @unchecked Sendable {
 
     public init(_ configuration: WASIConfiguration) throws {
         stdio = try WASIStdio(configuration)
-        for preopen in configuration.preopens {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: preopen.hostPath, isDirectory: &isDirectory), isDirectory.boolValue else {
-                throw WASISetupError(message: "preopen '\(preopen.hostPath)' is not a directory")
-            }
-        }
-        let fds = stdio.descriptors
-        bridge = try WASIBridgeToHost(
-            args: configuration.args,
-            environment: configuration.env,
-            preopens: configuration.preopens.map { .init(guestPath: $0.guestPath, hostPath: $0.hostPath) },
-            stdin: fds.stdin, stdout: fds.stdout, stderr: fds.stderr)
+        bridge = try configuration.makeBridge(stdio: stdio)
         imports = ["wasi_snapshot_preview1": WASI.sandboxed(bridge.hostFunctions(capabilities: WASICapability<GuestView>.all))]
     }
 
