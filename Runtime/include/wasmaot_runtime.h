@@ -25,8 +25,9 @@ wasmaot_signature *wasmaot_signature_create(const uint8_t *params, uint32_t para
 void wasmaot_signature_free(wasmaot_signature *sig);
 
 /* ---- memories ------------------------------------------------------------------ */
-/* Reserves WASMAOT_MEMORY_RESERVATION bytes and makes `min_pages` accessible.
- * Returns NULL (with errno) on failure. */
+/* Reserves WASMAOT_MEMORY_RESERVATION bytes and makes `min_pages` accessible
+ * (zeros). Returns NULL (with errno) on failure. Reservations are pooled: a
+ * freed memory is reset and kept for the next one (see memory.c). */
 wasmaot_memory *wasmaot_memory_create(uint64_t min_pages, uint64_t max_pages);
 void wasmaot_memory_free(wasmaot_memory *memory);
 /* Old size in pages, or UINT32_MAX. */
@@ -34,15 +35,18 @@ uint32_t wasmaot_memory_grow(wasmaot_memory *memory, uint64_t delta_pages);
 
 /* A memory's initial contents (its active data segments applied), kept in an
  * in-memory file and mapped copy-on-write into each new instance's memory:
- * instantiation costs one mmap whatever the amount of data, and pages are
- * copied only when written. Immutable and shareable once created. */
+ * instantiation costs at most one mmap whatever the amount of data, and pages
+ * are copied only when written. Immutable and shareable once created. */
 typedef struct wasmaot_memory_image wasmaot_memory_image;
 /* `size` bytes of `bytes`; NULL (with errno) on failure. */
 wasmaot_memory_image *wasmaot_memory_image_create(const uint8_t *bytes, uint64_t size);
+/* The creator's release; memories still mapping the image keep it alive. */
 void wasmaot_memory_image_free(wasmaot_memory_image *image);
-/* Maps the image at the start of `memory`, whose accessible size must cover
- * it. Returns 0, or -1 with errno (the memory is then unchanged). */
-int wasmaot_memory_map_image(wasmaot_memory *memory, const wasmaot_memory_image *image);
+/* A memory whose first bytes are the image's, the rest zeros (the image must
+ * fit in `min_pages`). A memory of the same image and size freed earlier is
+ * reused as it is, already reset: no system call. NULL (with errno) on failure. */
+wasmaot_memory *wasmaot_memory_create_with_image(uint64_t min_pages, uint64_t max_pages,
+                                                 wasmaot_memory_image *image);
 
 /* ---- tables ---------------------------------------------------------------------- */
 wasmaot_table *wasmaot_table_create(uint32_t min, uint32_t max, uint8_t elem_type);

@@ -95,6 +95,43 @@ struct CompilationTests {
         #expect(try c.exports.function("load").call([.i32(101)]) == [.i32(UInt32(UInt8(ascii: "e")))])
     }
 
+    @Test("a pooled memory comes back as new: image restored, written and grown pages gone")
+    func pooledMemoriesAreReset() throws {
+        let module = try load(wat: Self.dataWat)
+        let page = 65536
+        for round in 0..<6 {
+            // Freed at the end of each round: its reservation goes back to the pool.
+            let instance = try module.instantiate()
+            let memory = try instance.exports.memory("memory")
+            #expect(memory.pages == 2, "round \(round)")
+            #expect(try memory.read(at: 100, count: 5) == Array("hello".utf8), "round \(round)")
+            #expect(try memory.read(at: 0, count: 100) == [UInt8](repeating: 0, count: 100), "round \(round)")
+            #expect(try memory.read(at: 65552, count: 1000) == [UInt8](repeating: 0, count: 1000), "round \(round)")
+            // Dirty the image page, a zero page, then grow and dirty the new page.
+            try memory.write([0xAA, 0xBB], at: 100)
+            try memory.write([0xCC], at: 70000)
+            #expect(memory.grow(by: 2) == 2)
+            try memory.write([0xDD], at: 3 * page + 7)
+            #expect(try instance.exports.function("load").call([.i32(UInt32(3 * page + 7))]) == [.i32(0xDD)])
+        }
+        // Out of bounds again after the reset: the grown pages are gone.
+        let fresh = try module.instantiate()
+        #expect(trapKind { try fresh.exports.function("load").call([.i32(UInt32(3 * page + 7))]) } == .memoryOutOfBounds)
+        // Live instances never share a slot.
+        let others = try (0..<4).map { _ in try module.instantiate() }
+        try others[0].exports.memory("memory").write([1], at: 100)
+        for other in others.dropFirst() {
+            #expect(try other.exports.memory("memory").read(at: 100, count: 1) == [UInt8(ascii: "h")])
+        }
+        // Standalone memories (no image) are pooled the same way: zeros again.
+        for _ in 0..<3 {
+            let standalone = try Memory(limits: Limits(min: 1, max: nil))
+            #expect(try standalone.read(at: 0, count: page) == [UInt8](repeating: 0, count: page))
+            #expect(throws: UsageError.self) { try standalone.read(at: page, count: 1) }
+            try standalone.write([0xEE, 0xEE], at: page - 2)
+        }
+    }
+
     @Test("segments that cannot be applied ahead of time are still copied at instantiation")
     func segmentsWithGlobalOffsets() throws {
         let instance = try instantiate(

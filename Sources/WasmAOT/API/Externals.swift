@@ -192,8 +192,13 @@ public final class Memory: Extern, @unchecked Sendable {
     public let limits: Limits
 
     /// Creates a standalone memory (e.g. to import into several instances).
-    public init(limits: Limits) throws(InstantiationError) {
-        guard let m = wasmaot_memory_create(limits.min, limits.max ?? UInt64(WASMAOT_MAX_PAGES)) else {
+    public convenience init(limits: Limits) throws(InstantiationError) {
+        try self.init(limits: limits, image: nil)
+    }
+
+    /// A memory starting with a module's data image (copy-on-write; see `wasmaot_memory_create_with_image`).
+    init(limits: Limits, image: OpaquePointer?) throws(InstantiationError) {
+        guard let m = wasmaot_memory_create_with_image(limits.min, limits.max ?? UInt64(WASMAOT_MAX_PAGES), image) else {
             throw .resourceExhausted("memory of \(limits.min) pages")
         }
         raw = m

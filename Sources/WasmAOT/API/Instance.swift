@@ -124,7 +124,8 @@ public final class Instance: @unchecked Sendable {
             funcs[importedFunctions + i] = ref
         }
         for limits in meta.memories {
-            let memory = try Memory(limits: limits)
+            // Memory 0 of a module with a data image starts as that image (its segments are then done).
+            let memory = try Memory(limits: limits, image: memories.isEmpty ? module.memoryImage : nil)
             memoryPointers[memories.count] = memory.raw
             memories.append(memory)
         }
@@ -175,9 +176,8 @@ public final class Instance: @unchecked Sendable {
                 break
             }
         }
-        if let image = module.memoryImage {
-            // Every active segment is in the image: map it instead of copying.
-            guard wasmaot_memory_map_image(memories[0].raw, image) == 0 else { throw .resourceExhausted("memory image mapping") }
+        if module.memoryImage != nil {
+            // Every active segment is in memory 0's image, mapped when the memory was made.
             for (i, segment) in meta.data.enumerated() {
                 if case .active = segment.mode { dataSegments[i].length = 0 }
             }
