@@ -16,6 +16,8 @@
 #define WA_LIKELY(x) __builtin_expect(!!(x), 1)
 #define WA_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define WA_INLINE static inline __attribute__((always_inline))
+/* Operand-stack slots: folding operands into expressions may leave one unread. */
+#define WA_SLOT __attribute__((unused))
 
 /* Inlined at every trap site, so that the only code of a compiled module is
  * its wasm functions and a return address in it always names one of them. */

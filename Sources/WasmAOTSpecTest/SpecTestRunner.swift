@@ -24,7 +24,13 @@ public struct SpecFileResult: Sendable {
 /// loaded by the loader and instantiated. No interpreter anywhere.
 public final class SpecTestRunner {
     public struct Options: Sendable {
-        public var compile = CompileOptions(optimization: 2)
+        /// Every module is compiled as users compile it, except that a clang warning
+        /// fails it: the generated C must be warning-free.
+        public var compile: CompileOptions = {
+            var options = CompileOptions(optimization: 2)
+            options.extraClangFlags = ["-Werror"]
+            return options
+        }()
         public var verbose = false
         /// `wasm-tools`, to encode `assert_invalid` text modules that WasmKit's WAT
         /// refuses to encode (it resolves every index; the spec's invalid modules

@@ -17,7 +17,9 @@ func removeScratch(_ path: String) { try? FileManager.default.removeItem(atPath:
 @discardableResult
 func compile(wat: String, to path: String, optimization: Int = 2) throws -> CompileResult {
     let wasm = try ModuleDecoder.wat2wasm(wat)
-    return try Compiler.compile(wasm: wasm, to: path, options: CompileOptions(optimization: optimization))
+    var options = CompileOptions(optimization: optimization)
+    options.extraClangFlags = ["-Werror"]  // the generated C must be warning-free
+    return try Compiler.compile(wasm: wasm, to: path, options: options)
 }
 
 /// Compiles WebAssembly text and loads the result (the `.so` is deleted once loaded).

@@ -16,10 +16,13 @@ public struct LoweringError: Error, CustomStringConvertible, Sendable {
 /// The wasm operand stack becomes C locals named by depth and type (`i3` is
 /// the i32 at depth 3, `d0` the f64 at depth 0), so every instruction is one
 /// assignment between such locals and clang's SSA construction turns them into
-/// registers. Blocks and loops become labels and `goto`s (never C loops, so
-/// no forward-progress assumption applies); branches first move the carried
-/// values to the target's slots. Code after `unreachable`, `br`, `br_table`
-/// and `return` is not emitted.
+/// registers. Constants and `local.get` are not copied into a slot: they stay
+/// on the stack as operands (`i0 = l2 + 8u;`) until something needs them in
+/// their slot — a block boundary, or a write to the local they read. Blocks and
+/// loops become labels and `goto`s (never C loops, so no forward-progress
+/// assumption applies); branches first move the carried values to the
+/// target's slots. Code after `unreachable`, `br`, `br_table` and `return` is
+/// not emitted.
 struct FunctionLowering {
     enum FrameKind { case function, block, loop, `if` }
 
@@ -45,9 +48,16 @@ struct FunctionLowering {
 
     private var lines: [String] = []
     private var stack: [ValueType] = []
+    /// Per stack entry: the operand itself (a constant or a local) when it is not
+    /// in its slot yet.
+    private var deferred: [String?] = []
+    /// Stack depths of deferred `local.get`s, per local.
+    private var deferredReads: [UInt32: [Int]] = [:]
     private var frames: [Frame] = []
-    private var slotTypes: [String: ValueType] = [:]
-    private var slotOrder: [String] = []
+    /// Slot names made so far, by C type family (see `slotFamily`) and depth.
+    private var slotNames: [[String?]] = Array(repeating: [], count: 6)
+    /// Slots to declare, in order of first use.
+    private var slotOrder: [(name: String, type: ValueType)] = []
     private var nextLabel = 0
     private var nextTemp = 0
     private var deadNesting = 0
@@ -82,17 +92,28 @@ struct FunctionLowering {
         var out: [String] = []
         out.append(module.prototype(functionIndex) + " {")
         out.append("  enum { WA_FN = \(functionIndex) };  /* this function's index, for trap sites */")
-        for (i, local) in body.locals.enumerated() {
-            let index = type.parameters.count + i
-            out.append("  \(CNames.type(local)) l\(index) = \(CNames.zero(local));")
+        // Locals, then stack slots, one declaration per C type. A wasm local may be
+        // unread, and a slot only written (or not at all) once operands are folded
+        // into expressions: WA_SLOT marks them possibly unused.
+        var slotsByType: [String: [String]] = [:]
+        var typeOrder: [String] = []
+        let locals = body.locals.enumerated().map { (i, t) in (local(UInt32(type.parameters.count + i)), t) }
+        for (name, t) in locals + slotOrder {
+            var cType = CNames.type(t)
+            var declarator = name
+            if cType.hasSuffix(" *") {  // the pointer belongs to each declarator
+                cType.removeLast(2)
+                declarator = "*" + name
+            }
+            if slotsByType[cType] == nil { typeOrder.append(cType) }
+            slotsByType[cType, default: []].append("\(declarator) = \(CNames.zero(t))")
         }
-        for name in slotOrder {
-            let t = slotTypes[name]!
-            out.append("  \(CNames.type(t)) \(name) = \(CNames.zero(t));")
+        for cType in typeOrder {
+            out.append("  WA_SLOT \(cType) \(slotsByType[cType]!.joined(separator: ", "));")
         }
         if usesMemory { out.append("  uint8_t *const m0 = ctx->memories[0]->base;") }
         if makesCalls { out.append("  WA_STACK_CHECK(ctx);") }
-        out.append("  (void)ctx;")
+        out.append("  " + (["ctx"] + type.parameters.indices.map { local(UInt32($0)) }).map { "(void)\($0);" }.joined(separator: " "))
         for line in lines where !line.isEmpty { out.append(line) }
         out.append("}")
         return out.joined(separator: "\n")
@@ -118,23 +139,93 @@ struct FunctionLowering {
 
     /// The C local holding the value of type `t` at stack depth `depth`.
     private mutating func slot(_ depth: Int, _ t: ValueType) -> String {
+        let family = Self.slotFamily(t)
+        if depth < slotNames[family].count, let name = slotNames[family][depth] { return name }
         let name = CNames.stackPrefix(t) + String(depth)
-        if slotTypes[name] == nil {
-            slotTypes[name] = t
-            slotOrder.append(name)
-        }
+        while slotNames[family].count <= depth { slotNames[family].append(nil) }
+        slotNames[family][depth] = name
+        slotOrder.append((name, t))
         return name
+    }
+
+    /// Types sharing a slot name prefix (all references are `void *`).
+    private static func slotFamily(_ t: ValueType) -> Int {
+        switch t {
+        case .i32: return 0
+        case .i64: return 1
+        case .f32: return 2
+        case .f64: return 3
+        case .v128: return 4
+        case .ref: return 5
+        }
     }
 
     private mutating func push(_ t: ValueType) -> String {
         nanFoldingHazards.remove(stack.count)
         stack.append(t)
+        deferred.append(nil)
         return slot(stack.count - 1, t)
+    }
+
+    /// Pushes an operand that stays as it is until it must be in its slot.
+    private mutating func pushDeferred(_ t: ValueType, _ operand: String, local: UInt32? = nil) {
+        nanFoldingHazards.remove(stack.count)
+        if let local { deferredReads[local, default: []].append(stack.count) }
+        stack.append(t)
+        deferred.append(operand)
     }
 
     private mutating func pop() throws(LoweringError) -> String {
         guard let t = stack.popLast() else { throw fail("operand stack underflow") }
-        return slot(stack.count, t)
+        let depth = stack.count
+        return deferred.removeLast() ?? slot(depth, t)
+    }
+
+    /// The operand at `depth`: its slot, or the deferred constant or local.
+    private mutating func value(_ depth: Int) -> String {
+        deferred[depth] ?? slot(depth, stack[depth])
+    }
+
+    /// Stores the deferred operand at `depth` into its slot.
+    private mutating func materialize(_ depth: Int) {
+        guard let operand = deferred[depth] else { return }
+        emit("\(slot(depth, stack[depth])) = \(operand);")
+        deferred[depth] = nil
+    }
+
+    /// Every operand into its slot: before control flow joins or splits.
+    private mutating func materializeAll() {
+        for depth in deferred.indices { materialize(depth) }
+        deferredReads.removeAll(keepingCapacity: true)
+    }
+
+    /// Whether a stack entry still reads `local` (recorded depths may be stale).
+    private func hasDeferredReads(of local: UInt32) -> Bool {
+        guard let depths = deferredReads[local] else { return false }
+        return depths.contains { $0 < stack.count && deferred[$0] == self.local(local) }
+    }
+
+    /// Before `local` changes: the stack entries still reading it take its old value.
+    private mutating func materializeReads(of local: UInt32) {
+        guard let depths = deferredReads.removeValue(forKey: local) else { return }
+        for depth in depths where depth < stack.count && deferred[depth] == self.local(local) { materialize(depth) }
+    }
+
+    /// `iK = e; lN = iK;` becomes `lN = e;`: when the last line computed `slot`
+    /// and no stack entry still reads the local's old value.
+    private mutating func retargetLastAssignment(from slot: String, to local: UInt32) -> Bool {
+        let prefix = "  \(slot) = "
+        guard !hasDeferredReads(of: local), let last = lines.last, last.utf8.starts(with: prefix.utf8) else { return false }
+        deferredReads[local] = nil
+        lines[lines.count - 1] = "  \(self.local(local)) = " + String(decoding: last.utf8.dropFirst(prefix.utf8.count), as: UTF8.self)
+        return true
+    }
+
+    /// Drops the stack above `height` (dead code, or a block's end).
+    private mutating func truncateStack(to height: Int) {
+        let h = min(height, stack.count)
+        stack.removeSubrange(h...)
+        deferred.removeSubrange(h...)
     }
 
     private mutating func pop(_ n: Int) throws(LoweringError) -> [String] {
@@ -185,8 +276,8 @@ struct FunctionLowering {
         let arity = target.branchArity
         let source = stack.count - arity.count
         guard source >= 0 else { throw fail("operand stack underflow at branch") }
-        for (i, t) in arity.enumerated() where source + i != target.base + i {
-            emit("\(slot(target.base + i, t)) = \(slot(source + i, t));")
+        for (i, t) in arity.enumerated() where source + i != target.base + i || deferred[source + i] != nil {
+            emit("\(slot(target.base + i, t)) = \(value(source + i));")
         }
         emit("goto L\(target.label);")
         frames[index].labelUsed = true
@@ -198,10 +289,10 @@ struct FunctionLowering {
         guard source >= 0 else { throw fail("operand stack underflow at return") }
         switch results.count {
         case 0: emit("return;")
-        case 1: emit("return \(slot(source, results[0]));")
+        case 1: emit("return \(value(source));")
         default:
             var values: [String] = []
-            for (i, t) in results.enumerated() { values.append(slot(source + i, t)) }
+            for i in results.indices { values.append(value(source + i)) }
             emit("return (\(module.resultType(results))){\(values.joined(separator: ", "))};")
         }
     }
@@ -215,7 +306,7 @@ struct FunctionLowering {
     /// After an unconditional transfer: the rest of the block is dead.
     private mutating func markUnreachable() {
         frames[frames.count - 1].unreachable = true
-        stack.removeSubrange(min(frames[frames.count - 1].base, stack.count)...)
+        truncateStack(to: frames[frames.count - 1].base)
     }
 
     // MARK: Instructions
@@ -238,13 +329,16 @@ struct FunctionLowering {
         case .nop:
             break
         case .block(let blockType):
+            materializeAll()
             _ = try enterFrame(.block, blockType)
         case .loop(let blockType):
+            materializeAll()
             let index = try enterFrame(.loop, blockType)
             frames[index].labelLine = lines.count
             emit("L\(frames[index].label):;")
         case .if(let blockType):
             let condition = try pop()
+            materializeAll()
             let index = try enterFrame(.if, blockType)
             emit("if (!\(condition)) goto E\(frames[index].label);")
         case .else:
@@ -276,13 +370,25 @@ struct FunctionLowering {
         case .typedSelect:
             try lowerSelect()
         case .localGet(let index):
-            let t = try localType(index)
-            emit("\(push(t)) = \(local(index));")
+            pushDeferred(try localType(index), local(index), local: index)
         case .localSet(let index):
-            emit("\(local(index)) = \(try pop());")
+            let computed = deferred.last == nil
+            let operand = try pop()
+            if computed, retargetLastAssignment(from: operand, to: index) { break }
+            materializeReads(of: index)
+            if operand != local(index) { emit("\(local(index)) = \(operand);") }
         case .localTee(let index):
-            guard let t = stack.last else { throw fail("operand stack underflow") }
-            emit("\(local(index)) = \(slot(stack.count - 1, t));")
+            guard !stack.isEmpty else { throw fail("operand stack underflow") }
+            let depth = stack.count - 1
+            if deferred[depth] == nil, retargetLastAssignment(from: slot(depth, stack[depth]), to: index) {
+                // The value now lives in the local only.
+                deferred[depth] = local(index)
+                deferredReads[index, default: []].append(depth)
+                break
+            }
+            materializeReads(of: index)
+            let operand = value(depth)
+            if operand != local(index) { emit("\(local(index)) = \(operand);") }
         case .globalGet(let index):
             let t = try module.globalType(index, at: self).valueType
             emit("\(push(t)) = ctx->globals[\(index)]->\(CNames.cellField(t));")
@@ -306,14 +412,14 @@ struct FunctionLowering {
             let delta = try pop()
             emit("\(push(.i32)) = ctx->rt->memory_grow(ctx, \(memory), \(delta));")
         case .i32Const(let value):
-            emit("\(push(.i32)) = \(CNames.i32(UInt32(bitPattern: value)));")
+            pushDeferred(.i32, CNames.i32(UInt32(bitPattern: value)))
         case .i64Const(let value):
-            emit("\(push(.i64)) = \(CNames.i64(UInt64(bitPattern: value)));")
+            pushDeferred(.i64, CNames.i64(UInt64(bitPattern: value)))
         case .f32Const(let value):
-            emit("\(push(.f32)) = \(CNames.f32(bits: value.bitPattern));")
+            pushDeferred(.f32, CNames.f32(bits: value.bitPattern))
             if [0, 1].contains(abs(Float(bitPattern: value.bitPattern))) { nanFoldingHazards.insert(stack.count - 1) }
         case .f64Const(let value):
-            emit("\(push(.f64)) = \(CNames.f64(bits: value.bitPattern));")
+            pushDeferred(.f64, CNames.f64(bits: value.bitPattern))
             if [0, 1].contains(abs(Double(bitPattern: value.bitPattern))) { nanFoldingHazards.insert(stack.count - 1) }
         case .refNull(let heapType):
             let t: ValueType = .ref(ReferenceType(isNullable: true, heapType: heapType))
@@ -386,6 +492,11 @@ struct FunctionLowering {
 
     private mutating func lowerForm(_ form: OpForm, guardNaN: Bool = false) throws(LoweringError) {
         let first = stack.count - form.operands.count
+        // `l0 < l0` reads as a tautology to clang (-Wtautological-compare): one
+        // of two equal folded operands goes through its slot.
+        if form.operands.count == 2, first >= 0, let a = deferred[first], a == deferred[first + 1] {
+            materialize(first)
+        }
         var operands = try pop(form.operands.count)
         if guardNaN {
             for (i, t) in form.operands.enumerated() where nanFoldingHazards.contains(first + i) {
@@ -411,6 +522,7 @@ struct FunctionLowering {
         var frame = frames[index]
         guard frame.kind == .if else { throw fail("else without if") }
         if !frame.unreachable {
+            materializeAll()  // the results, in their slots at the join
             emit("goto L\(frame.label);")
             frame.labelUsed = true
         }
@@ -419,9 +531,8 @@ struct FunctionLowering {
         frame.unreachable = false
         frames[index] = frame
         // The else branch starts from the if's parameters, still in their slots on this path.
-        stack.removeSubrange(min(frame.base, stack.count)...)
-        stack.append(contentsOf: frame.params)
-        for (i, t) in frame.params.enumerated() { _ = slot(frame.base + i, t) }
+        truncateStack(to: frame.base)
+        for t in frame.params { _ = push(t) }
     }
 
     private mutating func lowerEnd() throws(LoweringError) {
@@ -429,9 +540,10 @@ struct FunctionLowering {
         deadNesting = 0
         if frame.kind == .function {
             if !frame.unreachable { try emitReturn() }
-            stack.removeAll()
+            truncateStack(to: 0)
             return
         }
+        if !frame.unreachable { materializeAll() }  // the results, in their slots at the join
         var reachable = !frame.unreachable || frame.labelUsed
         switch frame.kind {
         case .loop:
@@ -446,7 +558,7 @@ struct FunctionLowering {
         default:
             if frame.labelUsed { emit("L\(frame.label):;") }
         }
-        stack.removeSubrange(min(frame.base, stack.count)...)
+        truncateStack(to: frame.base)
         for t in frame.results { _ = push(t) }
         if !reachable, !frames.isEmpty {
             markUnreachable()

@@ -16,28 +16,33 @@ struct OpForm {
     }
 
     /// The C expression for the given operand expressions: `$0`…`$9` and `$ctx`
-    /// substituted in one pass over the template (no Foundation string searching:
-    /// this runs for every arithmetic instruction of every module).
+    /// substituted in one pass over the template's bytes (this runs for every
+    /// arithmetic instruction of every module: no Character-level string work).
     func expression(_ args: [String], ctx: String = "ctx, WA_FN") -> String {
-        var out = ""
-        out.reserveCapacity(template.utf8.count + args.reduce(0) { $0 + $1.utf8.count })
-        var rest = template[...]
-        while let dollar = rest.firstIndex(of: "$") {
-            out += rest[..<dollar]
-            let after = rest.index(after: dollar)
-            if rest[after...].hasPrefix("ctx") {
-                out += ctx
-                rest = rest[rest.index(after, offsetBy: 3)...]
-            } else if let digit = rest[after].wholeNumberValue, digit < args.count {
-                out += args[digit]
-                rest = rest[rest.index(after: after)...]
-            } else {
-                out += "$"
-                rest = rest[after...]
+        let dollar = UInt8(ascii: "$"), zero = UInt8(ascii: "0"), nine = UInt8(ascii: "9")
+        var out: [UInt8] = []
+        out.reserveCapacity(template.utf8.count + args.reduce(0) { $0 + $1.utf8.count } + 8)
+        let t = Array(template.utf8)
+        var i = 0
+        while i < t.count {
+            let c = t[i]
+            if c == dollar, i + 1 < t.count {
+                let next = t[i + 1]
+                if next >= zero, next <= nine, Int(next - zero) < args.count {
+                    out.append(contentsOf: args[Int(next - zero)].utf8)
+                    i += 2
+                    continue
+                }
+                if i + 3 < t.count, next == UInt8(ascii: "c"), t[i + 2] == UInt8(ascii: "t"), t[i + 3] == UInt8(ascii: "x") {
+                    out.append(contentsOf: ctx.utf8)
+                    i += 4
+                    continue
+                }
             }
+            out.append(c)
+            i += 1
         }
-        out += rest
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 }
 
