@@ -30,10 +30,12 @@ struct CompileCommand: ParsableCommand {
     @Option(help: "clang --target triple (cross compilation).") var target: String?
     @Option(help: "CPU to compile for (default: a portable baseline; 'native' for this machine).") var cpu: String?
     @Option(help: "Keep the generated C and metadata in this directory.") var keepC: String?
+    @Option(name: .shortAndLong, help: "clang processes at once (default: the number of cores).") var jobs: Int?
     @Flag(help: "Print the clang command and timings.") var verbose = false
 
     func validate() throws {
         guard (0...3).contains(optimization) else { throw ValidationError("-O must be 0, 1, 2 or 3") }
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
     }
 
     func run() throws {
@@ -42,6 +44,7 @@ struct CompileCommand: ParsableCommand {
         options.target = target
         options.cpu = cpu
         options.keepIntermediatesIn = keepC
+        if let jobs { options.jobs = jobs }
         do {
             let wasm = try Compiler.readModule(path: input)
             let result = try Compiler.compile(wasm: wasm, to: out, options: options)

@@ -56,10 +56,34 @@ enum Clang {
         return args
     }
 
+    /// A faster allocator for clang, preloaded when installed: LLVM spends about
+    /// a tenth of a big compile in glibc's malloc, and mimalloc takes ~9% off the
+    /// wall time of the large benchmark module. `$WASMAOT_CLANG_PRELOAD` names
+    /// another library, or `none`.
+    static let allocatorPreload: String? = {
+        #if os(Linux)
+            let fm = FileManager.default
+            if let chosen = ProcessInfo.processInfo.environment["WASMAOT_CLANG_PRELOAD"], !chosen.isEmpty {
+                return chosen == "none" || !fm.fileExists(atPath: chosen) ? nil : chosen
+            }
+            let dirs = ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib"]
+            return dirs.map { $0 + "/libmimalloc.so.2" }.first { fm.fileExists(atPath: $0) }
+        #else
+            return nil
+        #endif
+    }()
+
     /// Runs clang; returns the command line, or throws its diagnostics.
     static func check(_ clang: String, _ arguments: [String]) throws(CompileError) -> String {
-        let command = ([clang] + arguments).map(shellQuote).joined(separator: " ")
-        let (status, log) = try run(clang, arguments)
+        var environment = ProcessInfo.processInfo.environment
+        var prefix = ""
+        if let preload = allocatorPreload {
+            let value = [environment["LD_PRELOAD"], preload].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ":")
+            environment["LD_PRELOAD"] = value
+            prefix = "LD_PRELOAD=\(shellQuote(value)) "
+        }
+        let command = prefix + ([clang] + arguments).map(shellQuote).joined(separator: " ")
+        let (status, log) = try run(clang, arguments, environment: environment)
         guard status == 0 else { throw .clangFailed(command: command, status: status, output: log) }
         return command
     }
@@ -76,10 +100,11 @@ enum Clang {
     }
 
     /// Runs the compiler; returns its status and combined output.
-    static func run(_ executable: String, _ arguments: [String]) throws(CompileError) -> (Int32, String) {
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws(CompileError) -> (Int32, String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if let environment { process.environment = environment }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

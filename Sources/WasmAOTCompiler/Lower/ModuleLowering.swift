@@ -1,12 +1,16 @@
+import Dispatch
 import WasmAOTRuntime
 import WasmParser
 import WasmTypes
 
-/// Lowers a validated module to one C11 translation unit: type declarations,
-/// one static function per wasm function, the table of function addresses,
-/// and the root descriptor `wasmaot_module` pointing at the metadata blob
-/// (which the assembler includes from a file: no giant C array literals).
-final class ModuleLowering {
+/// Lowers a validated module to C11 translation units: type declarations,
+/// one function per wasm function, the table of function addresses, and the
+/// root descriptor `wasmaot_module` pointing at the metadata blob (which the
+/// assembler includes from a file: no giant C array literals).
+///
+/// `@unchecked Sendable`: function bodies are lowered concurrently, and lowering
+/// only reads this object (`chunked` is set before, in `generate`).
+final class ModuleLowering: @unchecked Sendable {
     let wasm: WasmModule
     let importedFunctionCount: Int
     /// Type index of every function in the index space.
@@ -15,7 +19,6 @@ final class ModuleLowering {
     let symbols: [String]
     let globals: [GlobalType]
     let tables: [TableType]
-    private var resultStructs: [String: [ValueType]] = [:]
 
     init(_ wasm: WasmModule) {
         self.wasm = wasm
@@ -46,14 +49,12 @@ final class ModuleLowering {
     }
 
     /// The C return type for a result list: void, the value's type, or a struct.
+    /// (Every result list comes from a module type: `generate` declares their structs.)
     func resultType(_ results: [ValueType]) -> String {
         switch results.count {
         case 0: return "void"
         case 1: return CNames.type(results[0])
-        default:
-            let name = "wa_res_" + results.map(CNames.stackPrefix).joined()
-            resultStructs[name] = results
-            return name
+        default: return "wa_res_" + results.map(CNames.stackPrefix).joined()
         }
     }
 
@@ -77,22 +78,15 @@ final class ModuleLowering {
     // MARK: The translation units
 
     /// Generates the C source as `chunks` translation units or fewer (one for
-    /// small modules): the function bodies, split into contiguous ranges of
+    /// small modules): the function bodies, split into units of
     /// about equal size, then one unit with the function table and the root
     /// descriptor. `metadataPath` is the file the assembler includes as the
     /// metadata section; `metadataSize` its length.
     func generate(metadataPath: String, metadataSize: Int, provenance: String, chunks: Int = 1) throws(LoweringError) -> [String] {
         // Split by instruction count before lowering: linkage depends on it.
-        let ranges = Self.split(wasm.bodies.map(\.ops.count), into: chunks)
-        chunked = ranges.count > 1
-        var bodies: [String] = []
-        bodies.reserveCapacity(wasm.bodies.count)
-        for (i, body) in wasm.bodies.enumerated() {
-            let index = importedFunctionCount + i
-            let type = wasm.types[Int(functionTypeIndices[index])]
-            var lowering = FunctionLowering(module: self, functionIndex: index, type: type, body: body)
-            bodies.append(try lowering.lower())
-        }
+        let units = Self.split(wasm.bodies.map(\.ops.count), into: chunks)
+        chunked = units.count > 1
+        let bodies = try lowerBodies()
         let defined = importedFunctionCount..<functionTypeIndices.count
 
         var header: [String] = []
@@ -102,8 +96,10 @@ final class ModuleLowering {
         header.append("#error \"wasmaot_abi.h does not match the ABI this code was generated for\"")
         header.append("#endif")
         header.append("")
-        // Function pointer types, one per module type (used by call_indirect and imports).
-        for (i, _) in wasm.types.enumerated() { _ = resultType(wasm.types[i].results) }
+        // Result structs of multi-value types, then function pointer types, one per
+        // module type (used by call_indirect and imports).
+        var resultStructs: [String: [ValueType]] = [:]
+        for t in wasm.types where t.results.count > 1 { resultStructs[resultType(t.results)] = t.results }
         for (name, results) in resultStructs.sorted(by: { $0.key < $1.key }) {
             let fields = results.enumerated().map { "\(CNames.type($0.element)) r\($0.offset);" }
             header.append("typedef struct { \(fields.joined(separator: " ")) } \(name);")
@@ -137,26 +133,80 @@ final class ModuleLowering {
         if !chunked {
             return [head + bodies.joined(separator: "\n") + "\n\n" + tail.joined(separator: "\n") + "\n"]
         }
-        return ranges.map { head + bodies[$0].joined(separator: "\n") + "\n" } + [head + tail.joined(separator: "\n") + "\n"]
+        return units.map { head + $0.map { bodies[$0] }.joined(separator: "\n") + "\n" } + [head + tail.joined(separator: "\n") + "\n"]
     }
 
-    /// Contiguous ranges of `sizes` with about equal sums, at most `parts` of
-    /// them and none smaller than a clang invocation is worth.
-    static func split(_ sizes: [Int], into parts: Int) -> [Range<Int>] {
+    /// Every function body's C, lowered on all cores (functions are independent
+    /// and lowering only reads this object). The first error by function wins.
+    private func lowerBodies() throws(LoweringError) -> [String] {
+        let count = wasm.bodies.count
+        let out = ResultSlots<Result<String, LoweringError>>(count: count)
+        defer { out.deallocate() }
+        let batch = 64
+        DispatchQueue.concurrentPerform(iterations: (count + batch - 1) / batch) { b in
+            for i in b * batch..<min(count, (b + 1) * batch) {
+                let index = importedFunctionCount + i
+                let type = wasm.types[Int(functionTypeIndices[index])]
+                var lowering = FunctionLowering(module: self, functionIndex: index, type: type, body: wasm.bodies[i])
+                do throws(LoweringError) { out.set(i, .success(try lowering.lower())) } catch { out.set(i, .failure(error)) }
+            }
+        }
+        var bodies: [String] = []
+        bodies.reserveCapacity(count)
+        for i in 0..<count {
+            switch out.get(i) {
+            case .success(let c): bodies.append(c)
+            case .failure(let error): throw error
+            }
+        }
+        return bodies
+    }
+
+    /// Which function bodies go to which translation unit: at most `parts`
+    /// units, none smaller than a clang invocation is worth. Bodies go in stripes
+    /// of neighbours (which often call each other, and stay inlinable), each
+    /// stripe to the lightest unit so far: a region of the module that costs
+    /// clang more per instruction (call-dense code, say) is shared by all units.
+    static func split(_ sizes: [Int], into parts: Int) -> [[Int]] {
         let total = sizes.reduce(0, +)
         let minimumChunk = 10_000  // instructions: below this a separate clang process costs more than it saves
         let count = max(1, min(parts, total / minimumChunk, sizes.count))
-        guard count > 1 else { return [0..<sizes.count] }
-        var ranges: [Range<Int>] = []
-        var start = 0, sum = 0
-        for (i, size) in sizes.enumerated() {
-            sum += size
-            if ranges.count < count - 1, sum >= total * (ranges.count + 1) / count {
-                ranges.append(start..<(i + 1))
-                start = i + 1
-            }
+        guard count > 1 else { return [Array(sizes.indices)] }
+        let stripeSize = max(1, total / (count * 64))
+        var units = [[Int]](repeating: [], count: count)
+        var weights = [Int](repeating: 0, count: count)
+        var stripe: [Int] = []
+        var stripeWeight = 0
+        func deal() {
+            let lightest = weights.indices.min { weights[$0] < weights[$1] }!
+            units[lightest] += stripe
+            weights[lightest] += stripeWeight
+            stripe.removeAll(keepingCapacity: true)
+            stripeWeight = 0
         }
-        if start < sizes.count { ranges.append(start..<sizes.count) }
-        return ranges
+        for (i, size) in sizes.enumerated() {
+            stripe.append(i)
+            stripeWeight += size
+            if stripeWeight >= stripeSize { deal() }
+        }
+        if !stripe.isEmpty { deal() }
+        return units.filter { !$0.isEmpty }
+    }
+}
+
+/// One result per index, written by concurrent workers (each index by exactly one).
+private final class ResultSlots<T>: @unchecked Sendable {
+    private let base: UnsafeMutablePointer<T?>
+    private let count: Int
+    init(count: Int) {
+        self.count = count
+        base = .allocate(capacity: count)
+        base.initialize(repeating: nil, count: count)
+    }
+    func set(_ i: Int, _ value: T) { base[i] = value }
+    func get(_ i: Int) -> T { base[i]! }
+    func deallocate() {
+        base.deinitialize(count: count)
+        base.deallocate()
     }
 }
