@@ -11,7 +11,7 @@ JOBS         ?= $(shell nproc)
 VENV         := .venv
 PYTHON       := $(VENV)/bin/python
 
-.PHONY: all build release venv demo test unit-test spectest wasi-programs bench fuzz clean
+.PHONY: all build release venv demo test unit-test spectest wasi-programs bench fuzz fuzz-diff clean
 
 all: build
 
@@ -58,6 +58,11 @@ bench: release venv
 # Random valid modules (wasm-tools smith) must compile, load and instantiate: FUZZ_COUNT=500 make fuzz
 fuzz: release venv
 	tools/fuzz_compile.sh $(or $(FUZZ_COUNT),200) 2
+
+# Random modules with every function exported; each is called on WasmAOT and on WasmKit's
+# interpreter and the results must agree: FUZZ_COUNT=100 make fuzz-diff
+fuzz-diff: release venv
+	tools/fuzz_diff.sh $(or $(FUZZ_COUNT),100) 2
 
 clean:
 	rm -rf $(DEBUG_BUILD) $(RELEASE_BUILD) $(OUT)

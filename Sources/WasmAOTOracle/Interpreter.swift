@@ -61,6 +61,9 @@ public enum Interpreter {
     }
 
     /// Calls an export with numeric arguments (the `--invoke` form of `wasmaot bench`).
+    /// Whether an error thrown by ``invoke(_:_:_:)`` is a wasm trap.
+    public static func isTrap(_ error: any Error) -> Bool { error is WasmKit.Trap }
+
     public static func invoke(_ program: Program, _ name: String, _ arguments: [WasmAOT.Value]) throws -> [WasmAOT.Value] {
         let store = Store(engine: program.engine)
         let instance = try program.module.instantiate(store: store, imports: WasmKit.Imports())

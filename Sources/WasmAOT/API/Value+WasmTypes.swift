@@ -3,14 +3,17 @@ import WasmTypes
 /// Conversions to and from WasmKit's value type (`WasmTypes.Value`), for the
 /// parts of this package that drive WasmKit's libraries (WASI, the interpreter oracle).
 extension Value {
-    /// WasmKit's spelling of a numeric value; references (never passed to WASI) become i32 0.
+    /// WasmKit's spelling of a value. An externref keeps its host value; a non-null
+    /// funcref of ours means nothing to WasmKit and is passed as null (only null
+    /// function references are ever handed to the interpreter oracle).
     package var wasmTypesValue: WasmTypes.Value {
         switch self {
         case .i32(let x): return .i32(x)
         case .i64(let x): return .i64(x)
         case .f32(let x): return .f32(x)
         case .f64(let x): return .f64(x)
-        case .funcref, .externref: return .i32(0)
+        case .funcref: return .ref(.function(nil))
+        case .externref(let x): return .ref(.extern(x.map { Int(bitPattern: $0) }))
         }
     }
 
