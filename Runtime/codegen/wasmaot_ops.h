@@ -26,19 +26,18 @@ __attribute__((noreturn)) WA_INLINE void wa_trap(wasmaot_instance *ctx, uint32_t
   __builtin_unreachable();
 }
 
-/* The native stack pointer (read directly: __builtin_frame_address would force
- * a frame pointer, and generated code omits frame pointers). */
-WA_INLINE uintptr_t wa_stack_pointer(void) {
-  uintptr_t sp;
+/* The native stack pointer, read as a global register variable (clang's
+ * llvm.read_register): the prologue check becomes one `cmp limit, %rsp`.
+ * __builtin_frame_address would force a frame pointer, which generated code omits. */
 #if defined(__x86_64__)
-  __asm__("movq %%rsp, %0" : "=r"(sp));
+register uintptr_t wa_native_sp __asm__("rsp");
+#define wa_stack_pointer() (wa_native_sp)
 #elif defined(__aarch64__)
-  __asm__("mov %0, sp" : "=r"(sp));
+register uintptr_t wa_native_sp __asm__("sp");
+#define wa_stack_pointer() (wa_native_sp)
 #else
-  sp = (uintptr_t)__builtin_frame_address(0);
+#define wa_stack_pointer() ((uintptr_t)__builtin_frame_address(0))
 #endif
-  return sp;
-}
 
 /* Prologue check: the native stack pointer against the per-thread limit.
  * Helpers that can trap take `fn`, the wasm function index of the trap site
@@ -123,8 +122,8 @@ WA_INLINE uint64_t wa_i64_shr_s(uint64_t x, uint64_t n) { return (uint64_t)((int
 #define WA_S64(x) ((int64_t)(x))
 
 WA_INLINE uint32_t wa_i32_div_s(wasmaot_instance *ctx, uint32_t fn, uint32_t a, uint32_t b) {
-  if (WA_UNLIKELY(b == 0)) wa_trap(ctx, fn, WASMAOT_TRAP_DIVIDE_BY_ZERO);
-  if (WA_UNLIKELY(a == 0x80000000u && b == 0xFFFFFFFFu)) wa_trap(ctx, fn, WASMAOT_TRAP_INTEGER_OVERFLOW);
+  if (WA_UNLIKELY(b == 0 || (a == 0x80000000u && b == 0xFFFFFFFFu)))
+    wa_trap(ctx, fn, b == 0 ? WASMAOT_TRAP_DIVIDE_BY_ZERO : WASMAOT_TRAP_INTEGER_OVERFLOW);
   return (uint32_t)((int32_t)a / (int32_t)b);
 }
 WA_INLINE uint32_t wa_i32_div_u(wasmaot_instance *ctx, uint32_t fn, uint32_t a, uint32_t b) {
@@ -141,8 +140,8 @@ WA_INLINE uint32_t wa_i32_rem_u(wasmaot_instance *ctx, uint32_t fn, uint32_t a, 
   return a % b;
 }
 WA_INLINE uint64_t wa_i64_div_s(wasmaot_instance *ctx, uint32_t fn, uint64_t a, uint64_t b) {
-  if (WA_UNLIKELY(b == 0)) wa_trap(ctx, fn, WASMAOT_TRAP_DIVIDE_BY_ZERO);
-  if (WA_UNLIKELY(a == 0x8000000000000000ull && b == ~0ull)) wa_trap(ctx, fn, WASMAOT_TRAP_INTEGER_OVERFLOW);
+  if (WA_UNLIKELY(b == 0 || (a == 0x8000000000000000ull && b == ~0ull)))
+    wa_trap(ctx, fn, b == 0 ? WASMAOT_TRAP_DIVIDE_BY_ZERO : WASMAOT_TRAP_INTEGER_OVERFLOW);
   return (uint64_t)((int64_t)a / (int64_t)b);
 }
 WA_INLINE uint64_t wa_i64_div_u(wasmaot_instance *ctx, uint32_t fn, uint64_t a, uint64_t b) {
@@ -216,8 +215,9 @@ WA_INLINE double wa_f64_sqrt(double x) { return __builtin_sqrt(x); }
  * target (bounds are exactly representable powers of two) → integer overflow. */
 #define WA_DEFINE_TRUNC(name, ftype, itype, rtype, lo_ok, hi)                          \
   WA_INLINE rtype name(wasmaot_instance *ctx, uint32_t fn, ftype x) {                             \
-    if (WA_UNLIKELY(x != x)) wa_trap(ctx, fn, WASMAOT_TRAP_INVALID_CONVERSION);          \
-    if (WA_UNLIKELY(!(lo_ok) || !(x < (hi)))) wa_trap(ctx, fn, WASMAOT_TRAP_INTEGER_OVERFLOW); \
+    /* NaN fails both bounds: one check, one trap path, the kind worked out there. */  \
+    if (WA_UNLIKELY(!((lo_ok) && x < (hi))))                                         \
+      wa_trap(ctx, fn, x != x ? WASMAOT_TRAP_INVALID_CONVERSION : WASMAOT_TRAP_INTEGER_OVERFLOW); \
     return (rtype)(itype)x;                                                          \
   }
 WA_DEFINE_TRUNC(wa_i32_trunc_f32_s, float, int32_t, uint32_t, x >= -2147483648.0f, 2147483648.0f)
@@ -250,10 +250,14 @@ WA_DEFINE_TRUNC_SAT(wa_i64_trunc_sat_f64_u, double, uint64_t, uint64_t, x > -1.0
 /* The funcref for call_indirect: bounds, null and signature checked. */
 WA_INLINE const wasmaot_funcref *wa_indirect_target(wasmaot_instance *ctx, uint32_t fn, uint32_t table, uint32_t index, uint32_t type) {
   const wasmaot_table *t = ctx->tables[table];
-  if (WA_UNLIKELY(index >= t->size)) wa_trap(ctx, fn, WASMAOT_TRAP_UNDEFINED_ELEMENT);
-  const wasmaot_funcref *f = (const wasmaot_funcref *)t->elements[index];
-  if (WA_UNLIKELY(f == NULL)) wa_trap(ctx, fn, WASMAOT_TRAP_UNINITIALIZED_ELEMENT);
-  if (WA_UNLIKELY(f->type_id != ctx->type_ids[type])) wa_trap(ctx, fn, WASMAOT_TRAP_INDIRECT_CALL_TYPE_MISMATCH);
+  const wasmaot_funcref *f = NULL;
+  /* One trap path per call site (the kind worked out there): less code for
+   * clang to compile than three, the same checks on the hot path. */
+  if (WA_UNLIKELY(index >= t->size || (f = (const wasmaot_funcref *)t->elements[index]) == NULL ||
+                  f->type_id != ctx->type_ids[type]))
+    wa_trap(ctx, fn, index >= t->size ? WASMAOT_TRAP_UNDEFINED_ELEMENT
+                     : f == NULL      ? WASMAOT_TRAP_UNINITIALIZED_ELEMENT
+                                      : WASMAOT_TRAP_INDIRECT_CALL_TYPE_MISMATCH);
   /* A callee of another instance runs on this thread's stack: hand the limit over
    * (a store skipped for the usual same-instance call). */
   if (WA_UNLIKELY(f->ctx != ctx)) f->ctx->stack_limit = ctx->stack_limit;
