@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import WasmAOT
-import WasmAOTCompiler
+@testable import WasmAOTCompiler
 import WasmAOTFormat
 
 /// How modules are built and instantiated: parallel translation units for
@@ -42,6 +42,21 @@ struct CompilationTests {
         }
         #expect(results[0] == [.i32(1)])  // each link passes body - body = 0 down; f0(0) = 1
         #expect(results[0] == results[1])
+    }
+
+    @Test("units get stripes of neighbouring functions: every function once, balanced, both halves in each")
+    func stripes() {
+        // The second half costs clang more per function (as call-dense code might).
+        let sizes = (0..<4000).map { $0 < 2000 ? 10 : 40 }
+        let units = ModuleLowering.split(sizes, into: 2)
+        #expect(units.count == 2)
+        #expect(units.flatMap { $0 }.sorted() == Array(0..<4000))
+        #expect(units.allSatisfy { $0 == $0.sorted() })
+        let weights = units.map { $0.reduce(0) { $0 + sizes[$1] } }
+        #expect(abs(weights[0] - weights[1]) * 20 <= weights[0] + weights[1])  // within 5%
+        // Unlike two contiguous halves, each unit gets functions from both halves.
+        #expect(units.allSatisfy { unit in unit.contains { $0 < 2000 } && unit.contains { $0 >= 2000 } })
+        #expect(ModuleLowering.split([5, 5, 5], into: 2).count == 1)  // too small to be worth a second clang
     }
 
     @Test("the compile cache builds once, keys on the options, and rebuilds a damaged entry")
