@@ -36,7 +36,9 @@ for i in $(seq 1 "$count"); do
       case "$t" in externref | funcref) args+=(null) ;; *) args+=(0) ;; esac
     done
     calls=$((calls + 1))
-    out=$(timeout 60 "$wasmaot" bench "$so" --wasm "$wasm" --invoke="$name" --runs 1 --wasmkit-runs 1 -- "${args[@]}" 2>&1)
+    # --invoke=NAME keeps a name starting with '-' a value; the empty name needs the separate form.
+    if [[ -z "$name" ]]; then invoke=(--invoke ""); else invoke=("--invoke=$name"); fi
+    out=$(timeout 60 "$wasmaot" bench "$so" --wasm "$wasm" "${invoke[@]}" --runs 1 --wasmkit-runs 1 -- "${args[@]}" 2>&1)
     rc=$?
     # `wasmaot bench` exits 0 when both engines returned the same values or both trapped, 1 with
     # "engines disagree" otherwise, 1 with another error when the module cannot be instantiated
