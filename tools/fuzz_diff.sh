@@ -8,20 +8,13 @@
 set -uo pipefail
 count=${1:-100}
 level=${2:-2}
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-wasmaot="${WASMAOT:-$root/.build-release/release/wasmaot}"
-tools="${WASM_TOOLS:-$root/.venv/bin/wasm-tools}"
+source "$(dirname "${BASH_SOURCE[0]}")/smith.sh"
 dir="${FUZZ_DIR:-$root/.build-out/fuzz-diff}"
 mkdir -p "$dir"
 modules=0 calls=0 failed=0
 for i in $(seq 1 "$count"); do
   seed="$dir/seed.bin" wasm="$dir/d$i.wasm" so="$dir/d$i.so"
-  head -c 4000 /dev/urandom > "$seed"
-  "$tools" smith "$seed" -o "$wasm" --simd-enabled false --exceptions-enabled false --gc-enabled false \
-    --memory64-enabled false --tail-call-enabled false --max-memories 1 --max-imports 0 \
-    --custom-page-sizes-enabled false --threads-enabled false --relaxed-simd-enabled false \
-    --max-tables 2 --ensure-termination --export-everything true --canonicalize-nans true 2>/dev/null || continue
-  "$tools" validate --features wasm2 "$wasm" 2>/dev/null || { rm -f "$wasm"; continue; }
+  smith_module "$seed" "$wasm" --export-everything true --canonicalize-nans true || continue
   if ! out=$("$wasmaot" compile "$wasm" -o "$so" -O"$level" 2>&1); then
     echo "compile failed: $wasm"; echo "$out" > "$wasm.log"; failed=$((failed + 1)); continue
   fi
