@@ -57,16 +57,21 @@ enum Clang {
     }
 
     /// A faster allocator for clang, preloaded when installed: LLVM spends about
-    /// a tenth of a big compile in glibc's malloc, and mimalloc takes ~9% off the
-    /// wall time of the large benchmark module. `$WASMAOT_CLANG_PRELOAD` names
-    /// another library, or `none`.
+    /// a tenth of a big compile in glibc's malloc, and mimalloc took ~6% off the
+    /// CPU time of the large benchmark module (noisy machine, alternating runs).
+    /// `$WASMAOT_CLANG_PRELOAD` names another library, or `none`.
     static let allocatorPreload: String? = {
         #if os(Linux)
             let fm = FileManager.default
             if let chosen = ProcessInfo.processInfo.environment["WASMAOT_CLANG_PRELOAD"], !chosen.isEmpty {
                 return chosen == "none" || !fm.fileExists(atPath: chosen) ? nil : chosen
             }
-            let dirs = ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib"]
+            #if arch(x86_64)
+                let multiarch = "/usr/lib/x86_64-linux-gnu"
+            #else
+                let multiarch = "/usr/lib/aarch64-linux-gnu"
+            #endif
+            let dirs = [multiarch, "/usr/lib64", "/usr/lib"]
             return dirs.map { $0 + "/libmimalloc.so.2" }.first { fm.fileExists(atPath: $0) }
         #else
             return nil
