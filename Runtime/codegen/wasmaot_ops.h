@@ -104,6 +104,23 @@ WA_DEFINE_STORE(wa_i64_store8, uint8_t, uint64_t)
 WA_DEFINE_STORE(wa_i64_store16, uint16_t, uint64_t)
 WA_DEFINE_STORE(wa_i64_store32, uint32_t, uint64_t)
 
+/* memory.copy and memory.fill: both ranges checked before any byte moves (a
+ * 64-bit sum, so u32 + u32 cannot wrap), then the C library's routines through
+ * the service table. Inline, so a copy costs one indirect call, as in C. */
+WA_INLINE void wa_memory_copy(wasmaot_instance *ctx, uint32_t fn, uint32_t dst_memory, uint32_t src_memory,
+                              uint32_t dst, uint32_t src, uint32_t n) {
+  const wasmaot_memory *d = ctx->memories[dst_memory], *s = ctx->memories[src_memory];
+  if (WA_UNLIKELY((uint64_t)dst + n > d->size || (uint64_t)src + n > s->size))
+    wa_trap(ctx, fn, WASMAOT_TRAP_MEMORY_OUT_OF_BOUNDS);
+  ctx->rt->move_bytes(d->base + dst, s->base + src, n);
+}
+WA_INLINE void wa_memory_fill(wasmaot_instance *ctx, uint32_t fn, uint32_t memory, uint32_t dst, uint32_t value,
+                              uint32_t n) {
+  const wasmaot_memory *m = ctx->memories[memory];
+  if (WA_UNLIKELY((uint64_t)dst + n > m->size)) wa_trap(ctx, fn, WASMAOT_TRAP_MEMORY_OUT_OF_BOUNDS);
+  ctx->rt->fill_bytes(m->base + dst, (int)(uint8_t)value, n);
+}
+
 /* ---- integers --------------------------------------------------------------- */
 WA_INLINE uint32_t wa_i32_clz(uint32_t x) { return x ? (uint32_t)__builtin_clz(x) : 32u; }
 WA_INLINE uint32_t wa_i32_ctz(uint32_t x) { return x ? (uint32_t)__builtin_ctz(x) : 32u; }

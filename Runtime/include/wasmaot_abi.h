@@ -35,7 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WASMAOT_ABI_VERSION 2u
+#define WASMAOT_ABI_VERSION 3u
 /* "WAOT" little-endian: first field of the root symbol. */
 #define WASMAOT_MODULE_MAGIC 0x544F4157u
 /* Name of the one root data symbol of a compiled module. */
@@ -127,8 +127,10 @@ typedef struct wasmaot_runtime {
   __attribute__((noreturn)) void (*trap)(wasmaot_instance *ctx, uint32_t code); /* WASMAOT_TRAP_CODE */
   /* Returns the old size in pages, or UINT32_MAX if the memory cannot grow. */
   uint32_t (*memory_grow)(wasmaot_instance *ctx, uint32_t memory, uint32_t delta_pages);
-  void (*memory_fill)(wasmaot_instance *ctx, uint32_t memory, uint32_t dst, uint32_t value, uint32_t n);
-  void (*memory_copy)(wasmaot_instance *ctx, uint32_t dst_memory, uint32_t src_memory, uint32_t dst, uint32_t src, uint32_t n);
+  /* memory.fill / memory.copy check their ranges inline (wasmaot_ops.h) and move
+   * the bytes with the host C library's routines, reached through these. */
+  void *(*fill_bytes)(void *dst, int value, size_t n);   /* memset */
+  void *(*move_bytes)(void *dst, const void *src, size_t n); /* memmove */
   void (*memory_init)(wasmaot_instance *ctx, uint32_t memory, uint32_t segment, uint32_t dst, uint32_t src, uint32_t n);
   void (*data_drop)(wasmaot_instance *ctx, uint32_t segment);
   void (*table_init)(wasmaot_instance *ctx, uint32_t table, uint32_t segment, uint32_t dst, uint32_t src, uint32_t n);

@@ -14,19 +14,6 @@ static uint32_t svc_memory_grow(wasmaot_instance *ctx, uint32_t memory, uint32_t
 
 static int in_range(uint64_t start, uint64_t n, uint64_t size) { return start + n <= size; }
 
-static void svc_memory_fill(wasmaot_instance *ctx, uint32_t memory, uint32_t dst, uint32_t value, uint32_t n) {
-  wasmaot_memory *m = ctx->memories[memory];
-  if (!in_range(dst, n, m->size)) wa_raise_trap(WASMAOT_TRAP_MEMORY_OUT_OF_BOUNDS, 0);
-  memset(m->base + dst, (int)(uint8_t)value, n);
-}
-
-static void svc_memory_copy(wasmaot_instance *ctx, uint32_t dst_memory, uint32_t src_memory, uint32_t dst, uint32_t src,
-                            uint32_t n) {
-  wasmaot_memory *d = ctx->memories[dst_memory], *s = ctx->memories[src_memory];
-  if (!in_range(dst, n, d->size) || !in_range(src, n, s->size)) wa_raise_trap(WASMAOT_TRAP_MEMORY_OUT_OF_BOUNDS, 0);
-  memmove(d->base + dst, s->base + src, n);
-}
-
 static void svc_memory_init(wasmaot_instance *ctx, uint32_t memory, uint32_t segment, uint32_t dst, uint32_t src,
                             uint32_t n) {
   wasmaot_memory *m = ctx->memories[memory];
@@ -69,8 +56,8 @@ static const wasmaot_runtime services = {
     .size = sizeof(wasmaot_runtime),
     .trap = svc_trap,
     .memory_grow = svc_memory_grow,
-    .memory_fill = svc_memory_fill,
-    .memory_copy = svc_memory_copy,
+    .fill_bytes = memset,
+    .move_bytes = memmove,
     .memory_init = svc_memory_init,
     .data_drop = svc_data_drop,
     .table_init = svc_table_init,

@@ -370,6 +370,54 @@ struct InstructionTests {
         #expect(try instance.exports.function("global.inc").call([]) == [.i32(11)])
     }
 
+    @Test("memory.copy and memory.fill check both ranges before a byte moves, and name the trapping function", arguments: [0, 2])
+    func bulkMemoryBounds(optimization: Int) throws {
+        let instance = try instantiate(
+            wat: """
+                (module
+                  (memory (export "memory") 1 2)
+                  (func $copy (export "copy") (param i32 i32 i32) (memory.copy (local.get 0) (local.get 1) (local.get 2)))
+                  (func $fill (export "fill") (param i32 i32 i32) (memory.fill (local.get 0) (local.get 1) (local.get 2)))
+                  (func (export "grow") (result i32) (memory.grow (i32.const 1))))
+                """, optimization: optimization)
+        let copy = try instance.exports.function("copy")
+        let fill = try instance.exports.function("fill")
+        let memory = try instance.exports.memory("memory")
+        _ = try fill.call([.i32(0), .i32(0x1AB), .i32(4)])  // the value's low byte
+        _ = try fill.call([.i32(4), .i32(0xCD), .i32(4)])
+        #expect(try memory.read(at: 0, count: 9) == [0xAB, 0xAB, 0xAB, 0xAB, 0xCD, 0xCD, 0xCD, 0xCD, 0])
+        _ = try copy.call([.i32(2), .i32(0), .i32(6)])  // overlapping, forwards: memmove semantics
+        #expect(try memory.read(at: 0, count: 9) == [0xAB, 0xAB, 0xAB, 0xAB, 0xAB, 0xAB, 0xCD, 0xCD, 0])
+        _ = try copy.call([.i32(0), .i32(3), .i32(6)])  // overlapping, backwards
+        #expect(try memory.read(at: 0, count: 6) == [0xAB, 0xAB, 0xAB, 0xCD, 0xCD, 0])
+        // Empty ranges at the very end are fine; one byte past the end traps.
+        _ = try copy.call([.i32(65536), .i32(65536), .i32(0)])
+        _ = try fill.call([.i32(65536), .i32(0), .i32(0)])
+        let outOfBounds: [(String, Function, [Value])] = [
+            ("copy", copy, [.i32(65530), .i32(0), .i32(7)]),  // the destination runs past the end
+            ("copy", copy, [.i32(0), .i32(65535), .i32(2)]),  // the source does
+            ("copy", copy, [.i32(0), .i32(0xFFFF_FFFF), .i32(2)]),  // a sum above 2^32 does not wrap around
+            ("fill", fill, [.i32(65000), .i32(0xEE), .i32(537)]),
+            ("fill", fill, [.i32(65537), .i32(0), .i32(0)]),
+        ]
+        for (name, function, arguments) in outOfBounds {
+            do {
+                _ = try function.call(arguments)
+                Issue.record("expected an out-of-bounds trap for \(arguments)")
+            } catch let trap as Trap {
+                #expect(trap.kind == .memoryOutOfBounds)
+                #expect(trap.backtrace.first == name)
+            }
+        }
+        // Nothing was written by the trapping calls.
+        #expect(try memory.read(at: 65000, count: 536).allSatisfy { $0 == 0 })
+        #expect(try memory.read(at: 0, count: 2) == [0xAB, 0xAB])
+        // The bounds follow memory.grow.
+        #expect(try instance.exports.function("grow").call([]) == [.i32(1)])
+        _ = try fill.call([.i32(65530), .i32(0x77), .i32(12)])
+        #expect(try memory.read(at: 65530, count: 12) == [UInt8](repeating: 0x77, count: 12))
+    }
+
     @Test("a trap's backtrace starts at the trapping function and lists its callers", arguments: [0, 2])
     func backtraceNames(optimization: Int) throws {
         let instance = try instantiate(

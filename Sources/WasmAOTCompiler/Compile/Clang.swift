@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Finding and running the C compiler.
 enum Clang {
@@ -27,7 +28,7 @@ enum Clang {
     /// What one clang invocation makes.
     enum Mode { case sharedObject, object, link }
 
-    static func arguments(options: CompileOptions, include: String, sources: [String], output: String, mode: Mode) -> [String] {
+    static func arguments(clang: String, options: CompileOptions, include: String, sources: [String], output: String, mode: Mode) -> [String] {
         var args: [String] = []
         if mode != .link {
             args += [
@@ -36,6 +37,7 @@ enum Clang {
                 "-Wall", "-Wextra", "-Wno-unused-function",
                 "-I", include,
             ]
+            if keepsColdCodeInline(clang) { args += ["-Xclang", "-fno-split-cold-code"] }
         }
         switch mode {
         case .sharedObject, .link: args.append("-shared")
@@ -55,6 +57,21 @@ enum Clang {
         args += ["-o", output] + sources
         return args
     }
+
+    /// The Swift toolchain's clang outlines every cold path (each trap site, each
+    /// stack check) into a function of its own, `f.cold.1`, which codegen then
+    /// handles like any other function. Kept inline — still laid out after the
+    /// hot code — the large benchmark module's object is 8% smaller and clang
+    /// takes ~10% less CPU time (18.1 vs 20.2 s for one unit, 3 alternating runs),
+    /// and every trap site lies inside its wasm function for backtraces.
+    /// Upstream clang has no such option (and does not outline by default): probed once per compiler.
+    static func keepsColdCodeInline(_ clang: String) -> Bool {
+        if let known = coldCodeProbe.withLock({ $0[clang] }) { return known }
+        let accepted = (try? run(clang, ["-Xclang", "-fno-split-cold-code", "-fsyntax-only", "-x", "c", "/dev/null"]).0) == 0
+        coldCodeProbe.withLock { $0[clang] = accepted }
+        return accepted
+    }
+    private static let coldCodeProbe = Mutex<[String: Bool]>([:])
 
     /// A faster allocator for clang, preloaded when installed: LLVM spends about
     /// a tenth of a big compile in glibc's malloc, and mimalloc took ~6% off the

@@ -139,7 +139,7 @@ public enum Compiler {
         let absoluteOutput = URL(fileURLWithPath: output).path
         var commands: [String] = []
         if units.count == 1 {
-            let arguments = Clang.arguments(options: options, include: work, sources: units, output: absoluteOutput, mode: .sharedObject)
+            let arguments = Clang.arguments(clang: clang, options: options, include: work, sources: units, output: absoluteOutput, mode: .sharedObject)
             commands.append(try Clang.check(clang, arguments))
         } else {
             // Units in parallel to objects, then one link.
@@ -149,7 +149,7 @@ public enum Compiler {
             queue.maxConcurrentOperationCount = max(1, options.jobs)
             for i in units.indices {
                 queue.addOperation {
-                    let arguments = Clang.arguments(options: options, include: work, sources: [units[i]], output: objects[i], mode: .object)
+                    let arguments = Clang.arguments(clang: clang, options: options, include: work, sources: [units[i]], output: objects[i], mode: .object)
                     let result = Result { () throws(CompileError) -> String in try Clang.check(clang, arguments) }
                     outcomes.withLock { $0[i] = result }
                 }
@@ -162,7 +162,7 @@ public enum Compiler {
                 case nil: throw .io("internal error: a clang job did not run")
                 }
             }
-            let link = Clang.arguments(options: options, include: work, sources: objects, output: absoluteOutput, mode: .link)
+            let link = Clang.arguments(clang: clang, options: options, include: work, sources: objects, output: absoluteOutput, mode: .link)
             commands.append(try Clang.check(clang, link))
         }
         return CompileResult(

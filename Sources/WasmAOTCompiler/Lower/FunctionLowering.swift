@@ -451,10 +451,10 @@ struct FunctionLowering {
             emit("ctx->rt->data_drop(ctx, \(data));")
         case .memoryCopy(let dstMem, let srcMem):
             let (d, s, n) = try pop3()
-            emit("ctx->rt->memory_copy(ctx, \(dstMem), \(srcMem), \(d), \(s), \(n));")
+            emit("wa_memory_copy(ctx, WA_FN, \(dstMem), \(srcMem), \(d), \(s), \(n));")
         case .memoryFill(let memory):
             let (d, v, n) = try pop3()
-            emit("ctx->rt->memory_fill(ctx, \(memory), \(d), \(v), \(n));")
+            emit("wa_memory_fill(ctx, WA_FN, \(memory), \(d), \(v), \(n));")
         case .tableInit(let elem, let table):
             let (d, s, n) = try pop3()
             emit("ctx->rt->table_init(ctx, \(table), \(elem), \(d), \(s), \(n));")
