@@ -160,6 +160,8 @@ struct wasmaot_instance {
   wasmaot_segment *data_segments;
   wasmaot_segment *elem_segments;
   void *host;                   /* owned by the loader */
+  uint8_t *memory0;             /* memories[0]->base (it never moves), NULL without memory:
+                                 * one load instead of two at the entry of every function */
 };
 
 /* The root symbol WASMAOT_ROOT_SYMBOL of a compiled module. */
@@ -189,7 +191,8 @@ WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_runtime) == 8 + 11 * 8, "runtime size");
 WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_segment) == 16, "segment size");
 WASMAOT_ASSERT_LAYOUT(offsetof(struct wasmaot_instance, stack_limit) == 8, "instance.stack_limit");
 WASMAOT_ASSERT_LAYOUT(offsetof(struct wasmaot_instance, funcs) == 40, "instance.funcs");
-WASMAOT_ASSERT_LAYOUT(sizeof(struct wasmaot_instance) == 80, "instance size");
+WASMAOT_ASSERT_LAYOUT(offsetof(struct wasmaot_instance, memory0) == 80, "instance.memory0");
+WASMAOT_ASSERT_LAYOUT(sizeof(struct wasmaot_instance) == 88, "instance size");
 WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_module_desc) == 40, "module descriptor size");
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "wasmaot: little-endian hosts only (linear memory is accessed in place)"

@@ -370,6 +370,72 @@ struct InstructionTests {
         #expect(try instance.exports.function("global.inc").call([]) == [.i32(11)])
     }
 
+    /// Dead loads must still trap, in order with the stores around them, however clang
+    /// rearranges the accesses through one address (each load carries a barrier that
+    /// keeps it alive). Each case sits at the edge of a one-page memory; `p` is the
+    /// first argument.
+    @Test("a dead load traps exactly when wasm says, before the stores after it", arguments: [0, 2])
+    func deadLoadsTrap(optimization: Int) throws {
+        let instance = try instantiate(
+            wat: """
+                (module
+                  (memory (export "memory") 1 2)
+                  ;; a smaller access first, then a further one: the further one must trap
+                  (func (export "grows") (param i32)
+                    (drop (i32.load (local.get 0))) (drop (i32.load offset=8 (local.get 0))))
+                  ;; the further one first: it covers the nearer one
+                  (func (export "shrinks") (param i32)
+                    (drop (i32.load offset=8 (local.get 0))) (drop (i32.load8_u (local.get 0))))
+                  ;; a store between: the first load must fault before the store happens
+                  (func (export "store_between") (param i32)
+                    (drop (i32.load (local.get 0)))
+                    (i32.store (i32.const 0) (i32.const 7))
+                    (drop (i32.load offset=4 (local.get 0))))
+                  ;; the local changes between the two loads
+                  (func (export "local_changes") (param i32)
+                    (drop (i32.load offset=8 (local.get 0)))
+                    (local.set 0 (i32.add (local.get 0) (i32.const 100)))
+                    (drop (i32.load (local.get 0))))
+                  ;; an access inside an `if` proves nothing after its end
+                  (func (export "after_if") (param i32 i32)
+                    (if (local.get 1) (then (drop (i32.load offset=8 (local.get 0)))))
+                    (drop (i32.load offset=4 (local.get 0))))
+                  ;; constant addresses: inside the minimum size, or not
+                  (func (export "const_inside") (drop (i32.load (i32.const 65532))))
+                  (func (export "const_edge") (drop (i32.load (i32.const 65533))))
+                  (func (export "grow") (result i32) (memory.grow (i32.const 1))))
+                """, optimization: optimization)
+        let memory = try instance.exports.memory("memory")
+        func traps(_ name: String, _ arguments: [UInt32]) throws -> Bool {
+            do {
+                _ = try instance.exports.function(name).call(arguments.map { .i32($0) })
+                return false
+            } catch let trap as Trap {
+                #expect(trap.kind == .memoryOutOfBounds, "\(name)\(arguments)")
+                return true
+            }
+        }
+        #expect(try !traps("grows", [65524]))
+        #expect(try traps("grows", [65528]))
+        #expect(try !traps("shrinks", [65524]))
+        #expect(try traps("shrinks", [65525]))
+        #expect(try traps("shrinks", [65536]))
+        #expect(try !traps("store_between", [65528]))
+        try memory.write([0, 0, 0, 0], at: 0)
+        #expect(try traps("store_between", [65533]))
+        #expect(try memory.read(at: 0, count: 4) == [0, 0, 0, 0], "the store after the faulting load ran")
+        #expect(try !traps("local_changes", [65424]))
+        #expect(try traps("local_changes", [65500]))
+        #expect(try !traps("after_if", [65520, 1]))
+        #expect(try traps("after_if", [65530, 0]))
+        #expect(try traps("after_if", [65530, 1]))
+        #expect(try !traps("const_inside", []))
+        #expect(try traps("const_edge", []))
+        #expect(try instance.exports.function("grow").call([]) == [.i32(1)])
+        #expect(try !traps("const_edge", []))
+        #expect(try !traps("grows", [65528]))
+    }
+
     @Test("memory.copy and memory.fill check both ranges before a byte moves, and name the trapping function", arguments: [0, 2])
     func bulkMemoryBounds(optimization: Int) throws {
         let instance = try instantiate(

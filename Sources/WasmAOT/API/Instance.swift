@@ -45,6 +45,7 @@ public final class Instance: @unchecked Sendable {
 
         try bindImports(imports)
         try createDefinitions()
+        if !memories.isEmpty { raw.pointee.memory0 = memories[0].raw.pointee.base }
         try initialize()
     }
 

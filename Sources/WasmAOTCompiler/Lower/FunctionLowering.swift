@@ -111,7 +111,7 @@ struct FunctionLowering {
         for cType in typeOrder {
             out.append("  WA_SLOT \(cType) \(slotsByType[cType]!.joined(separator: ", "));")
         }
-        if usesMemory { out.append("  uint8_t *const m0 = ctx->memories[0]->base;") }
+        if usesMemory { out.append("  uint8_t *const m0 = ctx->memory0;") }
         if makesCalls { out.append("  WA_STACK_CHECK(ctx);") }
         out.append("  " + (["ctx"] + type.parameters.indices.map { local(UInt32($0)) }).map { "(void)\($0);" }.joined(separator: " "))
         for line in lines where !line.isEmpty { out.append(line) }
