@@ -110,6 +110,11 @@ uintptr_t wasmaot_object_base(uintptr_t address);
 const char *wasmaot_abi_header_text(void);
 const char *wasmaot_ops_header_text(void);
 
+/* The GNU build id of the loaded executable or shared library containing
+ * `address`, at most `capacity` bytes into `out`; returns its length, 0 if the
+ * object has none (or `address` is in no loaded object). */
+size_t wasmaot_build_id(const void *address, uint8_t *out, size_t capacity);
+
 #ifdef __cplusplus
 }
 #endif

@@ -9,7 +9,7 @@ struct WasmAOTCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wasmaot",
         abstract: "Ahead-of-time WebAssembly compiler and runtime: wasm → C → native shared object.",
-        version: CompilerInfo.version,
+        version: CompilerInfo.identity,
         subcommands: [CompileCommand.self, RunCommand.self, InspectCommand.self, SpecTestCommand.self, BenchCommand.self]
     )
 }

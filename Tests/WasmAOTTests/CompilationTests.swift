@@ -80,6 +80,18 @@ struct CompilationTests {
         #expect(try Module(loading: first).instantiate().exports.function("f").call([]) == [.i32(7)])
     }
 
+    @Test("the compile cache keys on the compiler's build: a rebuilt compiler does not reuse old objects")
+    func cacheKeysOnCompilerBuild() throws {
+        // The test binary, like the wasmaot executable, is linked with a GNU build id.
+        #expect(CompilerInfo.buildID.count == 40 && CompilerInfo.buildID.allSatisfy(\.isHexDigit))
+        #expect(CompilerInfo.identity == "\(CompilerInfo.version) build \(CompilerInfo.buildID)")
+        let wasm = try ModuleDecoder.wat2wasm("(module)")
+        let key = CompileCache.key(for: wasm, options: CompileOptions())
+        #expect(key == CompileCache.key(for: wasm, options: CompileOptions(), compiler: CompilerInfo.identity))
+        #expect(key != CompileCache.key(for: wasm, options: CompileOptions(), compiler: "\(CompilerInfo.version) build 00"))
+        #expect(key != CompileCache.key(for: wasm, options: CompileOptions(), compiler: CompilerInfo.version))
+    }
+
     static let dataWat = """
         (module
           (memory (export "memory") 2)

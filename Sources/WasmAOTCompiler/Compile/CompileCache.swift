@@ -3,8 +3,8 @@ import Foundation
 import WasmAOTRuntime
 
 /// A directory of compiled modules keyed by everything that determines the
-/// object: the wasm bytes, the compiler version, the runtime ABI and the
-/// compile options. `wasmaot run app.wasm` compiles through it, so a module is
+/// object: the wasm bytes, the compiler (its version and build id, see
+/// ``CompilerInfo/identity``), the runtime ABI and the compile options. `wasmaot run app.wasm` compiles through it, so a module is
 /// translated and built by clang once.
 ///
 /// ```swift
@@ -26,12 +26,12 @@ public struct CompileCache: Sendable {
         return (NSHomeDirectory() as NSString).appendingPathComponent(".cache/wasmaot")
     }
 
-    /// The cache key of a module compiled with `options`.
-    public static func key(for wasm: [UInt8], options: CompileOptions) -> String {
+    /// The cache key of a module compiled with `options` by `compiler` (this one by default).
+    public static func key(for wasm: [UInt8], options: CompileOptions, compiler: String = CompilerInfo.identity) -> String {
         var hasher = SHA256()
         hasher.update(data: wasm)
         let settings = [
-            CompilerInfo.version, "abi \(WASMAOT_ABI_VERSION)", Compiler.settingsDescription(options),
+            compiler, "abi \(WASMAOT_ABI_VERSION)", Compiler.settingsDescription(options),
             options.clang ?? "", options.extraClangFlags.joined(separator: " "),
         ].joined(separator: "\n")
         hasher.update(data: Array(settings.utf8))
