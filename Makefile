@@ -11,7 +11,7 @@ JOBS         ?= $(shell nproc)
 VENV         := .venv
 PYTHON       := $(VENV)/bin/python
 
-.PHONY: all build release venv demo test unit-test spectest wasi-programs bench fuzz fuzz-diff clean
+.PHONY: all build release venv demo test unit-test spectest spectest-explicit wasi-programs bench fuzz fuzz-diff clean
 
 all: build
 
@@ -36,7 +36,7 @@ demo: build
 	$(WASMAOT) run $(OUT)/fib.so --invoke fib 30
 	-$(WASMAOT) run $(OUT)/fib.so --invoke div 1 0
 
-test: unit-test spectest
+test: unit-test spectest spectest-explicit
 
 # The WASI test programs (C → wasm32-wasi with zig's wasi-libc), used by the WASI suite.
 wasi-programs: venv
@@ -46,6 +46,10 @@ wasi-programs: venv
 # wasm-tools encodes the assert_invalid text modules that WasmKit's WAT refuses to encode.
 spectest: build venv
 	WASM_TOOLS=$(VENV)/bin/wasm-tools $(WASMAOT) spectest $(SPEC_SUITE)/core --skip simd_ -j $(JOBS) --expectations Tests/spectest-expectations.txt
+
+# The same suite with a compare in every load and store (`--bounds explicit`) instead of guard pages.
+spectest-explicit: build venv
+	WASM_TOOLS=$(VENV)/bin/wasm-tools $(WASMAOT) spectest $(SPEC_SUITE)/core --skip simd_ -j $(JOBS) --expectations Tests/spectest-expectations.txt --bounds explicit
 
 unit-test: build wasi-programs
 	WASMAOT_WASI_PROGRAMS=$(CURDIR)/$(OUT)/wasi $(SWIFT) test --scratch-path $(DEBUG_BUILD) --skip-build

@@ -67,11 +67,30 @@ WA_INLINE uint64_t wa_f64_bits(double f) { uint64_t b; memcpy(&b, &f, 8); return
 #define WA_FORCE_READ_F(v) __asm__ volatile("" ::WA_FP_REG(v))
 #define WA_ADDR(mem, addr, offset) ((mem) + (uint64_t)(addr) + (uint64_t)(offset))
 
+/* Explicit bounds checks (`wasmaot compile --bounds explicit`): the end of the
+ * access against the memory's size in bytes, which the function keeps in a
+ * local and reads again after calls and memory.grow. addr + offset + n < 2^34:
+ * no wrap. With the check, a dead load may go: the check alone traps. */
+#define WA_CHECK_BOUNDS(ctx, fn, size, addr, offset, n)                            \
+  do {                                                                             \
+    if (WA_UNLIKELY((addr) + (offset) + (n) > (size)))                             \
+      wa_trap((ctx), (fn), WASMAOT_TRAP_MEMORY_OUT_OF_BOUNDS);                     \
+  } while (0)
+
+/* name(mem, addr, offset) relies on the guard pages; name_checked(ctx, fn,
+ * size, mem, addr, offset) checks explicitly. */
 #define WA_DEFINE_LOAD(name, ctype, wtype, force)                                  \
   WA_INLINE wtype name(const uint8_t *mem, uint64_t addr, uint64_t offset) {       \
     ctype v;                                                                       \
     memcpy(&v, WA_ADDR(mem, addr, offset), sizeof v);                              \
     force(v);                                                                      \
+    return (wtype)v;                                                               \
+  }                                                                                \
+  WA_INLINE wtype name##_checked(wasmaot_instance *ctx, uint32_t fn, uint64_t size, const uint8_t *mem, \
+                                 uint64_t addr, uint64_t offset) {                                 \
+    WA_CHECK_BOUNDS(ctx, fn, size, addr, offset, sizeof(ctype));                   \
+    ctype v;                                                                       \
+    memcpy(&v, WA_ADDR(mem, addr, offset), sizeof v);                              \
     return (wtype)v;                                                               \
   }
 WA_DEFINE_LOAD(wa_i32_load, uint32_t, uint32_t, WA_FORCE_READ)
@@ -93,6 +112,11 @@ WA_DEFINE_LOAD(wa_i64_load32_u, uint32_t, uint64_t, WA_FORCE_READ)
   WA_INLINE void name(uint8_t *mem, uint64_t addr, uint64_t offset, wtype value) { \
     ctype v = (ctype)value;                                                        \
     memcpy(WA_ADDR(mem, addr, offset), &v, sizeof v);                              \
+  }                                                                                \
+  WA_INLINE void name##_checked(wasmaot_instance *ctx, uint32_t fn, uint64_t size, uint8_t *mem,      \
+                                uint64_t addr, uint64_t offset, wtype value) {                   \
+    WA_CHECK_BOUNDS(ctx, fn, size, addr, offset, sizeof(ctype));                   \
+    name(mem, addr, offset, value);                                                \
   }
 WA_DEFINE_STORE(wa_i32_store, uint32_t, uint32_t)
 WA_DEFINE_STORE(wa_i64_store, uint64_t, uint64_t)

@@ -27,6 +27,7 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customShort("O", allowingJoined: true), help: "Optimisation level when compiling a .wasm/.wat.") var optimization: Int = 2
     @Option(name: .customLong("dir"), help: ArgumentHelp("Make a host directory visible to the program.", valueName: "HOST[::GUEST]"))
     var dirs: [String] = []
+    @Option(help: "Bounds checks when compiling a .wasm/.wat: guard-pages or explicit.") var bounds: BoundsChecks = .guardPages
     @Flag(help: "Time instantiation alone (e.g. --runs 1000): WasmAOT's and WasmKit's.") var instantiate = false
     @Flag(help: "Print one JSON object instead of text.") var json = false
     @Argument(parsing: .allUnrecognized, help: "Program arguments (after --), or the invoked function's arguments.")
@@ -57,7 +58,9 @@ struct BenchCommand: ParsableCommand {
             if let wasm { wasmBytes = try Compiler.readModule(path: wasm) } else if !isObject { wasmBytes = try Compiler.readModule(path: module) }
         } catch { fail("\(error)") }
         if wasmBytes == nil && wasmkitRuns > 0 { fail("\(module) is a compiled object: pass --wasm FILE for the interpreter, or --wasmkit-runs 0") }
-        let aotModule = loadOrCompile(module, options: CompileOptions(optimization: optimization))
+        var options = CompileOptions(optimization: optimization)
+        options.bounds = bounds
+        let aotModule = loadOrCompile(module, options: options)
         let preopens = dirs.map(WASIConfiguration.Preopen.init(commandLine:))
         let configuration = WASIConfiguration(
             args: [(module as NSString).lastPathComponent] + args, preopens: preopens,

@@ -23,11 +23,14 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("env"), help: ArgumentHelp("Pass an environment variable to the program.", valueName: "KEY=VALUE"))
     var env: [String] = []
     @Flag(help: "Compile a .wasm/.wat afresh instead of using the compile cache.") var noCache = false
+    @Option(help: "Bounds checks when compiling a .wasm/.wat: guard-pages or explicit.") var bounds: BoundsChecks = .guardPages
     @Argument(parsing: .allUnrecognized, help: "Program arguments (after --), or the invoked function's arguments.")
     var arguments: [String] = []
 
     func run() throws {
-        let loaded = loadOrCompile(module, cache: !noCache)
+        var options = CompileOptions()
+        options.bounds = bounds
+        let loaded = loadOrCompile(module, cache: !noCache, options: options)
         let args = arguments.first == "--" ? Array(arguments.dropFirst()) : arguments
         let needsWASI = loaded.imports.contains { $0.module == "wasi_snapshot_preview1" }
         var wasi: WASI?

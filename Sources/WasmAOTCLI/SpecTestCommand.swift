@@ -17,12 +17,14 @@ struct SpecTestCommand: ParsableCommand {
     @Option(help: "Expectations file: files that do not pass fully yet, with their pass counts. Fails on any regression.")
     var expectations: String?
     @Option(help: "Skip files whose name starts with this prefix (repeatable), e.g. simd_.") var skip: [String] = []
+    @Option(help: "Bounds checks of the compiled modules: guard-pages or explicit.") var bounds: BoundsChecks = .guardPages
     @Flag(help: .hidden) var single = false
 
     func run() throws {
         if single {
             var options = SpecTestRunner.Options()
             options.compile.optimization = optimization
+            options.compile.bounds = bounds
             options.verbose = verbose
             let runner = SpecTestRunner(options: options)
             for path in paths {
@@ -111,7 +113,7 @@ struct SpecTestCommand: ParsableCommand {
         let name = (file as NSString).lastPathComponent
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["spectest", "--single", "--verbose", "-O", "\(optimization)", file]
+        process.arguments = ["spectest", "--single", "--verbose", "-O", "\(optimization)", "--bounds", bounds.rawValue, file]
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

@@ -14,6 +14,9 @@ struct WasmAOTCommand: ParsableCommand {
     )
 }
 
+/// `--bounds guard-pages|explicit` on the commands that compile.
+extension BoundsChecks: ExpressibleByArgument {}
+
 /// Prints to stderr and exits with `code`.
 func fail(_ message: String, code: Int32 = 1) -> Never {
     FileHandle.standardError.write(Data("error: \(message)\n".utf8))
@@ -29,6 +32,8 @@ struct CompileCommand: ParsableCommand {
     @Option(name: .customShort("O", allowingJoined: true), help: "Optimisation level 0...3.") var optimization: Int = 2
     @Option(help: "clang --target triple (cross compilation).") var target: String?
     @Option(help: "CPU to compile for (default: a portable baseline; 'native' for this machine).") var cpu: String?
+    @Option(help: "Bounds checks: guard-pages (no code, faults trap) or explicit (a compare per load and store).")
+    var bounds: BoundsChecks = .guardPages
     @Option(help: "Keep the generated C and metadata in this directory.") var keepC: String?
     @Option(name: .shortAndLong, help: "clang processes at once (default: the number of cores).") var jobs: Int?
     @Flag(help: "Print the clang command and timings.") var verbose = false
@@ -43,6 +48,7 @@ struct CompileCommand: ParsableCommand {
         var options = CompileOptions(optimization: optimization)
         options.target = target
         options.cpu = cpu
+        options.bounds = bounds
         options.keepIntermediatesIn = keepC
         if let jobs { options.jobs = jobs }
         do {

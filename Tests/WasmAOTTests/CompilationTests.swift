@@ -22,6 +22,34 @@ struct CompilationTests {
         return wat
     }
 
+    /// `--bounds explicit` reaches every access (stores, loads incl. dead ones, in
+    /// every function), is recorded in the metadata, and keys the cache apart.
+    @Test("explicit bounds checks guard every load and store; the choice is recorded")
+    func explicitBoundsLowering() throws {
+        let wasm = try ModuleDecoder.wat2wasm("""
+            (module (memory 1)
+              (func (param i32) (result i64)
+                (i32.store8 offset=3 (local.get 0) (i32.const 1))
+                (drop (f32.load (local.get 0)))
+                (i64.load32_s offset=7 (local.get 0)))
+              (func (param i32) (f64.store (i32.const 8) (f64.load (local.get 0)))))
+            """)
+        let accesses = #/wa_(i32|i64|f32|f64)_(load|store)[0-9a-z_]*\(/#
+        var options = CompileOptions()
+        for bounds in BoundsChecks.allCases {
+            options.bounds = bounds
+            let translation = try Compiler.translate(wasm: wasm, metadataPath: "/dev/null", options: options)
+            let c = translation.cUnits.joined()
+            let calls = c.matches(of: accesses).map { String($0.output.0) }
+            #expect(calls.count == 5, "\(calls)")
+            for call in calls { #expect(call.hasSuffix("_checked(") == (bounds == .explicit), "\(bounds): \(call)") }
+            #expect(translation.module.compileSettings.contains("bounds=\(bounds.rawValue)"))
+        }
+        var guardPages = CompileOptions()
+        guardPages.bounds = .guardPages
+        #expect(CompileCache.key(for: wasm, options: guardPages) != CompileCache.key(for: wasm, options: options))
+    }
+
     @Test("a large module is compiled as several units in parallel and behaves the same as one unit")
     func chunked() throws {
         let wasm = try ModuleDecoder.wat2wasm(Self.chain(200))

@@ -1,9 +1,10 @@
 import Foundation
 import Testing
 import WasmAOT
+import WasmAOTCompiler
 
 /// Each instruction family, compiled through the whole pipeline at -O2 and at
-/// -O0, against expected values and traps. The spec suite (`make spectest`)
+/// -O0 (and with explicit bounds checks), against expected values and traps. The spec suite (`make spectest`)
 /// covers every instruction exhaustively; these pin the families down in
 /// unit tests with readable expectations.
 @Suite("Instructions")
@@ -167,6 +168,7 @@ struct InstructionTests {
 
     static let module: Result<Module, any Error> = Result { try load(wat: wat) }
     static let moduleO0: Result<Module, any Error> = Result { try load(wat: wat, optimization: 0) }
+    static let moduleExplicit: Result<Module, any Error> = Result { try load(wat: wat, bounds: .explicit) }
 
     static let nan32: UInt32 = 0x7FC0_0000
     static let nan64: UInt64 = 0x7FF8_0000_0000_0000
@@ -334,9 +336,14 @@ struct InstructionTests {
         try Self.check(c, try Self.moduleO0.get())
     }
 
-    @Test("memory.grow up to the maximum, contents kept, new pages zeroed")
-    func memoryGrow() throws {
-        let instance = try Self.module.get().instantiate()
+    @Test("with explicit bounds checks, at -O2", arguments: cases)
+    func explicitBounds(_ c: Case) throws {
+        try Self.check(c, try Self.moduleExplicit.get())
+    }
+
+    @Test("memory.grow up to the maximum, contents kept, new pages zeroed", arguments: BoundsChecks.allCases)
+    func memoryGrow(bounds: BoundsChecks) throws {
+        let instance = try (bounds == .explicit ? Self.moduleExplicit : Self.module).get().instantiate()
         let grow = try instance.exports.function("memory.grow")
         let size = try instance.exports.function("memory.size")
         let storeLoad = try instance.exports.function("store-load")
@@ -374,8 +381,8 @@ struct InstructionTests {
     /// rearranges the accesses through one address (each load carries a barrier that
     /// keeps it alive). Each case sits at the edge of a one-page memory; `p` is the
     /// first argument.
-    @Test("a dead load traps exactly when wasm says, before the stores after it", arguments: [0, 2])
-    func deadLoadsTrap(optimization: Int) throws {
+    @Test("a dead load traps exactly when wasm says, before the stores after it", arguments: [0, 2], BoundsChecks.allCases)
+    func deadLoadsTrap(optimization: Int, bounds: BoundsChecks) throws {
         let instance = try instantiate(
             wat: """
                 (module
@@ -404,7 +411,7 @@ struct InstructionTests {
                   (func (export "const_inside") (drop (i32.load (i32.const 65532))))
                   (func (export "const_edge") (drop (i32.load (i32.const 65533))))
                   (func (export "grow") (result i32) (memory.grow (i32.const 1))))
-                """, optimization: optimization)
+                """, optimization: optimization, bounds: bounds)
         let memory = try instance.exports.memory("memory")
         func traps(_ name: String, _ arguments: [UInt32]) throws -> Bool {
             do {
@@ -434,6 +441,50 @@ struct InstructionTests {
         #expect(try instance.exports.function("grow").call([]) == [.i32(1)])
         #expect(try !traps("const_edge", []))
         #expect(try !traps("grows", [65528]))
+    }
+
+    /// Explicit checks must stop an access on their own: the page past the memory's
+    /// end is opened by hand, so no fault can. With guard pages alone the same
+    /// load reads that page — which shows the test would notice a missing check.
+    @Test("explicit bounds checks trap without the guard pages' help", arguments: [0, 2])
+    func explicitChecksAlone(optimization: Int) throws {
+        let wat = """
+            (module
+              (memory (export "memory") 1 2)
+              (func (export "load") (param i32) (result i32) (i32.load (local.get 0)))
+              (func (export "dead_load") (param i32) (drop (i64.load offset=8 (local.get 0))))
+              (func (export "store") (param i32 i32) (i32.store16 (local.get 0) (local.get 1)))
+              (func $grow (result i32) (memory.grow (i32.const 1)))
+              ;; the size changes in a callee: the check after the call must see it
+              (func (export "grow_then_load") (param i32) (result i32)
+                (drop (call $grow)) (i32.load (local.get 0))))
+            """
+        for bounds in BoundsChecks.allCases {
+            let instance = try instantiate(wat: wat, optimization: optimization, bounds: bounds)
+            let memory = try instance.exports.memory("memory")
+            let load = try instance.exports.function("load")
+            let page = 65536
+            let next = memory.baseAddress + page
+            try #require(mprotect(next, page, PROT_READ | PROT_WRITE) == 0)
+            defer {
+                _ = madvise(next, page, MADV_DONTNEED)  // nothing written may outlive the test
+                _ = mprotect(next, page, PROT_NONE)
+            }
+            guard bounds == .explicit else {
+                #expect(try load.call([.i32(UInt32(page))]) == [.i32(0)])
+                continue
+            }
+            #expect(trapKind { try load.call([.i32(UInt32(page))]) } == .memoryOutOfBounds)
+            #expect(trapKind { try load.call([.i32(UInt32(page - 2))]) } == .memoryOutOfBounds)
+            #expect(try load.call([.i32(UInt32(page - 4))]) == [.i32(0)])
+            #expect(trapKind { try instance.exports.function("dead_load").call([.i32(UInt32(page - 15))]) } == .memoryOutOfBounds)
+            #expect(try instance.exports.function("dead_load").call([.i32(UInt32(page - 16))]) == [])
+            #expect(trapKind { try instance.exports.function("store").call([.i32(UInt32(page - 1)), .i32(0xABCD)]) } == .memoryOutOfBounds)
+            #expect(next.load(fromByteOffset: 0, as: UInt8.self) == 0, "a trapping store wrote past the end")
+            #expect(try memory.read(at: page - 1, count: 1) == [0])
+            #expect(try instance.exports.function("grow_then_load").call([.i32(UInt32(page))]) == [.i32(0)])
+            #expect(trapKind { try load.call([.i32(UInt32(2 * page))]) } == .memoryOutOfBounds)
+        }
     }
 
     @Test("memory.copy and memory.fill check both ranges before a byte moves, and name the trapping function", arguments: [0, 2])

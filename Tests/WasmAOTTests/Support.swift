@@ -15,25 +15,26 @@ func removeScratch(_ path: String) { try? FileManager.default.removeItem(atPath:
 /// Compiles WebAssembly text through the whole pipeline (decode → validate →
 /// C → clang → `.so`) and writes the shared object to `path`.
 @discardableResult
-func compile(wat: String, to path: String, optimization: Int = 2) throws -> CompileResult {
+func compile(wat: String, to path: String, optimization: Int = 2, bounds: BoundsChecks = .guardPages) throws -> CompileResult {
     let wasm = try ModuleDecoder.wat2wasm(wat)
     var options = CompileOptions(optimization: optimization)
+    options.bounds = bounds
     options.extraClangFlags = ["-Werror"]  // the generated C must be warning-free
     return try Compiler.compile(wasm: wasm, to: path, options: options)
 }
 
 /// Compiles WebAssembly text and loads the result (the `.so` is deleted once loaded).
-func load(wat: String, optimization: Int = 2) throws -> Module {
+func load(wat: String, optimization: Int = 2, bounds: BoundsChecks = .guardPages) throws -> Module {
     let dir = try makeScratch()
     defer { removeScratch(dir) }
     let so = (dir as NSString).appendingPathComponent("module.so")
-    try compile(wat: wat, to: so, optimization: optimization)
+    try compile(wat: wat, to: so, optimization: optimization, bounds: bounds)
     return try Module(loading: so)
 }
 
 /// Compiles, loads and instantiates WebAssembly text.
-func instantiate(wat: String, imports: Imports = [:], optimization: Int = 2) throws -> Instance {
-    try load(wat: wat, optimization: optimization).instantiate(imports: imports)
+func instantiate(wat: String, imports: Imports = [:], optimization: Int = 2, bounds: BoundsChecks = .guardPages) throws -> Instance {
+    try load(wat: wat, optimization: optimization, bounds: bounds).instantiate(imports: imports)
 }
 
 /// The trap a call raised, or nil (recording an issue) if it returned or threw something else.

@@ -6,12 +6,31 @@ import WasmAOTRuntime
 import WasmParser
 import WasmTypes
 
+/// How generated code keeps loads and stores inside their linear memory.
+///
+/// ```swift
+/// var options = CompileOptions()
+/// options.bounds = .explicit
+/// ```
+public enum BoundsChecks: String, Sendable, CaseIterable {
+    /// No check in the code: every memory sits at the start of an 8 GiB
+    /// reservation whose inaccessible part faults, and the fault becomes the
+    /// trap. The default, and the fastest.
+    case guardPages = "guard-pages"
+    /// Every load and store compares its end with the memory's current size and
+    /// traps beyond it (the guard region stays, as a second line). For
+    /// comparison, and for hosts that cannot rely on faults.
+    case explicit
+}
+
 /// Options of ``Compiler``.
 public struct CompileOptions: Sendable {
     /// clang optimisation level, 0...3.
     public var optimization: Int = 2
     /// A clang `--target` triple to cross-compile for; nil for the host.
     public var target: String?
+    /// How loads and stores are kept inside linear memory.
+    public var bounds: BoundsChecks = .guardPages
     /// CPU to tune for: nil for the portable baseline (x86-64-v2 / armv8-a), or e.g. "native".
     public var cpu: String?
     /// Path of the C compiler; nil to use the Swift toolchain's clang (or `$WASMAOT_CC`).
@@ -98,7 +117,7 @@ public enum Compiler {
         do {
             let metadata = try MetadataBuilder.build(module, sha256: sha, settings: settingsDescription(options), abiVersion: WASMAOT_ABI_VERSION)
             let encoded = metadata.encode()
-            let lowering = ModuleLowering(module)
+            let lowering = ModuleLowering(module, bounds: options.bounds)
             let provenance = "wasm sha256 " + sha.prefix(8).map { String(format: "%02x", $0) }.joined()
             let units = try lowering.generate(
                 metadataPath: metadataPath, metadataSize: encoded.count, provenance: provenance, chunks: max(1, options.jobs))
@@ -172,7 +191,7 @@ public enum Compiler {
     }
 
     static func settingsDescription(_ options: CompileOptions) -> String {
-        var parts = ["-O\(options.optimization)", "cpu=\(options.cpu ?? "baseline")", "bounds=guard-pages"]
+        var parts = ["-O\(options.optimization)", "cpu=\(options.cpu ?? "baseline")", "bounds=\(options.bounds.rawValue)"]
         if let target = options.target { parts.append("target=\(target)") }
         return parts.joined(separator: " ")
     }

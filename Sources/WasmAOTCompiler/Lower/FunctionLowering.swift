@@ -62,7 +62,16 @@ struct FunctionLowering {
     private var nextTemp = 0
     private var deadNesting = 0
     private var usesMemory = false
+    /// What follows a load or store helper's name up to its `m0` argument: the
+    /// guard-page form, or the checked one (which traps naming this function).
+    private var accessCallHead: String { module.checksBounds ? "_checked(ctx, WA_FN, sz0, " : "(" }
+    /// With explicit checks, memory 0's size is read again where it may have changed.
+    private mutating func reloadMemorySize() {
+        if module.checksBounds { emit("sz0 = \(Self.memorySize0);") }
+    }
+    private static let memorySize0 = "ctx->memories[0]->size"
     private var makesCalls = false
+    private var growsMemory = false
     private var currentOffset = 0
     /// Depths holding a ±0 or ±1 float constant, or a freshly promoted f32:
     /// clang would fold `x - 0`, `x * 1`, `x / -1`, `demote(promote(x))` to
@@ -112,6 +121,8 @@ struct FunctionLowering {
             out.append("  WA_SLOT \(cType) \(slotsByType[cType]!.joined(separator: ", "));")
         }
         if usesMemory { out.append("  uint8_t *const m0 = ctx->memory0;") }
+        // (set after calls even where no access reads it: hence WA_SLOT)
+        if module.checksBounds && (usesMemory || makesCalls || growsMemory) { out.append("  WA_SLOT uint64_t sz0 = \(Self.memorySize0);") }
         if makesCalls { out.append("  WA_STACK_CHECK(ctx);") }
         out.append("  " + (["ctx"] + type.parameters.indices.map { local(UInt32($0)) }).map { "(void)\($0);" }.joined(separator: " "))
         for line in lines where !line.isEmpty { out.append(line) }
@@ -399,18 +410,20 @@ struct FunctionLowering {
             guard let (helper, result) = OpTable.load(load) else { throw fail("unsupported load \(load)") }
             usesMemory = true
             let address = try pop()
-            emit("\(push(result)) = \(helper)(m0, \(address), \(memarg.offset)u);")
+            emit("\(push(result)) = \(helper)\(accessCallHead)m0, \(address), \(memarg.offset)u);")
         case .store(let store, let memarg):
             guard let (helper, _) = OpTable.store(store) else { throw fail("unsupported store \(store)") }
             usesMemory = true
             let value = try pop()
             let address = try pop()
-            emit("\(helper)(m0, \(address), \(memarg.offset)u, \(value));")
+            emit("\(helper)\(accessCallHead)m0, \(address), \(memarg.offset)u, \(value));")
         case .memorySize(let memory):
             emit("\(push(.i32)) = (uint32_t)(ctx->memories[\(memory)]->size / WASMAOT_PAGE_SIZE);")
         case .memoryGrow(let memory):
             let delta = try pop()
             emit("\(push(.i32)) = ctx->rt->memory_grow(ctx, \(memory), \(delta));")
+            growsMemory = true
+            reloadMemorySize()
         case .i32Const(let value):
             pushDeferred(.i32, CNames.i32(UInt32(bitPattern: value)))
         case .i64Const(let value):
@@ -628,6 +641,7 @@ struct FunctionLowering {
             }
             emit("}")
         }
+        reloadMemorySize()  // the callee (or a host function) may have grown the memory
     }
 
     /// Error for an index the module does not define, at the current instruction.

@@ -19,9 +19,15 @@ final class ModuleLowering: @unchecked Sendable {
     let symbols: [String]
     let globals: [GlobalType]
     let tables: [TableType]
+    let bounds: BoundsChecks
+    /// Explicit bounds checks against memory 0's size, which functions keep in a
+    /// local (`sz0`) and read again after anything that can grow the memory.
+    let checksBounds: Bool
 
-    init(_ wasm: WasmModule) {
+    init(_ wasm: WasmModule, bounds: BoundsChecks = .guardPages) {
         self.wasm = wasm
+        self.bounds = bounds
+        self.checksBounds = bounds == .explicit && !wasm.allMemories.isEmpty
         self.importedFunctionCount = wasm.importedFunctionTypes.count
         self.functionTypeIndices = wasm.allFunctionTypeIndices
         self.symbols = CNames.functionSymbols(count: functionTypeIndices.count, names: wasm.displayNames)
