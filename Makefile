@@ -64,9 +64,9 @@ fuzz: release venv
 	tools/fuzz_compile.sh $(or $(FUZZ_COUNT),200) 2
 
 # Random modules with every function exported; each is called on WasmAOT and on WasmKit's
-# interpreter and the results must agree: FUZZ_COUNT=100 make fuzz-diff
+# interpreter and the results must agree: FUZZ_COUNT=100 [FUZZ_BOUNDS=explicit] make fuzz-diff
 fuzz-diff: release venv
-	tools/fuzz_diff.sh $(or $(FUZZ_COUNT),100) 2
+	tools/fuzz_diff.sh $(or $(FUZZ_COUNT),100) 2 $(or $(FUZZ_BOUNDS),guard-pages)
 
 clean:
 	rm -rf $(DEBUG_BUILD) $(RELEASE_BUILD) $(OUT)

@@ -2,8 +2,9 @@
 """Runs the benchmark suite built by Benchmarks/build.sh and writes Benchmarks/results/.
 
     python3 Benchmarks/run.py [--build-dir .build-out/bench] [--wasmaot PATH] [--only a,b]
-                              [--runs 9] [--wasmkit-runs 1] [--skip-wasmkit]
-                              [--engines native,wasm2c,wasmtime,wasmaot] [--skip-compile-bench]
+                              [--runs 9] [--wasmkit-runs 3] [--skip-wasmkit]
+                              [--engines native,wasm2c,wasmtime,wasmaot,checked]
+                              [--skip-compile-bench]
 
 Engines (see Benchmarks/README.md):
   native    NAME.native, the C compiled by clang -O2 for the host (whole process, wall clock)
@@ -12,6 +13,8 @@ Engines (see Benchmarks/README.md):
             each run times instantiate + _start only
   wasmaot   `wasmaot compile -O2` then `wasmaot bench --json`: our AOT engine (instantiate + _start)
             and, in the same process, the WasmKit interpreter (unless --skip-wasmkit)
+  checked   the same with `--bounds explicit`: a compare per load and store instead of guard
+            pages alone (the price of explicit bounds checks)
 
 Runs go in rounds: each engine runs once per round, in turn (native, wasm2c, wasmtime, WasmAOT),
 so that a slow spell of a shared machine falls on every engine alike; WasmKit runs after the rounds.
@@ -40,16 +43,18 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
-ALL_ENGINES = ["native", "wasm2c", "wasmtime", "wasmaot"]
+ALL_ENGINES = ["native", "wasm2c", "wasmtime", "wasmaot", "checked"]
 # result columns: wasmaot yields two of them (our AOT engine and the WasmKit interpreter)
-COLUMNS = ["native", "wasm2c", "wasmtime", "wasmaot", "wasmkit"]
+COLUMNS = ["native", "wasm2c", "wasmtime", "wasmaot", "checked", "wasmkit"]
 LABELS = {"native": "native", "wasm2c": "wasm2c", "wasmtime": "wasmtime", "wasmaot": "WasmAOT",
+          "checked": "WasmAOT checked",
           "wasmkit": "WasmKit"}
 COLORS = {"native": "#7f7f7f", "wasm2c": "#1f77b4", "wasmtime": "#2ca02c", "wasmaot": "#d62728",
+          "checked": "#ff9896",
           "wasmkit": "#9467bd"}
 RATIOS = [  # (numerator, denominator): shown in results.md, geometric means included
     ("wasmaot", "wasmtime"), ("wasmaot", "wasm2c"), ("wasmaot", "native"), ("wasmkit", "wasmaot"),
-    ("wasmtime", "native"), ("wasm2c", "native"),
+    ("wasmtime", "native"), ("wasm2c", "native"), ("checked", "wasmaot"),
 ]
 
 
@@ -244,8 +249,8 @@ class WasmAOT:
     def __init__(self, path: Path):
         self.path = path
 
-    def compile(self, wasm: Path, so: Path):
-        wall, rss, p = timed_with_rss([self.path, "compile", wasm, "-o", so, "-O2"])
+    def compile(self, wasm: Path, so: Path, flags=()):
+        wall, rss, p = timed_with_rss([self.path, "compile", wasm, "-o", so, "-O2", *flags])
         if p.returncode != 0:
             raise EngineError(f"wasmaot compile {wasm.name} failed (exit {p.returncode}):\n"
                               + (p.stderr or b"").decode("utf-8", "replace")[-4000:])
@@ -341,7 +346,7 @@ def run_suite(args, names, engines, wasmaot, problems, tmpdir):
                 if not entry["ok"]:
                     entry["stdout"] = stdout
             row[engine] = entry
-            print(f"   {LABELS[engine]:9s} median {entry['median']:.4f}s  "
+            print(f"   {LABELS[engine]:15s} median {entry['median']:.4f}s  "
                   f"(min {entry['min']:.4f}, max {entry['max']:.4f}, n={len(entry['times'])})"
                   f"{'' if entry['ok'] else '  MISMATCH'}", flush=True)
 
@@ -349,7 +354,7 @@ def run_suite(args, names, engines, wasmaot, problems, tmpdir):
             msg = f"{name}: {LABELS[engine]}: {err}"
             problems.append({"workload": name, "engine": engine, "kind": "error", "detail": msg})
             row[engine] = {"error": str(err)}
-            print(f"   {LABELS[engine]:9s} ERROR {err}", flush=True)
+            print(f"   {LABELS[engine]:15s} ERROR {err}", flush=True)
 
         # Rounds: every engine runs once per round, in turn, so that a slow spell of this
         # shared machine falls on all engines alike rather than on whichever ran during it.
@@ -361,12 +366,19 @@ def run_suite(args, names, engines, wasmaot, problems, tmpdir):
         if wasmtime_engine:
             runners["wasmtime"] = lambda: wasmtime_engine.run(wasm, 1, tmpdir)
         compile_info = {}
-        if wasmaot:
+        if wasmaot and "wasmaot" in engines:
             try:
                 compile_info["compile_seconds"], compile_info["compile_peak_rss_kib"] = wasmaot.compile(wasm, so)
                 runners["wasmaot"] = lambda: wasmaot.bench(so, wasm, 1, 0, args.timeout * 2)[0]["aot"]
             except (EngineError, OSError) as e:
                 failed("wasmaot", e)
+        if wasmaot and "checked" in engines:  # the same compiler with explicit bounds checks
+            checked_so = args.build_dir / f"{name}.checked.so"
+            try:
+                wasmaot.compile(wasm, checked_so, ["--bounds", "explicit"])
+                runners["checked"] = lambda: wasmaot.bench(checked_so, wasm, 1, 0, args.timeout * 2)[0]["aot"]
+            except (EngineError, OSError) as e:
+                failed("checked", e)
         runs = {engine: [] for engine in runners}
         outputs = {}
         for _ in range(args.runs):
@@ -582,18 +594,40 @@ def write_markdown(path, doc):
     L.append("| **geometric mean** | " + " | ".join(
         "**" + fmt_ratio(doc["geomeans"].get(f"{a}/{b}")) + "**" for a, b in RATIOS) + " |")
     L.append("")
-    # This VM's noise is bimodal (quiet and busy spells, ~1.5x apart): the fastest of
-    # the interleaved runs shows what the code does when the machine is quiet.
-    # (Only between engines timed several times: WasmKit's single run has no spread.)
+    # This VM's noise is bimodal (quiet and busy spells, ~1.5x apart): the geometric means
+    # from each engine's fastest and slowest runs bracket the medians' and show what the
+    # code does when the machine is quiet. (Only between engines timed several times:
+    # fewer than 3 runs have no spread to speak of.)
     def repeated(r, c):
         return len((r.get(c) or {}).get("times", [])) >= 3
-    best = {f"{a}/{b}": geomean([ratio(r, a, b, key="min") for r in results.values()
-                                 if repeated(r, a) and repeated(r, b)]) for a, b in RATIOS}
-    L.append("The same geometric means from each engine's fastest run instead of its median "
-             "(less sensitive to busy spells of a shared machine): " + ", ".join(
-                 f"{LABELS[a]}/{LABELS[b]} {fmt_ratio(best[f'{a}/{b}'])}" for a, b in RATIOS
-                 if best.get(f"{a}/{b}") is not None) + ".")
+    def bracket(key):
+        return {f"{a}/{b}": geomean([ratio(r, a, b, key=key) for r in results.values()
+                                     if repeated(r, a) and repeated(r, b)]) for a, b in RATIOS}
+    best, worst = bracket("min"), bracket("max")
+    L.append("## Spread")
     L.append("")
+    L.append("Geometric means of the ratios from each engine's fastest run, its median and its "
+             "slowest run (the machine is shared: its quiet and busy spells differ by up to 1.5×):")
+    L.append("")
+    L.append("| ratio | fastest runs | medians | slowest runs |")
+    L.append("|---|---:|---:|---:|")
+    for a, b in RATIOS:
+        k = f"{a}/{b}"
+        if best.get(k) is None:
+            continue
+        L.append(f"| {LABELS[a]}/{LABELS[b]} | {fmt_ratio(best[k])} | {fmt_ratio(doc['geomeans'].get(k))} "
+                 f"| {fmt_ratio(worst[k])} |")
+    L.append("")
+    spreads = []
+    for c in present:
+        rel = [(e["max"] - e["min"]) / e["median"] for r in results.values()
+               for e in [r.get(c)] if e and repeated(r, c) and e.get("median")]
+        if rel:
+            spreads.append(f"{LABELS[c]} {100 * statistics.median(rel):.0f}%")
+    if spreads:
+        L.append("Typical spread of one engine's runs of a workload, (max − min) / median, the median "
+                 "over the workloads: " + ", ".join(spreads) + ".")
+        L.append("")
     L.append("Min/max of every engine and all raw times are in `results.json`; "
              "`chart.svg` plots each engine's time relative to native.")
     L.append("")
@@ -758,7 +792,7 @@ def main():
     ap.add_argument("--wasmaot", type=Path, default=ROOT / ".build-release" / "release" / "wasmaot")
     ap.add_argument("--only", default="", help="comma-separated workload names")
     ap.add_argument("--runs", type=int, default=9)
-    ap.add_argument("--wasmkit-runs", type=int, default=1)
+    ap.add_argument("--wasmkit-runs", type=int, default=3)
     ap.add_argument("--compile-runs", type=int, default=3,
                     help="interleaved compiles of the large program per pipeline (median)")
     ap.add_argument("--skip-wasmkit", action="store_true")
@@ -799,7 +833,7 @@ def main():
     args.build_dir = args.build_dir.resolve()
 
     wasmaot = None
-    if "wasmaot" in engines:
+    if "wasmaot" in engines or "checked" in engines:
         path = args.wasmaot if args.wasmaot.is_absolute() else (Path.cwd() / args.wasmaot)
         if not (path.is_file() and os.access(path, os.X_OK)):
             sys.exit(f"run.py: the wasmaot binary is missing: {path}\n"
