@@ -461,6 +461,12 @@ struct InstructionTests {
             """
         for bounds in BoundsChecks.allCases {
             let instance = try instantiate(wat: wat, optimization: optimization, bounds: bounds)
+            // The instance must outlive the opened page: freed first, its reservation would go
+            // back to the pool with that page still accessible, for a concurrent test to take.
+            try withExtendedLifetime(instance) { try checkAlone(instance, bounds) }
+        }
+
+        func checkAlone(_ instance: Instance, _ bounds: BoundsChecks) throws {
             let memory = try instance.exports.memory("memory")
             let load = try instance.exports.function("load")
             let page = 65536
@@ -472,7 +478,7 @@ struct InstructionTests {
             }
             guard bounds == .explicit else {
                 #expect(try load.call([.i32(UInt32(page))]) == [.i32(0)])
-                continue
+                return
             }
             #expect(trapKind { try load.call([.i32(UInt32(page))]) } == .memoryOutOfBounds)
             #expect(trapKind { try load.call([.i32(UInt32(page - 2))]) } == .memoryOutOfBounds)
