@@ -11,7 +11,7 @@ JOBS         ?= $(shell nproc)
 VENV         := .venv
 PYTHON       := $(VENV)/bin/python
 
-.PHONY: all build release venv demo test unit-test spectest spectest-explicit wasi-programs bench fuzz fuzz-diff clean
+.PHONY: all build release venv demo test unit-test spectest spectest-explicit wasi-programs bench bench-simd fuzz fuzz-diff clean
 
 all: build
 
@@ -45,11 +45,11 @@ wasi-programs: venv
 # The official testsuite through the real AOT path (clang -O2); SIMD comes in a later issue.
 # wasm-tools encodes the assert_invalid text modules that WasmKit's WAT refuses to encode.
 spectest: build venv
-	WASM_TOOLS=$(VENV)/bin/wasm-tools $(WASMAOT) spectest $(SPEC_SUITE)/core --skip simd_ -j $(JOBS) --expectations Tests/spectest-expectations.txt
+	WASM_TOOLS=$(VENV)/bin/wasm-tools $(WASMAOT) spectest $(SPEC_SUITE)/core -j $(JOBS) --expectations Tests/spectest-expectations.txt
 
 # The same suite with a compare in every load and store (`--bounds explicit`) instead of guard pages.
 spectest-explicit: build venv
-	WASM_TOOLS=$(VENV)/bin/wasm-tools $(WASMAOT) spectest $(SPEC_SUITE)/core --skip simd_ -j $(JOBS) --expectations Tests/spectest-expectations.txt --bounds explicit
+	WASM_TOOLS=$(VENV)/bin/wasm-tools $(WASMAOT) spectest $(SPEC_SUITE)/core -j $(JOBS) --expectations Tests/spectest-expectations.txt --bounds explicit
 
 unit-test: build wasi-programs
 	WASMAOT_WASI_PROGRAMS=$(CURDIR)/$(OUT)/wasi $(SWIFT) test --scratch-path $(DEBUG_BUILD) --skip-build
@@ -58,6 +58,13 @@ unit-test: build wasi-programs
 bench: release venv
 	Benchmarks/build.sh $(OUT)/bench
 	$(PYTHON) Benchmarks/run.py --build-dir $(OUT)/bench --wasmaot $(WASMAOT_RELEASE) $(BENCH_ARGS)
+
+# The same suite with the wasm built for SIMD (zig cc -O2 -msimd128): every engine runs its v128
+# code (native unchanged); results in Benchmarks/results/simd128/. No compile-time part.
+bench-simd: release venv
+	WASM_CFLAGS="-O2 -msimd128" SKIP_LARGE=1 Benchmarks/build.sh $(OUT)/bench-simd128
+	WASM_CFLAGS="-O2 -msimd128" $(PYTHON) Benchmarks/run.py --build-dir $(OUT)/bench-simd128 --wasmaot $(WASMAOT_RELEASE) \
+	  --results-dir Benchmarks/results/simd128 --skip-compile-bench $(BENCH_ARGS)
 
 # Random valid modules (wasm-tools smith) must compile, load and instantiate: FUZZ_COUNT=500 make fuzz
 fuzz: release venv

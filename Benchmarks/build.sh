@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the benchmark suite into OUTDIR:
-#   OUTDIR/NAME.wasm    zig cc --target=wasm32-wasi -O2 (validated with wasm-tools)
+#   OUTDIR/NAME.wasm    zig cc --target=wasm32-wasi $WASM_CFLAGS (default -O2; validated with wasm-tools)
 #   OUTDIR/NAME.native  clang -O2, the same C compiled for the host
 #   OUTDIR/NAME.wasm2c  wasm2c NAME.wasm + clang -O2 with the wasm2c runtime (guard pages) and
 #                       Benchmarks/wasm2c/{wasi_shim.c,main.c}
@@ -9,7 +9,8 @@
 #
 # usage: Benchmarks/build.sh OUTDIR [NAME...]      (names default to all workloads + large)
 # env:   PYTHON (default .venv/bin/python), CLANG (default /opt/swift/usr/bin/clang),
-#        SKIP_LARGE=1 to leave out the generated program
+#        SKIP_LARGE=1 to leave out the generated program, WASM_CFLAGS (default -O2; e.g. "-O2 -msimd128":
+#        give each setting its own OUTDIR, outputs are only rebuilt when older than their inputs)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -101,7 +102,8 @@ for name in "${names[@]}"; do
 
     if stale "$out/$name.wasm" "$src" "$here/build.sh"; then
         log WASM "$out/$name.wasm"
-        "$PYTHON" -m ziglang cc --target=wasm32-wasi -O2 -s "$src" -o "$out/$name.wasm"
+        # shellcheck disable=SC2086 # WASM_CFLAGS is a list of flags
+        "$PYTHON" -m ziglang cc --target=wasm32-wasi ${WASM_CFLAGS:--O2} -s "$src" -o "$out/$name.wasm"
         "$WASM_TOOLS" validate "$out/$name.wasm"
     fi
 

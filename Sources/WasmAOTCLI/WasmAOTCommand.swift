@@ -76,7 +76,18 @@ func parseValue(_ text: String, _ type: ValType) -> Value? {
     case .f64: return Double(text).map { .f64($0.bitPattern) }
     case .externref: return text == "null" ? .externref(nil) : UInt(text).map { .externref($0) }
     case .funcref: return text == "null" ? .funcref(nil) : nil
-    case .v128: return nil
+    case .v128:
+        // 32 hex digits, most significant first (as `0x…` of a 128-bit integer).
+        var hex = Substring(text)
+        if hex.hasPrefix("0x") { hex = hex.dropFirst(2) }
+        guard hex.count == 32, hex.allSatisfy(\.isHexDigit) else { return nil }
+        var bytes = SIMD16<UInt8>()
+        for i in 0..<16 {
+            let end = hex.index(hex.endIndex, offsetBy: -2 * i)
+            guard let byte = UInt8(hex[hex.index(end, offsetBy: -2)..<end], radix: 16) else { return nil }
+            bytes[i] = byte
+        }
+        return .v128(bytes)
     }
 }
 

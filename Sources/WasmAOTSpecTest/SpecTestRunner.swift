@@ -361,7 +361,8 @@ public final class SpecTestRunner {
         case .f64(let v): return .f64(v)
         case .refNull(let heap): return heap == .funcRef ? .funcref(nil) : .externref(nil)
         case .refExtern(let v): return .externref(UInt(v))
-        case .refFunc, .refHost, .v128: throw UsageError("unsupported argument \(c)")
+        case .v128(let v): return .v128(SIMD16(v.bytes))
+        case .refFunc, .refHost: throw UsageError("unsupported argument \(c)")
         }
     }
 
@@ -379,9 +380,30 @@ public final class SpecTestRunner {
         case (.externref(let a), .refNull): return a == nil
         case (.funcref(let a), .refFunc): return a != nil
         case (.externref(let a), .refExtern(let v)): return a != nil && (v == nil || a == UInt(v!))
+        case (.v128(let a), .v128(let e)): return (0..<16).allSatisfy { a[$0] == e.bytes[$0] }
+        case (.v128(let a), .v128Pattern(let e)): return Self.matches(a, e)
         case (_, .either(let options)): return options.contains { matches(actual, $0) }
         default: return false
         }
+    }
+
+    /// A v128 against per-lane expectations: float lanes marked NaN must hold a
+    /// NaN (the pattern does not tell canonical from arithmetic), every other
+    /// byte must be equal.
+    private static func matches(_ actual: SIMD16<UInt8>, _ expected: V128Expectation) -> Bool {
+        let laneBytes = expected.shape == .f64x2 ? 8 : 4
+        for lane in 0..<(16 / laneBytes) {
+            let range = lane * laneBytes..<(lane + 1) * laneBytes
+            if expected.shape != nil, expected.nanLaneMask & (1 << lane) != 0 {
+                let bits = range.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64(actual[$1]) }
+                let isNaN = laneBytes == 4
+                    ? Float(bitPattern: UInt32(truncatingIfNeeded: bits)).isNaN : Double(bitPattern: bits).isNaN
+                if !isNaN { return false }
+            } else if !range.allSatisfy({ actual[$0] == expected.bytes[$0] }) {
+                return false
+            }
+        }
+        return true
     }
 
     private func trapMatches(_ kind: TrapKind, _ message: String) -> Bool {

@@ -216,7 +216,7 @@ public final class Instance: @unchecked Sendable {
             case .i64Const(let v): stack.append(.i64(v))
             case .f32Const(let v): stack.append(.f32(v))
             case .f64Const(let v): stack.append(.f64(v))
-            case .v128Const: throw .resourceExhausted("v128 constant (SIMD is not supported yet)")
+            case .v128Const(let bytes): stack.append(.v128(SIMD16(bytes)))
             case .globalGet(let g): stack.append(globals[Int(g)].value)
             case .refNull(let t): stack.append(t == .funcref ? .funcref(nil) : .externref(nil))
             case .refFunc(let f): stack.append(.funcref(UInt(bitPattern: funcs + Int(f))))

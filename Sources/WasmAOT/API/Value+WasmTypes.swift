@@ -14,10 +14,11 @@ extension Value {
         case .f64(let x): return .f64(x)
         case .funcref: return .ref(.function(nil))
         case .externref(let x): return .ref(.extern(x.map { Int(bitPattern: $0) }))
+        case .v128(let bytes): return .v128(V128(bytes: (0..<16).map { bytes[$0] }))
         }
     }
 
-    /// A WasmKit value; nil for v128 and exception references. Non-null references keep
+    /// A WasmKit value; nil for exception and GC references. Non-null references keep
     /// WasmKit's own address (meaningful to WasmKit only; null-ness compares across engines).
     package init?(_ value: WasmTypes.Value) {
         switch value {
@@ -27,6 +28,7 @@ extension Value {
         case .f64(let x): self = .f64(x)
         case .ref(.function(let address)): self = .funcref(address.map { UInt(bitPattern: $0) })
         case .ref(.extern(let address)): self = .externref(address.map { UInt(bitPattern: $0) })
+        case .v128(let v): self = .v128(SIMD16(v.bytes))
         default: return nil
         }
     }

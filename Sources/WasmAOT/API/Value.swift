@@ -16,6 +16,14 @@ public enum Value: Hashable, Sendable, CustomStringConvertible {
     case funcref(UInt?)
     /// A host value passed through wasm, or nil for null. Payloads must be below `UInt.max`.
     case externref(UInt?)
+    /// A 128-bit vector: its 16 bytes in lane order (lane 0 of any shape first,
+    /// each lane little-endian), as wasm's memory would hold it.
+    ///
+    /// ```swift
+    /// let ones: Value = .v128(SIMD16(repeating: 1))   // i8x16.splat 1
+    /// print(ones)   // 0x01010101 0x01010101 0x01010101 0x01010101 : v128
+    /// ```
+    case v128(SIMD16<UInt8>)
 
     public static func float(_ v: Float) -> Value { .f32(v.bitPattern) }
     public static func double(_ v: Double) -> Value { .f64(v.bitPattern) }
@@ -30,6 +38,7 @@ public enum Value: Hashable, Sendable, CustomStringConvertible {
         case .f64: return .f64
         case .funcref: return .funcref
         case .externref: return .externref
+        case .v128: return .v128
         }
     }
 
@@ -42,6 +51,14 @@ public enum Value: Hashable, Sendable, CustomStringConvertible {
         case .f64(let v): return "\(Double(bitPattern: v)) : f64"
         case .funcref(let r): return r.map { "func@0x\(String($0, radix: 16))" } ?? "null" + " : funcref"
         case .externref(let r): return (r.map { "\($0)" } ?? "null") + " : externref"
+        case .v128(let bytes):
+            // As i32x4 lanes, the way wasm text writes a v128 without a shape.
+            let lanes = (0..<4).map { lane in
+                let word = (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[lane * 4 + $1]) << (8 * $1) }
+                let hex = String(word, radix: 16)
+                return "0x" + String(repeating: "0", count: 8 - hex.count) + hex
+            }
+            return lanes.joined(separator: " ") + " : v128"
         }
     }
 
@@ -55,7 +72,10 @@ public enum Value: Hashable, Sendable, CustomStringConvertible {
         case .f64: self = .f64(cell.i64)
         case .funcref: self = .funcref(cell.ref.map { UInt(bitPattern: $0) })
         case .externref: self = .externref(cell.ref.map { UInt(bitPattern: $0) - 1 })
-        case .v128: self = .i64(cell.i64)  // not reachable: v128 is rejected at compile time for now
+        case .v128:
+            var bytes = SIMD16<UInt8>()
+            withUnsafeBytes(of: cell) { raw in for i in 0..<16 { bytes[i] = raw[i] } }
+            self = .v128(bytes)
         }
     }
 
@@ -68,6 +88,7 @@ public enum Value: Hashable, Sendable, CustomStringConvertible {
         case .f64(let v): c.i64 = v
         case .funcref(let r): c.ref = r.flatMap { UnsafeMutableRawPointer(bitPattern: $0) }
         case .externref(let r): c.ref = r.flatMap { $0 == UInt.max ? nil : UnsafeMutableRawPointer(bitPattern: $0 + 1) }
+        case .v128(let bytes): withUnsafeMutableBytes(of: &c) { raw in for i in 0..<16 { raw[i] = bytes[i] } }
         }
         return c
     }

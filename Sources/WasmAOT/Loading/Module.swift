@@ -48,7 +48,7 @@ public final class Module: @unchecked Sendable {
         guard metadata.abiVersion == WASMAOT_ABI_VERSION else {
             throw .abiMismatch(path: path, compiler: metadata.compilerVersion, moduleABI: metadata.abiVersion, runtimeABI: WASMAOT_ABI_VERSION)
         }
-        for type in metadata.types where type.params.count > 256 || type.results.count > 256 || type.params.contains(.v128) || type.results.contains(.v128) {
+        for type in metadata.types where type.params.count > 256 || type.results.count > 256 {
             throw .inconsistent(path: path, reason: "function type \(type) is not supported by this runtime")
         }
         self.metadata = metadata

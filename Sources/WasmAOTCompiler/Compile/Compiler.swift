@@ -150,7 +150,9 @@ public enum Compiler {
             try Data(translation.metadata).write(to: URL(fileURLWithPath: metadataPath))
             for (path, source) in zip(units, translation.cUnits) { try Data(source.utf8).write(to: URL(fileURLWithPath: path)) }
             try Data(String(cString: wasmaot_abi_header_text()).utf8).write(to: URL(fileURLWithPath: (work as NSString).appendingPathComponent("wasmaot_abi.h")))
-            try Data(String(cString: wasmaot_ops_header_text()).utf8).write(to: URL(fileURLWithPath: (work as NSString).appendingPathComponent("wasmaot_ops.h")))
+            for (name, text) in [("wasmaot_ops.h", wasmaot_ops_header_text()), ("wasmaot_simd.h", wasmaot_simd_header_text())] {
+                try Data(String(cString: text!).utf8).write(to: URL(fileURLWithPath: (work as NSString).appendingPathComponent(name)))
+            }
         } catch {
             throw .io("cannot write intermediate files in '\(work)': \(error)")
         }

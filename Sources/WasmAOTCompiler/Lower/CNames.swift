@@ -5,16 +5,32 @@ import WasmTypes
 /// symbols. Every name the emitter writes is built here, never by hand at the
 /// use site.
 enum CNames {
-    /// The C type of a wasm value (the ABI of `wasmaot_abi.h`).
+    /// The C type of a wasm value inside a function body: locals and operands
+    /// (a v128 is a clang vector, `wa_v128` of `wasmaot_simd.h`).
     static func type(_ t: ValueType) -> String {
         switch t {
         case .i32: return "uint32_t"
         case .i64: return "uint64_t"
         case .f32: return "float"
         case .f64: return "double"
-        case .v128: return "wasmaot_value"
+        case .v128: return "wa_v128"
         case .ref: return "void *"
         }
+    }
+
+    /// The C type of a parameter or result in a function signature (the calling
+    /// convention of `wasmaot_abi.h`): the body type, except a v128 travels as
+    /// `wasmaot_v128`, two 64-bit words libffi can describe.
+    static func abiType(_ t: ValueType) -> String {
+        t == .v128 ? "wasmaot_v128" : type(t)
+    }
+
+    /// `expression` (of the body type) as a signature value, and back.
+    static func toABI(_ t: ValueType, _ expression: String) -> String {
+        t == .v128 ? "wa_v128_to_abi(\(expression))" : expression
+    }
+    static func fromABI(_ t: ValueType, _ expression: String) -> String {
+        t == .v128 ? "wa_v128_from_abi(\(expression))" : expression
     }
 
     /// Field of `wasmaot_value` holding a value of this type.
@@ -48,7 +64,7 @@ enum CNames {
         case .i64: return "0"
         case .f32: return "0.0f"
         case .f64: return "0.0"
-        case .v128: return "{{0}}"
+        case .v128: return "{0}"
         case .ref: return "NULL"
         }
     }
@@ -57,6 +73,14 @@ enum CNames {
     static func i64(_ v: UInt64) -> String { "UINT64_C(\(v))" }
     static func f32(bits: UInt32) -> String { "wa_f32_from_bits(0x\(String(bits, radix: 16))u)" }
     static func f64(bits: UInt64) -> String { "wa_f64_from_bits(UINT64_C(0x\(String(bits, radix: 16))))" }
+    /// A v128 constant from its 16 bytes (lane order, little-endian).
+    static func v128(bytes: [UInt8]) -> String {
+        func word(_ range: Range<Int>) -> String {
+            let value = range.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64(bytes[$1]) }
+            return "UINT64_C(0x\(String(value, radix: 16)))"
+        }
+        return "wa_v128_const(\(word(0..<8)), \(word(8..<16)))"
+    }
 
     /// A C identifier for a wasm function: its name-section name when it has one
     /// (so profilers and debuggers show it), made unique.

@@ -120,6 +120,10 @@ struct FunctionLowering {
         for cType in typeOrder {
             out.append("  WA_SLOT \(cType) \(slotsByType[cType]!.joined(separator: ", "));")
         }
+        // v128 parameters arrive in the two-word ABI form (`aN`, see ModuleLowering.prototype).
+        for (i, t) in type.parameters.enumerated() where t == .v128 {
+            out.append("  wa_v128 \(local(UInt32(i))) = \(CNames.fromABI(t, "a\(i)"));")
+        }
         if usesMemory { out.append("  uint8_t *const m0 = ctx->memory0;") }
         // (set after calls even where no access reads it: hence WA_SLOT)
         if module.checksBounds && (usesMemory || makesCalls || growsMemory) { out.append("  WA_SLOT uint64_t sz0 = \(Self.memorySize0);") }
@@ -300,10 +304,10 @@ struct FunctionLowering {
         guard source >= 0 else { throw fail("operand stack underflow at return") }
         switch results.count {
         case 0: emit("return;")
-        case 1: emit("return \(value(source));")
+        case 1: emit("return \(CNames.toABI(results[0], value(source)));")
         default:
             var values: [String] = []
-            for i in results.indices { values.append(value(source + i)) }
+            for (i, t) in results.enumerated() { values.append(CNames.toABI(t, value(source + i))) }
             emit("return (\(module.resultType(results))){\(values.joined(separator: ", "))};")
         }
     }
@@ -402,10 +406,18 @@ struct FunctionLowering {
             if operand != local(index) { emit("\(local(index)) = \(operand);") }
         case .globalGet(let index):
             let t = try module.globalType(index, at: self).valueType
-            emit("\(push(t)) = ctx->globals[\(index)]->\(CNames.cellField(t));")
+            if t == .v128 {
+                emit("\(push(t)) = wa_v128_get_cell(ctx->globals[\(index)]);")
+            } else {
+                emit("\(push(t)) = ctx->globals[\(index)]->\(CNames.cellField(t));")
+            }
         case .globalSet(let index):
             let t = try module.globalType(index, at: self).valueType
-            emit("ctx->globals[\(index)]->\(CNames.cellField(t)) = \(try pop());")
+            if t == .v128 {
+                emit("wa_v128_set_cell(ctx->globals[\(index)], \(try pop()));")
+            } else {
+                emit("ctx->globals[\(index)]->\(CNames.cellField(t)) = \(try pop());")
+            }
         case .load(let load, let memarg):
             guard let (helper, result) = OpTable.load(load) else { throw fail("unsupported load \(load)") }
             usesMemory = true
@@ -457,6 +469,41 @@ struct FunctionLowering {
         case .conversion(let op):
             try lowerForm(OpTable.conversion(op), guardNaN: op == .f32DemoteF64)
             if op == .f64PromoteF32 { nanFoldingHazards.insert(stack.count - 1) }
+        case .v128Const(let value):
+            pushDeferred(.v128, CNames.v128(bytes: value.bytes))
+            nanFoldingHazards.insert(stack.count - 1)
+        case .simd(let op):
+            guard let form = OpTable.simd(op) else { throw fail("unsupported instruction \(instruction)") }
+            let hazardousOperand = !stack.isEmpty && nanFoldingHazards.contains(stack.count - 1)
+            try lowerForm(form, guardNaN: OpTable.simdFloatArithmetic.contains(InstructionTypes.mnemonic(instruction)))
+            // A splatted ±0/±1 is still a foldable constant; a promoted lane may meet a demote.
+            if (hazardousOperand && (op == .f32x4Splat || op == .f64x2Splat)) || op == .f64x2PromoteLowF32X4 {
+                nanFoldingHazards.insert(stack.count - 1)
+            }
+        case .i8x16Shuffle(let mask):
+            let b = try pop(), a = try pop()
+            let lanes = mask.lanes.map { String($0) }.joined(separator: ", ")
+            emit("\(push(.v128)) = wa_i8x16_shuffle(\(a), \(b), \(lanes));")
+        case .simdLane(let op, let lane):
+            let helper = "wa_" + InstructionTypes.mnemonic(instruction).replacingOccurrences(of: ".", with: "_")
+            let (_, scalar, extracts) = InstructionTypes.lane(op)
+            if extracts {
+                let vector = try pop()
+                emit("\(push(scalar)) = \(helper)(\(vector), \(lane)u);")
+            } else {
+                let x = try pop(), vector = try pop()
+                emit("\(push(.v128)) = \(helper)(\(vector), \(lane)u, \(x));")
+            }
+        case .simdMemLane(let op, let memarg, let lane):
+            let helper = "wa_" + InstructionTypes.mnemonic(instruction).replacingOccurrences(of: ".", with: "_")
+            usesMemory = true
+            let vector = try pop(), address = try pop()
+            let call = "\(helper)\(accessCallHead)m0, \(address), \(memarg.offset)u, \(vector), \(lane)u)"
+            if InstructionTypes.memoryLane(op).loads {
+                emit("\(push(.v128)) = \(call);")
+            } else {
+                emit("\(call);")
+            }
         case .memoryInit(let data, let memory):
             let (d, s, n) = try pop3()
             emit("ctx->rt->memory_init(ctx, \(memory), \(data), \(d), \(s), \(n));")
@@ -513,7 +560,7 @@ struct FunctionLowering {
         var operands = try pop(form.operands.count)
         if guardNaN {
             for (i, t) in form.operands.enumerated() where nanFoldingHazards.contains(first + i) {
-                operands[i] = "wa_\(t == .f32 ? "f32" : "f64")_opaque(\(operands[i]))"
+                operands[i] = "wa_\(t == .f32 ? "f32" : t == .f64 ? "f64" : "v128")_opaque(\(operands[i]))"
             }
         }
         let expression = form.expression(operands)
@@ -626,18 +673,19 @@ struct FunctionLowering {
     }
 
     private mutating func emitCall(_ callee: String, context: String, type calleeType: FunctionType) throws(LoweringError) {
-        let args = try pop(calleeType.parameters.count)
+        let args = zip(calleeType.parameters, try pop(calleeType.parameters.count)).map { CNames.toABI($0, $1) }
         let call = "\(callee)(\(([context] + args).joined(separator: ", ")))"
         switch calleeType.results.count {
         case 0:
             emit("\(call);")
         case 1:
-            emit("\(push(calleeType.results[0])) = \(call);")
+            let t = calleeType.results[0]
+            emit("\(push(t)) = \(CNames.fromABI(t, call));")
         default:
             let r = temp()
             emit("{ \(module.resultType(calleeType.results)) \(r) = \(call);")
             for (i, t) in calleeType.results.enumerated() {
-                emit("\(push(t)) = \(r).r\(i);")
+                emit("\(push(t)) = \(CNames.fromABI(t, "\(r).r\(i)"));")
             }
             emit("}")
         }

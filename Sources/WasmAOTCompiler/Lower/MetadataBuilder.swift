@@ -40,6 +40,7 @@ enum MetadataBuilder {
                 case .i64Const(let v): out.append(.i64Const(UInt64(bitPattern: v)))
                 case .f32Const(let v): out.append(.f32Const(v.bitPattern))
                 case .f64Const(let v): out.append(.f64Const(v.bitPattern))
+                case .v128Const(let v): out.append(.v128Const(v.bytes))
                 case .globalGet(let g): out.append(.globalGet(g))
                 case .refNull(let heap): out.append(.refNull(try valType(.ref(.init(isNullable: true, heapType: heap)))))
                 case .refFunc(let f): out.append(.refFunc(f))

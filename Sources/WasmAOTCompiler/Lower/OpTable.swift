@@ -205,7 +205,23 @@ enum OpTable {
         }
     }
 
-    /// Loads: (C helper, result type). Atomic and SIMD loads are not lowered yet (rejected by validation).
+    /// A v128 instruction without immediates: the C helper of `wasmaot_simd.h`
+    /// named after its mnemonic (`i8x16.add_sat_s` → `wa_i8x16_add_sat_s`), typed
+    /// by the validator's table. Nil for relaxed SIMD (rejected by validation).
+    static func simd(_ op: Instruction.Simd) -> OpForm? {
+        guard let signature = InstructionTypes.simd(op), let result = signature.results.first else { return nil }
+        let name = "wa_" + InstructionTypes.mnemonic(.simd(op)).replacingOccurrences(of: ".", with: "_")
+        let operands = signature.operands.indices.map { "$\($0)" }.joined(separator: ", ")
+        return OpForm(signature.operands, result, "\(name)(\(operands))")
+    }
+
+    /// Float arithmetic on v128 whose constant operands need the NaN-folding barrier.
+    static let simdFloatArithmetic: Set<String> = [
+        "f32x4.add", "f32x4.sub", "f32x4.mul", "f32x4.div", "f64x2.add", "f64x2.sub", "f64x2.mul", "f64x2.div",
+        "f32x4.demote_f64x2_zero",
+    ]
+
+    /// Loads: (C helper, result type). Atomic loads are not lowered (rejected by validation).
     static func load(_ op: Instruction.Load) -> (helper: String, result: ValueType)? {
         switch op {
         case .i32Load: return ("wa_i32_load", .i32)
@@ -222,6 +238,19 @@ enum OpTable {
         case .i64Load16U: return ("wa_i64_load16_u", .i64)
         case .i64Load32S: return ("wa_i64_load32_s", .i64)
         case .i64Load32U: return ("wa_i64_load32_u", .i64)
+        case .v128Load: return ("wa_v128_load", .v128)
+        case .v128Load8X8S: return ("wa_v128_load8x8_s", .v128)
+        case .v128Load8X8U: return ("wa_v128_load8x8_u", .v128)
+        case .v128Load16X4S: return ("wa_v128_load16x4_s", .v128)
+        case .v128Load16X4U: return ("wa_v128_load16x4_u", .v128)
+        case .v128Load32X2S: return ("wa_v128_load32x2_s", .v128)
+        case .v128Load32X2U: return ("wa_v128_load32x2_u", .v128)
+        case .v128Load8Splat: return ("wa_v128_load8_splat", .v128)
+        case .v128Load16Splat: return ("wa_v128_load16_splat", .v128)
+        case .v128Load32Splat: return ("wa_v128_load32_splat", .v128)
+        case .v128Load64Splat: return ("wa_v128_load64_splat", .v128)
+        case .v128Load32Zero: return ("wa_v128_load32_zero", .v128)
+        case .v128Load64Zero: return ("wa_v128_load64_zero", .v128)
         default: return nil
         }
     }
@@ -238,6 +267,7 @@ enum OpTable {
         case .i64Store8: return ("wa_i64_store8", .i64)
         case .i64Store16: return ("wa_i64_store16", .i64)
         case .i64Store32: return ("wa_i64_store32", .i64)
+        case .v128Store: return ("wa_v128_store", .v128)
         default: return nil
         }
     }

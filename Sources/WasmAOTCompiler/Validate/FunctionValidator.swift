@@ -221,6 +221,18 @@ struct FunctionValidator {
             try require(InstructionTypes.proposal(op), InstructionTypes.mnemonic(instruction))
             let address = try memoryAccess(memarg, InstructionTypes.access(op))
             try apply(StackSignature([address, InstructionTypes.access(op).valueType], []))
+        case .simdMemLane(let op, let memarg, let lane):
+            let (log2Bytes, loads) = InstructionTypes.memoryLane(op)
+            let address = try memoryAccess(memarg, InstructionTypes.MemoryAccess(valueType: .v128, naturalAlignment: log2Bytes))
+            try checkLane(lane, count: 16 >> log2Bytes)
+            try apply(StackSignature([address, .v128], loads ? [.v128] : []))
+        case .simdLane(let op, let lane):
+            let (count, scalar, extracts) = InstructionTypes.lane(op)
+            try checkLane(lane, count: count)
+            try apply(extracts ? StackSignature([.v128], [scalar]) : StackSignature([.v128, scalar], [.v128]))
+        case .i8x16Shuffle(let mask):
+            for lane in mask.lanes { try checkLane(lane, count: 32) }
+            try apply(.binaryV128)
         case .memorySize(let index):
             let address = addressType(try memory(index))
             push(address)
@@ -499,6 +511,12 @@ struct FunctionValidator {
     }
 
     private func addressType(_ limits: Limits) -> ValueType { limits.isMemory64 ? .i64 : .i32 }
+
+    private func checkLane(_ lane: UInt8, count: UInt8) throws(ValidationError) {
+        guard lane < count else {
+            throw error(ValidationRule.invalidLane, "lane \(lane) of \(mnemonic) (\(count) lanes)")
+        }
+    }
 
     // MARK: Errors
 

@@ -43,13 +43,23 @@ struct StackSignature: Sendable {
     static let constI64 = StackSignature([], [.i64])
     static let constF32 = StackSignature([], [.f32])
     static let constF64 = StackSignature([], [.f64])
+    static let constV128 = StackSignature([], [.v128])
+    static let unaryV128 = StackSignature([.v128], [.v128])
+    static let binaryV128 = StackSignature([.v128, .v128], [.v128])
+    static let ternaryV128 = StackSignature([.v128, .v128, .v128], [.v128])
+    static let testV128 = StackSignature([.v128], [.i32])
+    static let shiftV128 = StackSignature([.v128, .i32], [.v128])
+    static let v128FromI32 = StackSignature([.i32], [.v128])
+    static let v128FromI64 = StackSignature([.i64], [.v128])
+    static let v128FromF32 = StackSignature([.f32], [.v128])
+    static let v128FromF64 = StackSignature([.f64], [.v128])
 }
 
 /// A WebAssembly proposal beyond 2.0 that the decoder can read but the compiler
 /// does not implement yet. Validation rejects its instructions and types with
 /// the rule "unsupported feature: <name>".
 enum ValidatorFeature: String, Sendable, CaseIterable {
-    case simd = "simd"
+    case relaxedSimd = "relaxed simd"
     case threads = "threads"
     case tailCall = "tail calls"
     case exceptionHandling = "exception handling"
@@ -113,6 +123,96 @@ enum InstructionTypes {
         }
     }
 
+    /// The v128 instructions without immediates, or nil for relaxed SIMD (a
+    /// later proposal). Lowering calls the C helper named after the mnemonic.
+    static func simd(_ op: Instruction.Simd) -> StackSignature? {
+        switch op {
+        case .i8x16Splat, .i16x8Splat, .i32x4Splat: .v128FromI32
+        case .i64x2Splat: .v128FromI64
+        case .f32x4Splat: .v128FromF32
+        case .f64x2Splat: .v128FromF64
+        case .v128AnyTrue, .i8x16AllTrue, .i16x8AllTrue, .i32x4AllTrue, .i64x2AllTrue,
+            .i8x16Bitmask, .i16x8Bitmask, .i32x4Bitmask, .i64x2Bitmask:
+            .testV128
+        case .i8x16Shl, .i8x16ShrS, .i8x16ShrU, .i16x8Shl, .i16x8ShrS, .i16x8ShrU,
+            .i32x4Shl, .i32x4ShrS, .i32x4ShrU, .i64x2Shl, .i64x2ShrS, .i64x2ShrU:
+            .shiftV128
+        case .v128Bitselect: .ternaryV128
+        case .v128Not, .i8x16Abs, .i8x16Neg, .i8x16Popcnt, .i16x8Abs, .i16x8Neg, .i32x4Abs, .i32x4Neg,
+            .i64x2Abs, .i64x2Neg,
+            .i16x8ExtendLowI8X16S, .i16x8ExtendHighI8X16S, .i16x8ExtendLowI8X16U, .i16x8ExtendHighI8X16U,
+            .i32x4ExtendLowI16X8S, .i32x4ExtendHighI16X8S, .i32x4ExtendLowI16X8U, .i32x4ExtendHighI16X8U,
+            .i64x2ExtendLowI32X4S, .i64x2ExtendHighI32X4S, .i64x2ExtendLowI32X4U, .i64x2ExtendHighI32X4U,
+            .i16x8ExtaddPairwiseI8X16S, .i16x8ExtaddPairwiseI8X16U, .i32x4ExtaddPairwiseI16X8S,
+            .i32x4ExtaddPairwiseI16X8U,
+            .f32x4Ceil, .f32x4Floor, .f32x4Trunc, .f32x4Nearest, .f32x4Abs, .f32x4Neg, .f32x4Sqrt,
+            .f64x2Ceil, .f64x2Floor, .f64x2Trunc, .f64x2Nearest, .f64x2Abs, .f64x2Neg, .f64x2Sqrt,
+            .i32x4TruncSatF32X4S, .i32x4TruncSatF32X4U, .f32x4ConvertI32X4S, .f32x4ConvertI32X4U,
+            .f64x2ConvertLowI32X4S, .f64x2ConvertLowI32X4U, .i32x4TruncSatF64X2SZero, .i32x4TruncSatF64X2UZero,
+            .f32x4DemoteF64X2Zero, .f64x2PromoteLowF32X4:
+            .unaryV128
+        case .i8x16Swizzle,
+            .i8x16Eq, .i8x16Ne, .i8x16LtS, .i8x16LtU, .i8x16GtS, .i8x16GtU, .i8x16LeS, .i8x16LeU, .i8x16GeS, .i8x16GeU,
+            .i16x8Eq, .i16x8Ne, .i16x8LtS, .i16x8LtU, .i16x8GtS, .i16x8GtU, .i16x8LeS, .i16x8LeU, .i16x8GeS, .i16x8GeU,
+            .i32x4Eq, .i32x4Ne, .i32x4LtS, .i32x4LtU, .i32x4GtS, .i32x4GtU, .i32x4LeS, .i32x4LeU, .i32x4GeS, .i32x4GeU,
+            .i64x2Eq, .i64x2Ne, .i64x2LtS, .i64x2GtS, .i64x2LeS, .i64x2GeS,
+            .f32x4Eq, .f32x4Ne, .f32x4Lt, .f32x4Gt, .f32x4Le, .f32x4Ge,
+            .f64x2Eq, .f64x2Ne, .f64x2Lt, .f64x2Gt, .f64x2Le, .f64x2Ge,
+            .v128And, .v128Andnot, .v128Or, .v128Xor,
+            .i8x16NarrowI16X8S, .i8x16NarrowI16X8U, .i16x8NarrowI32X4S, .i16x8NarrowI32X4U,
+            .i8x16Add, .i8x16AddSatS, .i8x16AddSatU, .i8x16Sub, .i8x16SubSatS, .i8x16SubSatU,
+            .i8x16MinS, .i8x16MinU, .i8x16MaxS, .i8x16MaxU, .i8x16AvgrU,
+            .i16x8Add, .i16x8AddSatS, .i16x8AddSatU, .i16x8Sub, .i16x8SubSatS, .i16x8SubSatU, .i16x8Mul,
+            .i16x8MinS, .i16x8MinU, .i16x8MaxS, .i16x8MaxU, .i16x8AvgrU, .i16x8Q15MulrSatS,
+            .i32x4Add, .i32x4Sub, .i32x4Mul, .i32x4MinS, .i32x4MinU, .i32x4MaxS, .i32x4MaxU, .i32x4DotI16X8S,
+            .i64x2Add, .i64x2Sub, .i64x2Mul,
+            .f32x4Add, .f32x4Sub, .f32x4Mul, .f32x4Div, .f32x4Min, .f32x4Max, .f32x4Pmin, .f32x4Pmax,
+            .f64x2Add, .f64x2Sub, .f64x2Mul, .f64x2Div, .f64x2Min, .f64x2Max, .f64x2Pmin, .f64x2Pmax,
+            .i16x8ExtmulLowI8X16S, .i16x8ExtmulHighI8X16S, .i16x8ExtmulLowI8X16U, .i16x8ExtmulHighI8X16U,
+            .i32x4ExtmulLowI16X8S, .i32x4ExtmulHighI16X8S, .i32x4ExtmulLowI16X8U, .i32x4ExtmulHighI16X8U,
+            .i64x2ExtmulLowI32X4S, .i64x2ExtmulHighI32X4S, .i64x2ExtmulLowI32X4U, .i64x2ExtmulHighI32X4U:
+            .binaryV128
+        case .i8x16RelaxedSwizzle, .i32x4RelaxedTruncF32X4S, .i32x4RelaxedTruncF32X4U, .i32x4RelaxedTruncF64X2SZero,
+            .i32x4RelaxedTruncF64X2UZero, .f32x4RelaxedMadd, .f32x4RelaxedNmadd, .f64x2RelaxedMadd,
+            .f64x2RelaxedNmadd, .i8x16RelaxedLaneselect, .i16x8RelaxedLaneselect, .i32x4RelaxedLaneselect,
+            .i64x2RelaxedLaneselect, .f32x4RelaxedMin, .f32x4RelaxedMax, .f64x2RelaxedMin, .f64x2RelaxedMax,
+            .i16x8RelaxedQ15MulrS, .i16x8RelaxedDotI8X16I7X16S, .i32x4RelaxedDotI8X16I7X16AddS:
+            nil
+        }
+    }
+
+    /// A lane instruction: the lane count of its shape and the scalar type of a lane.
+    static func lane(_ op: Instruction.SimdLane) -> (count: UInt8, scalar: ValueType, extracts: Bool) {
+        switch op {
+        case .i8x16ExtractLaneS, .i8x16ExtractLaneU: (16, .i32, true)
+        case .i8x16ReplaceLane: (16, .i32, false)
+        case .i16x8ExtractLaneS, .i16x8ExtractLaneU: (8, .i32, true)
+        case .i16x8ReplaceLane: (8, .i32, false)
+        case .i32x4ExtractLane: (4, .i32, true)
+        case .i32x4ReplaceLane: (4, .i32, false)
+        case .i64x2ExtractLane: (2, .i64, true)
+        case .i64x2ReplaceLane: (2, .i64, false)
+        case .f32x4ExtractLane: (4, .f32, true)
+        case .f32x4ReplaceLane: (4, .f32, false)
+        case .f64x2ExtractLane: (2, .f64, true)
+        case .f64x2ReplaceLane: (2, .f64, false)
+        }
+    }
+
+    /// A lane load or store: the bytes it moves (log2: its natural alignment) and whether it loads.
+    static func memoryLane(_ op: Instruction.SimdMemLane) -> (log2Bytes: UInt32, loads: Bool) {
+        switch op {
+        case .v128Load8Lane: (0, true)
+        case .v128Load16Lane: (1, true)
+        case .v128Load32Lane: (2, true)
+        case .v128Load64Lane: (3, true)
+        case .v128Store8Lane: (0, false)
+        case .v128Store16Lane: (1, false)
+        case .v128Store32Lane: (2, false)
+        case .v128Store64Lane: (3, false)
+        }
+    }
+
     /// The signature of an instruction whose typing depends only on its opcode
     /// (numeric instructions and constants), or nil for every other instruction.
     static func simple(_ instruction: Instruction) -> StackSignature? {
@@ -121,6 +221,8 @@ enum InstructionTypes {
         case .i64Const: .constI64
         case .f32Const: .constF32
         case .f64Const: .constF64
+        case .v128Const: .constV128
+        case .simd(let op): simd(op)
         case .i32Eqz: .testI32
         case .i64Eqz: .testI64
         case .cmp(let op): compare(op)
@@ -160,7 +262,7 @@ enum InstructionTypes {
         case .v128Load, .v128Load8X8S, .v128Load8X8U, .v128Load16X4S, .v128Load16X4U, .v128Load32X2S,
             .v128Load32X2U, .v128Load8Splat, .v128Load16Splat, .v128Load32Splat, .v128Load64Splat,
             .v128Load32Zero, .v128Load64Zero:
-            .simd
+            nil
         }
     }
 
@@ -172,11 +274,11 @@ enum InstructionTypes {
         case .i32AtomicStore, .i64AtomicStore, .i32AtomicStore8, .i32AtomicStore16, .i64AtomicStore8,
             .i64AtomicStore16, .i64AtomicStore32:
             .threads
-        case .v128Store: .simd
+        case .v128Store: nil
         }
     }
 
-    /// The proposal an instruction belongs to, or nil for WebAssembly 2.0 instructions.
+    /// The proposal an instruction belongs to, or nil for WebAssembly 2.0 instructions (SIMD included).
     static func proposal(_ instruction: Instruction) -> ValidatorFeature? {
         switch instruction {
         case .load(let op, _): return proposal(op)
@@ -184,7 +286,7 @@ enum InstructionTypes {
         case .throw, .throwRef, .tryTable: return .exceptionHandling
         case .returnCall, .returnCallIndirect, .returnCallRef: return .tailCall
         case .callRef, .refAsNonNull, .brOnNull, .brOnNonNull: return .functionReferences
-        case .v128Const, .i8x16Shuffle, .simd, .simdLane, .simdMemLane: return .simd
+        case .simd(let op): return simd(op) == nil ? .relaxedSimd : nil
         case .refI31, .i31GetS, .i31GetU, .structNew, .structNewDefault, .structGet, .structGetS, .structGetU,
             .structSet, .arrayNew, .arrayNewDefault, .arrayNewFixed, .arrayGet, .arrayGetS, .arrayGetU, .arraySet,
             .arrayLen, .refEq, .anyConvertExtern, .externConvertAny, .arrayNewData, .arrayNewElem, .arrayFill,
@@ -211,8 +313,7 @@ enum InstructionTypes {
     /// (numbers, `funcref`, `externref`).
     static func proposal(_ type: ValueType) -> ValidatorFeature? {
         switch type {
-        case .i32, .i64, .f32, .f64: nil
-        case .v128: .simd
+        case .i32, .i64, .f32, .f64, .v128: nil
         case .ref(let ref): proposal(ref)
         }
     }
@@ -294,7 +395,7 @@ enum InstructionTypes {
         case .throwRef: "throw_ref"
         case .v128Const: "v128.const"
         case .i8x16Shuffle: "i8x16.shuffle"
-        case .simd(let op): textName(String(describing: op))
+        case .simd(let op): textName(String(describing: op)).replacingOccurrences(of: "q15_mulr", with: "q15mulr")
         case .simdLane(let op, _): textName(String(describing: op))
         case .simdMemLane(let op, _, _): textName(String(describing: op))
         default:

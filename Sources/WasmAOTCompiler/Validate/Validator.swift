@@ -43,6 +43,7 @@ enum ValidationRule {
     static let unknownLabel = "unknown label"
     static let immutableGlobal = "global is immutable"
     static let alignment = "alignment must not be larger than natural"
+    static let invalidLane = "invalid lane index"
     static let offsetRange = "offset out of range"
     static let duplicateExport = "duplicate export name"
     static let constantRequired = "constant expression required"
@@ -346,6 +347,7 @@ struct ValidationContext: Sendable {
             case .i64Const: stack.append(.i64)
             case .f32Const: stack.append(.f32)
             case .f64Const: stack.append(.f64)
+            case .v128Const: stack.append(.v128)
             case .refNull(let heapType):
                 try require(InstructionTypes.proposal(heapType), "ref.null \(heapType) in \(place)")
                 stack.append(.ref(ReferenceType(isNullable: true, heapType: heapType)))
