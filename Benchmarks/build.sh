@@ -67,7 +67,8 @@ fi
 # --- the wasm2c runtime and shim, compiled once ---
 # Guard pages are the runtime's default on 64-bit Linux (WASM_RT_MEMCHECK_GUARD_PAGES, stack
 # exhaustion caught by the signal handler); we define no WASM_RT_* option.
-W2C_CFLAGS=(-O2 -I "$WASM2C_RT" -I "$here/wasm2c")
+# wabt's include directory holds SIMDe, which wasm2c's output for SIMD modules includes.
+W2C_CFLAGS=(-O2 -I "$WASM2C_RT" -I "$WASM2C_RT/../include" -I "$here/wasm2c")
 rt_objs=()
 for src in "$WASM2C_RT/wasm-rt-impl.c" "$WASM2C_RT/wasm-rt-mem-impl.c" \
     "$WASM2C_RT/wasm-rt-exceptions-impl.c" "$here/wasm2c/wasi_shim.c"; do

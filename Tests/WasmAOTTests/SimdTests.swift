@@ -85,6 +85,10 @@ struct SimdTests {
         #expect(try f("select").call([a, b, .i32(1)]) == [a])
         #expect(try f("select").call([a, b, .i32(0)]) == [b])
         #expect(try f("horizontal-sum").call([Self.i32x4(1, 2, 3, 0xFFFF_FFFF)]) == [.i32(5)])
+        // Typed: a v128 is a SIMD16<UInt8> in Swift.
+        let add = try instance.exports.function("add", ((SIMD16<UInt8>, SIMD16<UInt8>) -> SIMD16<UInt8>).self)
+        #expect(try add(SIMD16(repeating: 1), SIMD16((0..<16).map { UInt8($0) }))
+            == SIMD16([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]))
         // A signalling NaN times a constant 1 comes out quiet (clang must not fold x*1 to x).
         let signalling: UInt32 = 0x7FA0_0000
         let product = Self.lanes(try f("f32x4.mul-one").call([Self.i32x4(signalling, 0x3F80_0000, 0, 0x8000_0000)])[0])

@@ -38,6 +38,12 @@ extension Double: WasmValue {
     public init(wasmValue: Value) { if case .f64(let v) = wasmValue { self = Double(bitPattern: v) } else { self = 0 } }
     public var wasmValue: Value { .f64(bitPattern) }
 }
+/// A v128 as its 16 bytes in lane order (see ``Value/v128(_:)``).
+extension SIMD16: WasmValue where Scalar == UInt8 {
+    public static var wasmType: ValType { .v128 }
+    public init(wasmValue: Value) { if case .v128(let v) = wasmValue { self = v } else { self = .zero } }
+    public var wasmValue: Value { .v128(self) }
+}
 
 /// The result of a typed call: nothing (`Void`) or one ``WasmValue``.
 public protocol WasmResult {
@@ -50,6 +56,7 @@ extension Int64: WasmResult {}
 extension UInt64: WasmResult {}
 extension Float: WasmResult {}
 extension Double: WasmResult {}
+extension SIMD16: WasmResult where Scalar == UInt8 {}
 extension WasmResult where Self: WasmValue {
     public static var wasmTypes: [ValType] { [wasmType] }
     public init(wasmValues: [Value]) { self.init(wasmValue: wasmValues[0]) }
