@@ -120,6 +120,9 @@ struct SimdTests {
     @Test("v128 values print as i32x4 lanes")
     func values() {
         #expect(Self.i32x4(1, 0xFF, 0xDEAD_BEEF, 0).description == "0x00000001 0x000000ff 0xdeadbeef 0x00000000 : v128")
-        #expect(Value.v128(SIMD16(repeating: 1)).type == .v128)
+        // The example of Value.v128's documentation.
+        let ones: Value = .v128(SIMD16(repeating: 1))
+        #expect(ones.description == "0x01010101 0x01010101 0x01010101 0x01010101 : v128")
+        #expect(ones.type == .v128)
     }
 }

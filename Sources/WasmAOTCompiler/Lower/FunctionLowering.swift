@@ -475,7 +475,7 @@ struct FunctionLowering {
         case .simd(let op):
             guard let form = OpTable.simd(op) else { throw fail("unsupported instruction \(instruction)") }
             let hazardousOperand = !stack.isEmpty && nanFoldingHazards.contains(stack.count - 1)
-            try lowerForm(form, guardNaN: OpTable.simdFloatArithmetic.contains(InstructionTypes.mnemonic(instruction)))
+            try lowerForm(form, guardNaN: OpTable.simdNeedsNaNGuard(op))
             // A splatted ±0/±1 is still a foldable constant; a promoted lane may meet a demote.
             if (hazardousOperand && (op == .f32x4Splat || op == .f64x2Splat)) || op == .f64x2PromoteLowF32X4 {
                 nanFoldingHazards.insert(stack.count - 1)
@@ -485,7 +485,7 @@ struct FunctionLowering {
             let lanes = mask.lanes.map { String($0) }.joined(separator: ", ")
             emit("\(push(.v128)) = wa_i8x16_shuffle(\(a), \(b), \(lanes));")
         case .simdLane(let op, let lane):
-            let helper = "wa_" + InstructionTypes.mnemonic(instruction).replacingOccurrences(of: ".", with: "_")
+            let helper = OpTable.simdHelper(instruction)
             let (_, scalar, extracts) = InstructionTypes.lane(op)
             if extracts {
                 let vector = try pop()
@@ -495,7 +495,7 @@ struct FunctionLowering {
                 emit("\(push(.v128)) = \(helper)(\(vector), \(lane)u, \(x));")
             }
         case .simdMemLane(let op, let memarg, let lane):
-            let helper = "wa_" + InstructionTypes.mnemonic(instruction).replacingOccurrences(of: ".", with: "_")
+            let helper = OpTable.simdHelper(instruction)
             usesMemory = true
             let vector = try pop(), address = try pop()
             let call = "\(helper)\(accessCallHead)m0, \(address), \(memarg.offset)u, \(vector), \(lane)u)"

@@ -205,21 +205,29 @@ enum OpTable {
         }
     }
 
-    /// A v128 instruction without immediates: the C helper of `wasmaot_simd.h`
-    /// named after its mnemonic (`i8x16.add_sat_s` → `wa_i8x16_add_sat_s`), typed
-    /// by the validator's table. Nil for relaxed SIMD (rejected by validation).
+    /// The C helper of `wasmaot_simd.h` implementing a v128 instruction: named
+    /// after its mnemonic (`i8x16.add_sat_s` → `wa_i8x16_add_sat_s`).
+    static func simdHelper(_ instruction: Instruction) -> String {
+        "wa_" + InstructionTypes.mnemonic(instruction).replacingOccurrences(of: ".", with: "_")
+    }
+
+    /// A v128 instruction without immediates, typed by the validator's table.
+    /// Nil for relaxed SIMD (rejected by validation).
     static func simd(_ op: Instruction.Simd) -> OpForm? {
         guard let signature = InstructionTypes.simd(op), let result = signature.results.first else { return nil }
-        let name = "wa_" + InstructionTypes.mnemonic(.simd(op)).replacingOccurrences(of: ".", with: "_")
         let operands = signature.operands.indices.map { "$\($0)" }.joined(separator: ", ")
-        return OpForm(signature.operands, result, "\(name)(\(operands))")
+        return OpForm(signature.operands, result, "\(simdHelper(.simd(op)))(\(operands))")
     }
 
     /// Float arithmetic on v128 whose constant operands need the NaN-folding barrier.
-    static let simdFloatArithmetic: Set<String> = [
-        "f32x4.add", "f32x4.sub", "f32x4.mul", "f32x4.div", "f64x2.add", "f64x2.sub", "f64x2.mul", "f64x2.div",
-        "f32x4.demote_f64x2_zero",
-    ]
+    static func simdNeedsNaNGuard(_ op: Instruction.Simd) -> Bool {
+        switch op {
+        case .f32x4Add, .f32x4Sub, .f32x4Mul, .f32x4Div, .f64x2Add, .f64x2Sub, .f64x2Mul, .f64x2Div,
+            .f32x4DemoteF64X2Zero:
+            true
+        default: false
+        }
+    }
 
     /// Loads: (C helper, result type). Atomic loads are not lowered (rejected by validation).
     static func load(_ op: Instruction.Load) -> (helper: String, result: ValueType)? {
