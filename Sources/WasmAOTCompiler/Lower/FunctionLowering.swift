@@ -78,6 +78,23 @@ struct FunctionLowering {
     /// `x` (or `-x`), which passes a signalling NaN through where wasm
     /// requires a quiet one. Such operands go through an optimisation barrier.
     private var nanFoldingHazards: Set<Int> = []
+    /// C helper names of the v128 instructions met so far (lanes and memargs zeroed):
+    /// a name comes from the mnemonic, which Swift spells by reflection, too slow
+    /// to redo for every instruction of a SIMD-heavy body. A function uses few distinct ops.
+    private var simdHelpers: [(Instruction, String)] = []
+
+    private mutating func simdHelper(_ instruction: Instruction) -> String {
+        let key: Instruction
+        switch instruction {
+        case .simdLane(let op, _): key = .simdLane(op, lane: 0)
+        case .simdMemLane(let op, _, _): key = .simdMemLane(op, memarg: MemArg(offset: 0, align: 0), lane: 0)
+        default: key = instruction
+        }
+        if let hit = simdHelpers.first(where: { $0.0 == key }) { return hit.1 }
+        let name = OpTable.simdHelper(key)
+        simdHelpers.append((key, name))
+        return name
+    }
 
     /// Float operations whose operands may need the NaN-folding barrier.
     private static let floatArithmetic: Set<Instruction.Binary> = [.f32Add, .f32Sub, .f32Mul, .f32Div, .f64Add, .f64Sub, .f64Mul, .f64Div]
@@ -473,7 +490,9 @@ struct FunctionLowering {
             pushDeferred(.v128, CNames.v128(bytes: value.bytes))
             nanFoldingHazards.insert(stack.count - 1)
         case .simd(let op):
-            guard let form = OpTable.simd(op) else { throw fail("unsupported instruction \(instruction)") }
+            guard let form = OpTable.simd(op, helper: simdHelper(instruction)) else {
+                throw fail("unsupported instruction \(instruction)")
+            }
             let hazardousOperand = !stack.isEmpty && nanFoldingHazards.contains(stack.count - 1)
             try lowerForm(form, guardNaN: OpTable.simdNeedsNaNGuard(op))
             // A splatted ±0/±1 is still a foldable constant; a promoted lane may meet a demote.
@@ -485,7 +504,7 @@ struct FunctionLowering {
             let lanes = mask.lanes.map { String($0) }.joined(separator: ", ")
             emit("\(push(.v128)) = wa_i8x16_shuffle(\(a), \(b), \(lanes));")
         case .simdLane(let op, let lane):
-            let helper = OpTable.simdHelper(instruction)
+            let helper = simdHelper(instruction)
             let (_, scalar, extracts) = InstructionTypes.lane(op)
             if extracts {
                 let vector = try pop()
@@ -495,7 +514,7 @@ struct FunctionLowering {
                 emit("\(push(.v128)) = \(helper)(\(vector), \(lane)u, \(x));")
             }
         case .simdMemLane(let op, let memarg, let lane):
-            let helper = OpTable.simdHelper(instruction)
+            let helper = simdHelper(instruction)
             usesMemory = true
             let vector = try pop(), address = try pop()
             let call = "\(helper)\(accessCallHead)m0, \(address), \(memarg.offset)u, \(vector), \(lane)u)"

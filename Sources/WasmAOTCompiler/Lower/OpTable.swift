@@ -211,12 +211,12 @@ enum OpTable {
         "wa_" + InstructionTypes.mnemonic(instruction).replacingOccurrences(of: ".", with: "_")
     }
 
-    /// A v128 instruction without immediates, typed by the validator's table.
-    /// Nil for relaxed SIMD (rejected by validation).
-    static func simd(_ op: Instruction.Simd) -> OpForm? {
+    /// A v128 instruction without immediates, typed by the validator's table, calling
+    /// `helper` (its `simdHelper`). Nil for relaxed SIMD (rejected by validation).
+    static func simd(_ op: Instruction.Simd, helper: String) -> OpForm? {
         guard let signature = InstructionTypes.simd(op), let result = signature.results.first else { return nil }
         let operands = signature.operands.indices.map { "$\($0)" }.joined(separator: ", ")
-        return OpForm(signature.operands, result, "\(simdHelper(.simd(op)))(\(operands))")
+        return OpForm(signature.operands, result, "\(helper)(\(operands))")
     }
 
     /// Float arithmetic on v128 whose constant operands need the NaN-folding barrier.
