@@ -42,7 +42,7 @@ test: unit-test spectest spectest-explicit
 wasi-programs: venv
 	PYTHON=$(PYTHON) Tests/wasi/build.sh $(OUT)/wasi
 
-# The official testsuite through the real AOT path (clang -O2); SIMD comes in a later issue.
+# The official testsuite (WebAssembly 2.0, SIMD included) through the real AOT path (clang -O2).
 # wasm-tools encodes the assert_invalid text modules that WasmKit's WAT refuses to encode.
 spectest: build venv
 	WASM_TOOLS=$(VENV)/bin/wasm-tools $(WASMAOT) spectest $(SPEC_SUITE)/core -j $(JOBS) --expectations Tests/spectest-expectations.txt

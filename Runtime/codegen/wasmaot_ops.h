@@ -20,34 +20,14 @@
 #define WA_SLOT __attribute__((unused))
 
 /* Inlined at every trap site, so that the only code of a compiled module is
- * its wasm functions and a return address in it always names one of them. */
+ * its wasm functions and a return address in it always names one of them.
+ * Helpers that can trap take `fn`, the wasm function index of the trap site
+ * (every generated function defines it as WA_FN), so that the trap names the
+ * function even when clang moves the trap path out of line. */
 __attribute__((noreturn)) WA_INLINE void wa_trap(wasmaot_instance *ctx, uint32_t fn, uint32_t kind) {
   ctx->rt->trap(ctx, WASMAOT_TRAP_CODE(kind, fn));
   __builtin_unreachable();
 }
-
-/* The native stack pointer, read as a global register variable (clang's
- * llvm.read_register): the prologue check becomes one `cmp limit, %rsp`.
- * __builtin_frame_address would force a frame pointer, which generated code omits. */
-#if defined(__x86_64__)
-register uintptr_t wa_native_sp __asm__("rsp");
-#define wa_stack_pointer() (wa_native_sp)
-#elif defined(__aarch64__)
-register uintptr_t wa_native_sp __asm__("sp");
-#define wa_stack_pointer() (wa_native_sp)
-#else
-#define wa_stack_pointer() ((uintptr_t)__builtin_frame_address(0))
-#endif
-
-/* Prologue check: the native stack pointer against the per-thread limit.
- * Helpers that can trap take `fn`, the wasm function index of the trap site
- * (every generated function defines it as WA_FN), so that the trap names the
- * function even when clang moves the trap path out of line. */
-#define WA_STACK_CHECK(ctx)                                                             \
-  do {                                                                                 \
-    if (WA_UNLIKELY(wa_stack_pointer() < (ctx)->stack_limit))                          \
-      wa_trap((ctx), WA_FN, WASMAOT_TRAP_STACK_EXHAUSTED);                                     \
-  } while (0)
 
 /* ---- reinterpretation ---------------------------------------------------- */
 WA_INLINE float wa_f32_from_bits(uint32_t b) { float f; memcpy(&f, &b, 4); return f; }
@@ -299,17 +279,10 @@ WA_INLINE const wasmaot_funcref *wa_indirect_target(wasmaot_instance *ctx, uint3
     wa_trap(ctx, fn, index >= t->size ? WASMAOT_TRAP_UNDEFINED_ELEMENT
                      : f == NULL      ? WASMAOT_TRAP_UNINITIALIZED_ELEMENT
                                       : WASMAOT_TRAP_INDIRECT_CALL_TYPE_MISMATCH);
-  /* A callee of another instance runs on this thread's stack: hand the limit over
-   * (a store skipped for the usual same-instance call). */
-  if (WA_UNLIKELY(f->ctx != ctx)) f->ctx->stack_limit = ctx->stack_limit;
   return f;
 }
-/* The funcref of an imported function, with the stack limit handed over. */
-WA_INLINE const wasmaot_funcref *wa_import_target(wasmaot_instance *ctx, uint32_t func) {
-  const wasmaot_funcref *f = &ctx->funcs[func];
-  f->ctx->stack_limit = ctx->stack_limit;
-  return f;
-}
+/* The funcref of an imported function. */
+WA_INLINE const wasmaot_funcref *wa_import_target(wasmaot_instance *ctx, uint32_t func) { return &ctx->funcs[func]; }
 WA_INLINE void *wa_table_get(wasmaot_instance *ctx, uint32_t fn, uint32_t table, uint32_t index) {
   const wasmaot_table *t = ctx->tables[table];
   if (WA_UNLIKELY(index >= t->size)) wa_trap(ctx, fn, WASMAOT_TRAP_TABLE_OUT_OF_BOUNDS);

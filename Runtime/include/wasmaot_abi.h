@@ -30,6 +30,14 @@
  * generated code needs no bounds check: a stray access faults in the guard
  * region and the runtime's signal handler turns it into a trap. `base` never
  * moves: memory.grow only changes protections.
+ *
+ * The native stack: generated code runs on the calling thread's stack with no
+ * check of its own (wasm calls always take stack: no tail calls). It is
+ * compiled with stack-clash protection, so a frame touches every page it
+ * allocates, and exhaustion faults in the thread's guard region, which the
+ * signal handler turns into a trap. Code that must not be abandoned half-way
+ * — host functions, the runtime's services — first checks that the thread
+ * still has its reserve and traps otherwise.
  */
 #ifndef WASMAOT_ABI_H
 #define WASMAOT_ABI_H
@@ -37,7 +45,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WASMAOT_ABI_VERSION 4u
+#define WASMAOT_ABI_VERSION 5u
 /* "WAOT" little-endian: first field of the root symbol. */
 #define WASMAOT_MODULE_MAGIC 0x544F4157u
 /* Name of the one root data symbol of a compiled module. */
@@ -158,7 +166,6 @@ typedef struct wasmaot_segment {
  * are index spaces (imports first) owned by the loader. */
 struct wasmaot_instance {
   const wasmaot_runtime *rt;
-  uintptr_t stack_limit;        /* trap when the native stack pointer goes below */
   wasmaot_memory **memories;
   wasmaot_table **tables;
   wasmaot_value **globals;
@@ -197,10 +204,10 @@ WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_v128) == 16 && offsetof(wasmaot_v128, hi) =
 WASMAOT_ASSERT_LAYOUT(offsetof(wasmaot_runtime, trap) == 8, "runtime.trap");
 WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_runtime) == 8 + 11 * 8, "runtime size");
 WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_segment) == 16, "segment size");
-WASMAOT_ASSERT_LAYOUT(offsetof(struct wasmaot_instance, stack_limit) == 8, "instance.stack_limit");
-WASMAOT_ASSERT_LAYOUT(offsetof(struct wasmaot_instance, funcs) == 40, "instance.funcs");
-WASMAOT_ASSERT_LAYOUT(offsetof(struct wasmaot_instance, memory0) == 80, "instance.memory0");
-WASMAOT_ASSERT_LAYOUT(sizeof(struct wasmaot_instance) == 88, "instance size");
+WASMAOT_ASSERT_LAYOUT(offsetof(struct wasmaot_instance, memories) == 8, "instance.memories");
+WASMAOT_ASSERT_LAYOUT(offsetof(struct wasmaot_instance, funcs) == 32, "instance.funcs");
+WASMAOT_ASSERT_LAYOUT(offsetof(struct wasmaot_instance, memory0) == 72, "instance.memory0");
+WASMAOT_ASSERT_LAYOUT(sizeof(struct wasmaot_instance) == 80, "instance size");
 WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_module_desc) == 40, "module descriptor size");
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "wasmaot: little-endian hosts only (linear memory is accessed in place)"

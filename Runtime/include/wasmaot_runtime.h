@@ -74,10 +74,6 @@ typedef struct wasmaot_trap_info {
 /* The calling thread's last trap. */
 const wasmaot_trap_info *wasmaot_last_trap(void);
 
-/* Maximum native stack (bytes) wasm may use on each thread, counted from the
- * first entry into wasm; 0 means "all of the thread's stack but a reserve". */
-void wasmaot_set_max_wasm_stack(uint64_t bytes);
-
 /* ---- host functions -------------------------------------------------------------------
  * A host callback receives the parameters in `cells` and writes the results
  * into the same cells (there are max(params, results) of them). It returns 0,

@@ -9,6 +9,12 @@
  * before their failure is turned into a trap. The signal handler runs on an
  * alternate stack with SA_NODEFER, so jumping out of it leaves the signal
  * mask as it was, and chains to the previous handler for faults not ours.
+ *
+ * Stack exhaustion: generated code has no stack checks (see wasmaot_abi.h).
+ * Its frames run into the thread's guard region, and a fault there — or next
+ * to the stack pointer of the interrupted wasm code — is a trap. Host
+ * functions and the runtime services check the reserve first
+ * (wa_require_stack), so that non-wasm code is never abandoned half-way.
  */
 #include "internal.h"
 #include <pthread.h>
@@ -18,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ucontext.h>
 #include <unwind.h>
 
 typedef struct wa_entry {
@@ -30,16 +37,13 @@ typedef struct wa_thread_state {
   wa_entry *entry;    /* innermost active wasmaot_invoke */
   int in_wasm;        /* 1 while generated code (not a host callback) runs */
   int prepared;
-  uintptr_t stack_low, stack_high, stack_limit;
-  uintptr_t active_limit; /* limit in force for the current outermost entry */
+  uintptr_t stack_low, stack_high;
+  uintptr_t stack_limit; /* below it only wasm frames: the rest is the reserve for other code */
   void *alt_stack;
   wasmaot_trap_info trap;
 } wa_thread_state;
 
 static __thread wa_thread_state tls;
-static _Atomic uint64_t max_wasm_stack = 0;
-
-void wasmaot_set_max_wasm_stack(uint64_t bytes) { atomic_store(&max_wasm_stack, bytes); }
 const wasmaot_trap_info *wasmaot_last_trap(void) { return &tls.trap; }
 
 /* ---- guard regions -------------------------------------------------------------- */
@@ -111,6 +115,33 @@ static void record_backtrace(void) {
   tls.trap.frame_count = walk.count;
 }
 
+static __attribute__((noreturn)) void jump_to_entry(void) {
+  tls.in_wasm = 0;
+  _longjmp(tls.entry->jump, 1);
+}
+
+/* Jumps back to the innermost wasmaot_invoke. A trap raised deep in the
+ * reserve (wasm frames may reach the guard region) jumps from the top of the
+ * alternate signal stack instead, where longjmp's own frames surely fit. Until
+ * then `in_wasm` stays set: should even these few frames not fit, the fault
+ * handler reports the trap as stack exhaustion instead of the process dying. */
+static __attribute__((noreturn)) void leave_to_entry(void) {
+#if defined(__x86_64__) || defined(__aarch64__)
+  stack_t alt;
+  if ((uintptr_t)__builtin_frame_address(0) < tls.stack_limit && sigaltstack(NULL, &alt) == 0 &&
+      !(alt.ss_flags & (SS_DISABLE | SS_ONSTACK)) && alt.ss_size >= 16384) {
+    uintptr_t top = ((uintptr_t)alt.ss_sp + alt.ss_size) & ~(uintptr_t)15;
+#if defined(__x86_64__)
+    __asm__ volatile("mov %0, %%rsp\n\tcall *%1" ::"r"(top), "r"(jump_to_entry) : "memory");
+#else
+    __asm__ volatile("mov sp, %0\n\tblr %1" ::"r"(top), "r"(jump_to_entry) : "memory");
+#endif
+    __builtin_unreachable();
+  }
+#endif
+  jump_to_entry();
+}
+
 static __attribute__((noreturn)) void raise_trap(uint32_t kind, uintptr_t fault_address, uint32_t function,
                                                  wasmaot_instance *instance) {
   if (!tls.entry) {
@@ -121,9 +152,15 @@ static __attribute__((noreturn)) void raise_trap(uint32_t kind, uintptr_t fault_
   tls.trap.fault_address = fault_address;
   tls.trap.function = function;
   tls.trap.instance = instance;
-  record_backtrace();
-  tls.in_wasm = 0;
-  _longjmp(tls.entry->jump, 1);
+  /* Wasm frames may have used the thread's reserve: the unwinder (which takes
+   * the loader's lock) runs only where the reserve is intact, so that it never
+   * faults half-way. Below it the trap keeps its kind and function, without frames. */
+  if ((uintptr_t)__builtin_frame_address(0) >= tls.stack_limit) {
+    record_backtrace();
+  } else {
+    tls.trap.frame_count = 0;
+  }
+  leave_to_entry();
 }
 
 __attribute__((noreturn)) void wa_raise_trap(uint32_t kind, uintptr_t fault_address) {
@@ -151,14 +188,30 @@ static void chain(int sig, siginfo_t *info, void *context) {
   }
 }
 
+/* The stack pointer of the interrupted code, 0 where unknown. */
+static uintptr_t interrupted_sp(void *context) {
+  const ucontext_t *uc = context;
+#if defined(__x86_64__)
+  return (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+#elif defined(__aarch64__)
+  return (uintptr_t)uc->uc_mcontext.sp;
+#else
+  (void)uc;
+  return 0;
+#endif
+}
+
 static void fault_handler(int sig, siginfo_t *info, void *context) {
   if (tls.in_wasm && tls.entry) {
-    uintptr_t address = (uintptr_t)info->si_addr;
+    uintptr_t address = (uintptr_t)info->si_addr, sp = interrupted_sp(context);
     uint32_t kind = 0;
     if (is_guarded(address)) {
       kind = WASMAOT_TRAP_MEMORY_OUT_OF_BOUNDS;
-    } else if (address < tls.stack_low + 65536 && address + (1u << 20) >= tls.stack_low) {
-      kind = WASMAOT_TRAP_STACK_EXHAUSTED; /* the thread's stack guard */
+    } else if ((address < tls.stack_low + 65536 && address + (1u << 20) >= tls.stack_low) ||
+               (sp && address + 65536 >= sp && address < sp + 65536)) {
+      /* The thread's guard region, or a push/probe next to the stack pointer
+       * (a stack without a known lower end, as under `ulimit -s unlimited`). */
+      kind = WASMAOT_TRAP_STACK_EXHAUSTED;
     }
     if (kind) {
       tls.trap.kind = kind;
@@ -211,7 +264,7 @@ void wa_thread_prepare(void) {
   }
   tls.stack_low = (uintptr_t)low;
   tls.stack_high = (uintptr_t)low + size;
-  /* Keep a reserve for host functions, libffi and the signal path. */
+  /* Keep a reserve for host functions, libffi and the runtime's services. */
   size_t reserve = size / 8;
   if (reserve < 128 * 1024) reserve = 128 * 1024;
   if (reserve > 1024 * 1024) reserve = 1024 * 1024;
@@ -243,25 +296,20 @@ void wa_set_in_wasm(int in_wasm, int *previous) {
   tls.in_wasm = in_wasm;
 }
 
+void wa_require_stack(void) {
+  if ((uintptr_t)__builtin_frame_address(0) < tls.stack_limit) wa_raise_trap(WASMAOT_TRAP_STACK_EXHAUSTED, 0);
+}
+
 /* ---- invoke ------------------------------------------------------------------------------ */
 uint32_t wasmaot_invoke(wasmaot_instance *ctx, const void *fn, const wasmaot_signature *sig, const wasmaot_value *args,
                         wasmaot_value *results) {
   wa_thread_prepare();
   uintptr_t here = (uintptr_t)__builtin_frame_address(0);
-  /* The outermost entry fixes this thread's limit for everything nested in it. */
-  if (!tls.entry) {
-    uintptr_t limit = tls.stack_limit;
-    uint64_t max = atomic_load(&max_wasm_stack);
-    if (max && here > max && here - max > limit) limit = here - max;
-    tls.active_limit = limit;
-  }
-  uintptr_t limit = tls.active_limit;
-  if (here <= limit + 16 * 1024) {
+  if (here <= tls.stack_limit + 16 * 1024) {
     tls.trap.kind = WASMAOT_TRAP_STACK_EXHAUSTED;
     tls.trap.frame_count = 0;
     return WASMAOT_TRAP_STACK_EXHAUSTED;
   }
-  ctx->stack_limit = limit;
 
   void *argv[1 + 256];
   wasmaot_instance *ctx_arg = ctx;

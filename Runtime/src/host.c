@@ -89,6 +89,7 @@ static void write_result(void *dst, const wasmaot_value *cell, uint8_t type, int
 
 static void closure_entry(ffi_cif *cif, void *ret, void **args, void *user_data) {
   (void)cif;
+  wa_require_stack();
   wasmaot_host_func *h = user_data;
   const wasmaot_signature *sig = h->sig;
   wasmaot_instance *caller = *(wasmaot_instance **)args[0];

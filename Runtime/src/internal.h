@@ -16,6 +16,10 @@ void wa_unregister_guard(uintptr_t start);
 /* Per-thread entry state; set up by wasmaot_invoke. */
 void wa_thread_prepare(void);
 void wa_set_in_wasm(int in_wasm, int *previous);
+/* Traps (stack exhausted) unless the thread still has its reserve for non-wasm
+ * code: called first by host functions and by services that must not be
+ * abandoned half-way (malloc, mprotect). */
+void wa_require_stack(void);
 
 struct wasmaot_signature {
   ffi_cif cif;

@@ -9,6 +9,7 @@ static __attribute__((noreturn)) void svc_trap(wasmaot_instance *ctx, uint32_t c
 }
 
 static uint32_t svc_memory_grow(wasmaot_instance *ctx, uint32_t memory, uint32_t delta) {
+  wa_require_stack();
   return wasmaot_memory_grow(ctx->memories[memory], delta);
 }
 
@@ -42,6 +43,7 @@ static void svc_table_copy(wasmaot_instance *ctx, uint32_t dst_table, uint32_t s
 }
 
 static uint32_t svc_table_grow(wasmaot_instance *ctx, uint32_t table, void *init, uint32_t delta) {
+  wa_require_stack();
   return wasmaot_table_grow(ctx->tables[table], delta, init);
 }
 

@@ -378,6 +378,24 @@ extension ModuleMetadata {
     /// Size of the global index space (imported + defined).
     public var totalGlobalCount: Int { importedGlobalCount + globals.count }
 
+    /// The functions (function index space) whose code can be reached other than by a
+    /// direct call: exports, the start function, the items of every element segment
+    /// (active, passive or declarative) and `ref.func` in global initializers. Validation
+    /// lets a `ref.func` in a function body name only these (the spec's C.refs), so no
+    /// other function ever becomes a funcref: a compiled module gives only these
+    /// addresses to the loader, and clang may optimise the rest as purely internal.
+    public var referenceableFunctions: Set<UInt32> {
+        var result = Set<UInt32>()
+        func collect(_ expr: ConstExpr) {
+            for case .refFunc(let f) in expr { result.insert(f) }
+        }
+        for export in exports where export.kind == .function { result.insert(export.index) }
+        if let start { result.insert(start) }
+        for segment in elements { segment.items.forEach(collect) }
+        for global in globals { collect(global.initializer) }
+        return result
+    }
+
     /// The size of the index space of `kind`.
     public func totalCount(of kind: ExternKind) -> Int {
         switch kind {

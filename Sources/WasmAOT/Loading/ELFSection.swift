@@ -24,6 +24,14 @@ enum ELFSection {
 
     /// The contents of section `name`; throws a ``LoadError`` naming what is wrong.
     static func read(_ name: String, in bytes: [UInt8], path: String) throws(LoadError) -> ArraySlice<UInt8> {
+        guard let contents = try find(name, in: bytes, path: path) else {
+            throw .notAModule(path: path, reason: "no \(name) section: not compiled by wasmaot")
+        }
+        return contents
+    }
+
+    /// The contents of section `name`, nil if the object has none.
+    static func find(_ name: String, in bytes: [UInt8], path: String) throws(LoadError) -> ArraySlice<UInt8>? {
         func bad(_ why: String) -> LoadError { .notAModule(path: path, reason: why) }
         func u16(_ o: Int) throws(LoadError) -> UInt16 {
             guard o >= 0, o + 2 <= bytes.count else { throw bad("truncated ELF header") }
@@ -78,6 +86,39 @@ enum ELFSection {
             let sectionName = String(decoding: strings[(strings.startIndex + Int(s.name))..<end], as: UTF8.self)
             if sectionName == name { return try contents(s) }
         }
-        throw bad("no \(name) section: not compiled by wasmaot")
+        return nil
+    }
+
+    /// The generated wasm functions in the object's symbol table (`.symtab`): each
+    /// one's wasm function index (from its name, `w<index>` or `w<index>_<name>`,
+    /// possibly with a suffix clang added such as `.specialized.1`) and its address
+    /// range relative to the load base. Empty for a stripped object.
+    static func wasmFunctionSymbols(in bytes: [UInt8], path: String) -> [(start: UInt64, end: UInt64, index: Int)] {
+        guard let symbols = try? find(".symtab", in: bytes, path: path), let names = try? find(".strtab", in: bytes, path: path) else {
+            return []
+        }
+        func word(_ at: Int, _ width: Int) -> UInt64 {
+            (0..<width).reduce(UInt64(0)) { $0 | UInt64(symbols[at + $1]) << (8 * $1) }
+        }
+        var result: [(start: UInt64, end: UInt64, index: Int)] = []
+        var entry = symbols.startIndex
+        while entry + 24 <= symbols.endIndex {  // Elf64_Sym
+            defer { entry += 24 }
+            let info = symbols[entry + 4], value = word(entry + 8, 8), size = word(entry + 16, 8)
+            guard info & 0xF == 2 /* STT_FUNC */, size > 0, value <= UInt64.max - size else { continue }
+            // The name: "w", decimal digits, then the end, "_" or ".".
+            var at = names.startIndex + Int(truncatingIfNeeded: word(entry, 4))
+            guard at >= names.startIndex, at < names.endIndex, names[at] == UInt8(ascii: "w") else { continue }
+            at += 1
+            var index = 0, digits = 0
+            while at < names.endIndex, names[at] >= 0x30, names[at] <= 0x39, digits < 10 {
+                index = index * 10 + Int(names[at] - 0x30)
+                digits += 1
+                at += 1
+            }
+            guard digits > 0, at < names.endIndex, [0, UInt8(ascii: "_"), UInt8(ascii: ".")].contains(names[at]) else { continue }
+            result.append((value, value + size, index))
+        }
+        return result
     }
 }

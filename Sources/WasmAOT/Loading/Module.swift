@@ -21,8 +21,9 @@ public final class Module: @unchecked Sendable {
     /// Path the module was loaded from.
     public let path: String
     let descriptor: UnsafePointer<wasmaot_module_desc>
-    /// Code address of each defined function.
-    let functionCode: [UnsafeRawPointer]
+    /// Code address of each defined function that can become a funcref or is
+    /// called by the loader (ModuleMetadata.referenceableFunctions); nil for the others.
+    let functionCode: [UnsafeRawPointer?]
     /// Interned type id of each module type.
     let typeIDs: UnsafeMutablePointer<UInt32>
     /// The data segments' bytes, at a stable address.
@@ -71,9 +72,14 @@ public final class Module: @unchecked Sendable {
         guard Int(desc.pointee.function_count) == metadata.functions.count, let table = desc.pointee.functions else {
             throw .inconsistent(path: path, reason: "root symbol lists \(desc.pointee.function_count) functions, metadata \(metadata.functions.count)")
         }
-        var code: [UnsafeRawPointer] = []
+        let referenceable = metadata.referenceableFunctions
+        let importCount = metadata.importedFunctionCount
+        var code: [UnsafeRawPointer?] = []
         for i in 0..<metadata.functions.count {
-            guard let f = table[i] else { throw .inconsistent(path: path, reason: "function \(i) has no code") }
+            let f = table[i]
+            if f == nil && referenceable.contains(UInt32(importCount + i)) {
+                throw .inconsistent(path: path, reason: "function \(importCount + i) is exported or in a table but has no code")
+            }
             code.append(f)
         }
         self.descriptor = UnsafePointer(desc)
@@ -85,7 +91,9 @@ public final class Module: @unchecked Sendable {
         metadata.dataBlob.withUnsafeBytes { blob.copyMemory(from: $0) }
         dataBlob = blob
         memoryImage = Module.makeMemoryImage(metadata)
-        CodeRegistry.shared.register(functions: code, importCount: metadata.importedFunctionCount, names: metadata.functionNames)
+        CodeRegistry.shared.register(
+            base: wasmaot_object_base(UInt(bitPattern: symbol)), functions: ELFSection.wasmFunctionSymbols(in: bytes, path: path),
+            names: metadata.functionNames)
     }
 
     deinit {

@@ -1,24 +1,24 @@
 import Synchronization
 import WasmAOTRuntime
 
-/// Maps native return addresses to wasm function names for trap backtraces.
+/// Maps native return addresses to wasm function names for trap backtraces, by
+/// the address ranges of the generated functions in each object's symbol table.
+/// A stripped object yields no names (a trap still names the function of its site).
 final class CodeRegistry: Sendable {
     static let shared = CodeRegistry()
 
     private struct Entry {
         var base: UInt  // dli_fbase of the shared object
-        var starts: [(address: UInt, index: Int)]  // sorted by address
+        var ranges: [(start: UInt64, end: UInt64, index: Int)]  // relative to base, sorted by start
         var names: [String]  // by function index
-        var importCount: Int
     }
     private let entries = Mutex<[Entry]>([])
 
-    func register(functions: [UnsafeRawPointer], importCount: Int, names: [String]) {
-        guard let first = functions.first else { return }
-        let base = wasmaot_object_base(UInt(bitPattern: first))
-        guard base != 0 else { return }
-        let starts = functions.enumerated().map { (UInt(bitPattern: $0.element), importCount + $0.offset) }.sorted { $0.0 < $1.0 }
-        let entry = Entry(base: base, starts: starts, names: names, importCount: importCount)
+    /// Registers a loaded object: `base` its load address, `functions` the address
+    /// ranges (relative to `base`) of its wasm functions, from its symbol table.
+    func register(base: UInt, functions: [(start: UInt64, end: UInt64, index: Int)], names: [String]) {
+        guard base != 0, !functions.isEmpty else { return }
+        let entry = Entry(base: base, ranges: functions.sorted { $0.start < $1.start }, names: names)
         entries.withLock { $0.append(entry) }
     }
 
@@ -38,13 +38,14 @@ final class CodeRegistry: Sendable {
             guard base != 0 else { continue }
             let name: String? = entries.withLock { list in
                 guard let entry = list.first(where: { $0.base == base }) else { return nil }
-                var lo = 0, hi = entry.starts.count - 1, found = -1
+                let offset = UInt64(lookup - base)
+                var lo = 0, hi = entry.ranges.count - 1, found = -1
                 while lo <= hi {
                     let mid = (lo + hi) / 2
-                    if entry.starts[mid].address <= lookup { found = mid; lo = mid + 1 } else { hi = mid - 1 }
+                    if entry.ranges[mid].start <= offset { found = mid; lo = mid + 1 } else { hi = mid - 1 }
                 }
-                guard found >= 0 else { return nil }
-                return CodeRegistry.displayName(entry.starts[found].index, entry.names)
+                guard found >= 0, offset < entry.ranges[found].end else { return nil }
+                return CodeRegistry.displayName(entry.ranges[found].index, entry.names)
             }
             if let name { out.append(name) }
         }

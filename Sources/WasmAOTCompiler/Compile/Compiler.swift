@@ -117,7 +117,7 @@ public enum Compiler {
         do {
             let metadata = try MetadataBuilder.build(module, sha256: sha, settings: settingsDescription(options), abiVersion: WASMAOT_ABI_VERSION)
             let encoded = metadata.encode()
-            let lowering = ModuleLowering(module, bounds: options.bounds)
+            let lowering = ModuleLowering(module, referenceable: metadata.referenceableFunctions, bounds: options.bounds)
             let provenance = "wasm sha256 " + sha.prefix(8).map { String(format: "%02x", $0) }.joined()
             let units = try lowering.generate(
                 metadataPath: metadataPath, metadataSize: encoded.count, provenance: provenance, chunks: max(1, options.jobs))

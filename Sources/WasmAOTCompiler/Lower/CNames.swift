@@ -82,24 +82,15 @@ enum CNames {
         return "wa_v128_const(\(word(0..<8)), \(word(8..<16)))"
     }
 
-    /// A C identifier for a wasm function: its name-section name when it has one
-    /// (so profilers and debuggers show it), made unique.
+    /// A C identifier for a wasm function: `w` and its index, then its name-section
+    /// name when it has one (so profilers and debuggers show it), e.g. `w38_fib`.
+    /// The index makes it unique, and lets the loader map the object's symbol table
+    /// back to function indices for backtraces (`w38_fib.specialized.1` is still 38).
     static func functionSymbols(count: Int, names: [UInt32: String]) -> [String] {
-        var used = Set<String>()
-        var result: [String] = []
-        result.reserveCapacity(count)
-        for index in 0..<count {
-            var base = "w_f\(index)"
-            if let name = names[UInt32(index)], !name.isEmpty {
-                base = "w_" + sanitize(name)
-            }
-            var symbol = base
-            if used.contains(symbol) { symbol = "\(base)_\(index)" }
-            while used.contains(symbol) { symbol += "_" }
-            used.insert(symbol)
-            result.append(symbol)
+        (0..<count).map { index in
+            guard let name = names[UInt32(index)], !name.isEmpty else { return "w\(index)" }
+            return "w\(index)_" + sanitize(name)
         }
-        return result
     }
 
     /// Keeps `[A-Za-z0-9_]`, replaces anything else by `_`, and bounds the length.

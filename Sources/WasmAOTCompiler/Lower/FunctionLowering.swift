@@ -144,7 +144,6 @@ struct FunctionLowering {
         if usesMemory { out.append("  uint8_t *const m0 = ctx->memory0;") }
         // (set after calls even where no access reads it: hence WA_SLOT)
         if module.checksBounds && (usesMemory || makesCalls || growsMemory) { out.append("  WA_SLOT uint64_t sz0 = \(Self.memorySize0);") }
-        if makesCalls { out.append("  WA_STACK_CHECK(ctx);") }
         out.append("  " + (["ctx"] + type.parameters.indices.map { local(UInt32($0)) }).map { "(void)\($0);" }.joined(separator: " "))
         for line in lines where !line.isEmpty { out.append(line) }
         out.append("}")

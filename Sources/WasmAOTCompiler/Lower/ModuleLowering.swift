@@ -17,6 +17,10 @@ final class ModuleLowering: @unchecked Sendable {
     let functionTypeIndices: [TypeIndex]
     /// C symbol of every function (imports get names too, for diagnostics).
     let symbols: [String]
+    /// Functions whose address the loader needs (ModuleMetadata.referenceableFunctions);
+    /// the others get none, so clang sees them as internal and may drop unused
+    /// parameters, specialise or inline them away.
+    let referenceable: Set<UInt32>
     let globals: [GlobalType]
     let tables: [TableType]
     let bounds: BoundsChecks
@@ -24,8 +28,9 @@ final class ModuleLowering: @unchecked Sendable {
     /// local (`sz0`) and read again after anything that can grow the memory.
     let checksBounds: Bool
 
-    init(_ wasm: WasmModule, bounds: BoundsChecks = .guardPages) {
+    init(_ wasm: WasmModule, referenceable: Set<UInt32>, bounds: BoundsChecks = .guardPages) {
         self.wasm = wasm
+        self.referenceable = referenceable
         self.bounds = bounds
         self.checksBounds = bounds == .explicit && !wasm.allMemories.isEmpty
         self.importedFunctionCount = wasm.importedFunctionTypes.count
@@ -137,7 +142,7 @@ final class ModuleLowering: @unchecked Sendable {
         header.append("")
 
         var tail: [String] = []
-        let entries = defined.map { "  (const void *)\(symbols[$0])," }
+        let entries = defined.map { referenceable.contains(UInt32($0)) ? "  (const void *)\(symbols[$0])," : "  NULL," }
         tail.append("static const void *const wa_functions[] = {")
         tail.append(contentsOf: entries.isEmpty ? ["  NULL,"] : entries)
         tail.append("};")
