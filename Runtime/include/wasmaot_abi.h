@@ -169,7 +169,7 @@ struct wasmaot_instance {
   wasmaot_memory **memories;
   wasmaot_table **tables;
   wasmaot_value **globals;
-  wasmaot_funcref *funcs;       /* imports first, then defined functions */
+  wasmaot_funcref *funcs;       /* imports first, then defined functions (fn NULL where the module gives no code) */
   const uint32_t *type_ids;     /* module type index → interned type id */
   wasmaot_segment *data_segments;
   wasmaot_segment *elem_segments;
@@ -184,7 +184,9 @@ typedef struct wasmaot_module_desc {
   uint32_t abi_version;    /* WASMAOT_ABI_VERSION the code was compiled against */
   const uint8_t *metadata; /* the same bytes as the WASMAOT_METADATA_SECTION section */
   uint64_t metadata_size;
-  const void *const *functions; /* code of each defined function, in index order */
+  const void *const *functions; /* code of each defined function, in index order; NULL for a
+                                 * function no funcref can name (not exported, not the start
+                                 * function, in no element segment or global initializer) */
   uint32_t function_count;
   uint32_t _pad;
 } wasmaot_module_desc;
