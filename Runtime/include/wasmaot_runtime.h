@@ -27,19 +27,30 @@ void wasmaot_signature_free(wasmaot_signature *sig);
 /* ---- memories ------------------------------------------------------------------ */
 /* Reserves WASMAOT_MEMORY_RESERVATION bytes and makes `min_pages` accessible
  * (zeros). Returns NULL (with errno) on failure. Reservations are pooled: a
- * freed memory is reset and kept for the next one (see memory.c). */
+ * freed memory is reset and kept for the next one (see memory.c). They are
+ * 2 MiB-aligned and advised for transparent huge pages; WASMAOT_HUGE_PAGES=0
+ * in the environment turns that advice off. */
 wasmaot_memory *wasmaot_memory_create(uint64_t min_pages, uint64_t max_pages);
 void wasmaot_memory_free(wasmaot_memory *memory);
 /* Old size in pages, or UINT32_MAX. */
 uint32_t wasmaot_memory_grow(wasmaot_memory *memory, uint64_t delta_pages);
 
-/* A memory's initial contents (its active data segments applied), kept in an
- * in-memory file and mapped copy-on-write into each new instance's memory:
- * instantiation costs at most one mmap whatever the amount of data, and pages
- * are copied only when written. Immutable and shareable once created. */
+/* A memory's initial contents (its active data segments applied): the host
+ * pages the segments touch, kept in an in-memory file and mapped copy-on-write
+ * into each new instance's memory. Instantiation costs at most 16 mmaps
+ * whatever the amount of data, pages are copied only when written, and pages
+ * no segment touches are never part of the image. Immutable and shareable
+ * once created. */
 typedef struct wasmaot_memory_image wasmaot_memory_image;
-/* `size` bytes of `bytes`; NULL (with errno) on failure. */
-wasmaot_memory_image *wasmaot_memory_image_create(const uint8_t *bytes, uint64_t size);
+/* `length` bytes at `offset` in the memory. */
+typedef struct {
+  uint64_t offset;
+  const uint8_t *bytes;
+  uint64_t length;
+} wasmaot_image_segment;
+/* The segments applied in order (a later one wins where they overlap), zeros
+ * elsewhere; NULL (with errno) on failure. */
+wasmaot_memory_image *wasmaot_memory_image_create(const wasmaot_image_segment *segments, uint32_t count);
 /* The creator's release; memories still mapping the image keep it alive. */
 void wasmaot_memory_image_free(wasmaot_memory_image *image);
 /* A memory whose first bytes are the image's, the rest zeros (the image must

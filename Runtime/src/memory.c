@@ -6,39 +6,139 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 /* The pool and the images' reference counts. */
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* ---- copy-on-write images ---------------------------------------------------- */
+/* ---- copy-on-write images ----------------------------------------------------
+ * Only the host pages that data segments touch are kept, in extents: runs of
+ * pages stored one after the other in an in-memory file and each mapped at its
+ * place in the memory. Everything else stays anonymous memory (zeros, eligible
+ * for huge pages): a toolchain that puts a 16 MiB stack below its data costs
+ * one page of image, not 16 MiB. */
+#define WA_IMAGE_MAX_EXTENTS 16 /* mmap calls per instantiation, at most */
+
+typedef struct {
+  uint64_t offset;      /* in the memory; host-page aligned */
+  uint64_t file_offset; /* in the file; host-page aligned */
+  uint64_t length;      /* a multiple of the host page */
+} wa_extent;
+
 struct wasmaot_memory_image {
   int fd;
-  uint64_t size;     /* mapped bytes: the data rounded up to the host page size */
+  uint64_t size;       /* end of the last extent: the memory must be at least this big */
+  uint64_t stored;     /* bytes of file the extents map */
+  uint32_t extent_count;
+  wa_extent extents[WA_IMAGE_MAX_EXTENTS];
   uint32_t refs;     /* the creator's, plus one per memory or pooled slot mapping it */
   int released;      /* the creator let go: no new memory will ask for it */
 };
 
-wasmaot_memory_image *wasmaot_memory_image_create(const uint8_t *bytes, uint64_t size) {
+static uint64_t host_page_size(void) {
   long host_page = sysconf(_SC_PAGESIZE);
-  uint64_t page = host_page > 0 ? (uint64_t)host_page : 4096;
+  return host_page > 0 ? (uint64_t)host_page : 4096;
+}
+
+static int compare_extent_offsets(const void *a, const void *b) {
+  uint64_t x = ((const wa_extent *)a)->offset, y = ((const wa_extent *)b)->offset;
+  return x < y ? -1 : x > y;
+}
+
+static int compare_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* The page runs segments touch, sorted and merged; where there would be more
+ * than WA_IMAGE_MAX_EXTENTS, the smallest gaps are closed (they read as zeros
+ * from the file's holes). Returns the number of extents, or -1 (errno). */
+static int plan_extents(const wasmaot_image_segment *segments, uint32_t count, uint64_t page,
+                        wa_extent out[WA_IMAGE_MAX_EXTENTS]) {
+  wa_extent *runs = malloc((count ? count : 1) * sizeof *runs);
+  uint64_t *gaps = malloc((count ? count : 1) * sizeof *gaps);
+  if (!runs || !gaps) { free(runs); free(gaps); errno = ENOMEM; return -1; }
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    if (segments[i].length == 0) continue;
+    uint64_t from = segments[i].offset / page * page;
+    uint64_t to = (segments[i].offset + segments[i].length + page - 1) / page * page;
+    runs[n++] = (wa_extent){from, 0, to - from};
+  }
+  qsort(runs, n, sizeof *runs, compare_extent_offsets);
+  uint32_t merged = 0; /* overlapping or touching runs become one */
+  for (uint32_t i = 0; i < n; i++) {
+    if (merged && runs[i].offset <= runs[merged - 1].offset + runs[merged - 1].length) {
+      uint64_t end = runs[i].offset + runs[i].length;
+      if (end > runs[merged - 1].offset + runs[merged - 1].length) runs[merged - 1].length = end - runs[merged - 1].offset;
+    } else {
+      runs[merged++] = runs[i];
+    }
+  }
+  uint64_t widest_closed = 0; /* gaps up to this wide are closed */
+  if (merged > WA_IMAGE_MAX_EXTENTS) {
+    for (uint32_t i = 1; i < merged; i++) gaps[i - 1] = runs[i].offset - (runs[i - 1].offset + runs[i - 1].length);
+    qsort(gaps, merged - 1, sizeof *gaps, compare_u64);
+    widest_closed = gaps[merged - WA_IMAGE_MAX_EXTENTS - 1];
+  }
+  uint32_t kept = 0; /* gaps are at least a page wide, so 0 closes none */
+  for (uint32_t i = 0; i < merged; i++) {
+    uint64_t gap = kept ? runs[i].offset - (out[kept - 1].offset + out[kept - 1].length) : 0;
+    if (kept && (gap <= widest_closed || kept == WA_IMAGE_MAX_EXTENTS)) {
+      out[kept - 1].length = runs[i].offset + runs[i].length - out[kept - 1].offset;
+    } else {
+      out[kept++] = runs[i];
+    }
+  }
+  free(runs);
+  free(gaps);
+  uint64_t file_offset = 0;
+  for (uint32_t i = 0; i < kept; i++) {
+    out[i].file_offset = file_offset;
+    file_offset += out[i].length;
+  }
+  return (int)kept;
+}
+
+wasmaot_memory_image *wasmaot_memory_image_create(const wasmaot_image_segment *segments, uint32_t count) {
+  uint64_t page = host_page_size();
+  for (uint32_t i = 0; i < count; i++) {
+    if (segments[i].offset > UINT64_MAX - page || segments[i].length > UINT64_MAX - page - segments[i].offset) {
+      errno = EINVAL;
+      return NULL;
+    }
+  }
   wasmaot_memory_image *image = calloc(1, sizeof *image);
   if (!image) return NULL;
-  image->size = (size + page - 1) / page * page;
+  int extents = plan_extents(segments, count, page, image->extents);
+  if (extents < 0) { free(image); return NULL; }
+  image->extent_count = (uint32_t)extents;
   image->refs = 1;
+  for (uint32_t i = 0; i < image->extent_count; i++) {
+    image->size = image->extents[i].offset + image->extents[i].length;
+    image->stored += image->extents[i].length;
+  }
   image->fd = memfd_create("wasmaot-memory-image", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (image->fd < 0) { free(image); return NULL; }
-  uint64_t written = 0;
-  while (written < size) {
-    ssize_t n = write(image->fd, bytes + written, size - written);
-    if (n <= 0) { int saved = errno; close(image->fd); free(image); errno = saved; return NULL; }
-    written += (uint64_t)n;
+  int failed = ftruncate(image->fd, (off_t)image->stored) != 0;
+  /* In order, so that a later segment overwrites an earlier one, as instantiation would. */
+  for (uint32_t i = 0; i < count && !failed; i++) {
+    const wasmaot_image_segment *segment = &segments[i];
+    if (segment->length == 0) continue;
+    const wa_extent *extent = &image->extents[0];
+    for (uint32_t e = 1; e < image->extent_count && image->extents[e].offset <= segment->offset; e++) extent = &image->extents[e];
+    uint64_t at = extent->file_offset + (segment->offset - extent->offset), written = 0;
+    while (written < segment->length) {
+      ssize_t n = pwrite(image->fd, segment->bytes + written, segment->length - written, (off_t)(at + written));
+      if (n <= 0) { failed = 1; break; }
+      written += (uint64_t)n;
+    }
   }
-  /* The tail of the last page reads as zeros; then nothing may change the file. */
-  if (ftruncate(image->fd, (off_t)image->size) != 0 ||
-      fcntl(image->fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) {
-    int saved = errno;
+  /* Then nothing may change the file. */
+  if (failed || fcntl(image->fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) {
+    int saved = errno ? errno : EIO;
     close(image->fd);
     free(image);
     errno = saved;
@@ -58,11 +158,14 @@ static void image_destroy(wasmaot_memory_image *image) {
   free(image);
 }
 
-/* Maps the image over the start of a reservation made read-write. */
+/* Maps the image's extents into a reservation made read-write. */
 static int map_image_at(uint8_t *base, const wasmaot_memory_image *image) {
-  if (image->size == 0) return 0;
-  void *p = mmap(base, image->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, image->fd, 0);
-  return p == MAP_FAILED ? -1 : 0;
+  for (uint32_t i = 0; i < image->extent_count; i++) {
+    const wa_extent *e = &image->extents[i];
+    void *p = mmap(base + e->offset, e->length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, image->fd, (off_t)e->file_offset);
+    if (p == MAP_FAILED) return -1;
+  }
+  return 0;
 }
 
 /* ---- the reservation pool -------------------------------------------------------
@@ -147,11 +250,54 @@ void wasmaot_memory_image_free(wasmaot_memory_image *image) {
   image_destroy(dead);
 }
 
+/* ---- reservations ---------------------------------------------------------------
+ * Aligned to 2 MiB and advised for transparent huge pages (where the system
+ * leaves them to madvise, the common default): memory the guest touches comes
+ * in 2 MiB pages, one fault and one TLB entry each instead of 512. A memory's
+ * accessible part gets them where whole aligned 2 MiB runs of it are accessible
+ * (memories of a few pages never do); image extents stay small pages.
+ * WASMAOT_HUGE_PAGES=0 in the environment turns this off. */
+#define WA_RESERVATION_ALIGN ((uint64_t)2 << 20)
+
+static pthread_once_t huge_pages_once = PTHREAD_ONCE_INIT;
+static int huge_pages_wanted;
+
+static void read_huge_pages_setting(void) {
+  const char *setting = getenv("WASMAOT_HUGE_PAGES");
+  huge_pages_wanted = !(setting && strcmp(setting, "0") == 0);
+}
+
+/* Best effort: a kernel without THP refuses, and the memory works as before. */
+static void advise_huge_pages(uint8_t *at, uint64_t length) {
+#ifdef MADV_HUGEPAGE
+  pthread_once(&huge_pages_once, read_huge_pages_setting);
+  if (huge_pages_wanted) (void)madvise(at, length, MADV_HUGEPAGE);
+#else
+  (void)at;
+  (void)length;
+#endif
+}
+
+/* A fresh reservation, all PROT_NONE; NULL (with errno) on failure. */
+static uint8_t *reserve(void) {
+  uint64_t length = WASMAOT_MEMORY_RESERVATION + WA_RESERVATION_ALIGN;
+  uint8_t *raw = mmap(NULL, length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (raw == MAP_FAILED) return NULL;
+  uint8_t *base = (uint8_t *)(((uintptr_t)raw + WA_RESERVATION_ALIGN - 1) & ~(uintptr_t)(WA_RESERVATION_ALIGN - 1));
+  uint8_t *end = base + WASMAOT_MEMORY_RESERVATION;
+  if (base > raw) munmap(raw, (size_t)(base - raw));
+  if (raw + length > end) munmap(end, (size_t)(raw + length - end));
+  advise_huge_pages(base, WASMAOT_MEMORY_RESERVATION);
+  return base;
+}
+
 /* Makes [from, to) of a reservation fresh inaccessible address space again. */
 static int reset_to_none(uint8_t *base, uint64_t from, uint64_t to) {
   if (to <= from) return 0;
   void *p = mmap(base + from, to - from, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
-  return p == MAP_FAILED ? -1 : 0;
+  if (p == MAP_FAILED) return -1;
+  advise_huge_pages(base + from, to - from);
+  return 0;
 }
 
 /* ---- memories ------------------------------------------------------------------ */
@@ -167,8 +313,8 @@ wasmaot_memory *wasmaot_memory_create_with_image(uint64_t min_pages, uint64_t ma
   int resident = 0;
   uint8_t *base = pool_take(image, size, &resident);
   if (!base) {
-    base = mmap(NULL, WASMAOT_MEMORY_RESERVATION, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (base == MAP_FAILED) { free(m); return NULL; }
+    base = reserve();
+    if (!base) { free(m); return NULL; }
   }
   if (!resident) {
     if ((size && mprotect(base, size, PROT_READ | PROT_WRITE) != 0) || (image && map_image_at(base, image) != 0)) {

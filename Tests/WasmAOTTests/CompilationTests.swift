@@ -187,6 +187,101 @@ struct CompilationTests {
         }
     }
 
+    /// A /proc file, read to its end (procfs reports a size of 0).
+    static func procFile(_ path: String) throws -> String {
+        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        return String(decoding: try handle.readToEnd() ?? Data(), as: UTF8.self)
+    }
+
+    /// The regions of /proc/self/maps that lie in `[base, base + length)`:
+    /// (start, end, the mapped file's name or "").
+    static func mappings(in base: UnsafeRawPointer, length: UInt64) throws -> [(start: UInt, end: UInt, file: String)] {
+        let low = UInt(bitPattern: base), high = low + UInt(length)
+        return try procFile("/proc/self/maps").split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            let bounds = fields[0].split(separator: "-").compactMap { UInt($0, radix: 16) }
+            guard bounds.count == 2, bounds[0] < high, bounds[1] > low else { return nil }
+            return (bounds[0], bounds[1], fields.count > 5 ? fields[5...].joined(separator: " ") : "")
+        }
+    }
+
+    @Test("a data image holds only the pages segments touch: a stack-first layout maps one page, not 16 MiB")
+    func sparseMemoryImage() throws {
+        // The layout of wasm-ld with a 16 MiB stack first (zig's default): data far above zero.
+        let module = try load(wat: """
+            (module
+              (memory (export "memory") 300)
+              (data (i32.const 100) "hello")
+              (data (i32.const 200) "aaaa")
+              (data (i32.const 202) "bb")
+              (data (i32.const 8190) "spans two host pages")
+              (data (i32.const 16777216) "far data")
+              (data (i32.const 9000000) ""))
+            """)
+        for round in 0..<3 {  // the second and third take the pooled memory of the first
+            let instance = try module.instantiate()
+            let memory = try instance.exports.memory("memory")
+            #expect(try memory.read(at: 100, count: 5) == Array("hello".utf8), "round \(round)")
+            #expect(try memory.read(at: 200, count: 4) == Array("aabb".utf8), "later segments win")
+            #expect(try memory.read(at: 8190, count: 20) == Array("spans two host pages".utf8))
+            #expect(try memory.read(at: 16_777_216, count: 8) == Array("far data".utf8))
+            let zeros = try memory.read(at: 12288, count: 16_777_216 - 12288)
+            #expect(zeros.allSatisfy { $0 == 0 }, "round \(round)")
+            #expect(try memory.read(at: 16_777_224, count: 65536).allSatisfy { $0 == 0 })
+            // Four host pages of image (0 ..< 12K and the one at 16 MiB), mapped from the
+            // image file; the rest of the memory is anonymous.
+            let images = try Self.mappings(in: UnsafeRawPointer(memory.baseAddress), length: UInt64(memory.byteCount))
+                .filter { $0.file.contains("wasmaot-memory-image") }
+            #expect(images.reduce(0) { $0 + $1.end - $1.start } == 4 * 4096, "\(images)")
+            try memory.write(Array("HELLO".utf8), at: 100)
+            try memory.write([1], at: 5_000_000)
+        }
+    }
+
+    @Test("an image of scattered segments is at most 16 mappings; the gaps it covers read as zeros")
+    func scatteredImageSegments() throws {
+        let page = 65536
+        let scattered = (0..<40).map { i in "(data (i32.const \(i * 3 * page + i)) \"seg\(i)\")" }.joined(separator: "\n")
+        let module = try load(wat: """
+            (module (memory (export "memory") 130)
+              \(scattered)
+              (data (i32.const \(3 * page)) "overwrites seg1's start"))
+            """)
+        let memory = try module.instantiate().exports.memory("memory")
+        #expect(try memory.read(at: 3 * page, count: 23) == Array("overwrites seg1's start".utf8))
+        for i in [0, 2, 17, 39] {
+            let text = Array("seg\(i)".utf8)
+            #expect(try memory.read(at: i * 3 * page + i, count: text.count) == text)
+            #expect(try memory.read(at: i * 3 * page + i + text.count, count: 3 * page - 100).allSatisfy { $0 == 0 })
+        }
+        let images = try Self.mappings(in: UnsafeRawPointer(memory.baseAddress), length: UInt64(memory.byteCount))
+            .filter { $0.file.contains("wasmaot-memory-image") }
+        #expect(!images.isEmpty && images.count <= 16, "\(images.count) image mappings")
+    }
+
+    @Test("memories are 2 MiB-aligned and advised for transparent huge pages")
+    func hugePageAdvice() throws {
+        let setting = (try? String(contentsOfFile: "/sys/kernel/mm/transparent_hugepage/enabled", encoding: .utf8)) ?? ""
+        let memory = try Memory(limits: Limits(min: 64, max: nil))  // 4 MiB
+        #expect(UInt(bitPattern: memory.baseAddress) % (2 << 20) == 0)
+        // Without kernel support (or with THP off) the advice is refused and nothing changes.
+        guard setting.contains("[always]") || setting.contains("[madvise]"),
+              ProcessInfo.processInfo.environment["WASMAOT_HUGE_PAGES"] != "0" else { return }
+        let smaps = try Self.procFile("/proc/self/smaps")
+        let base = UInt(bitPattern: memory.baseAddress)
+        var inMemory = false, flags: [String] = []
+        for line in smaps.split(separator: "\n") {
+            if let dash = line.firstIndex(of: "-"), let start = UInt(line[..<dash], radix: 16),
+               let end = UInt(line[line.index(after: dash)...].prefix { $0 != " " }, radix: 16) {
+                inMemory = start <= base && base < end
+            } else if inMemory, line.hasPrefix("VmFlags:") {
+                flags = line.split(separator: " ").dropFirst().map(String.init)
+            }
+        }
+        #expect(flags.contains("hg"), "VmFlags of the memory: \(flags)")
+    }
+
     @Test("segments that cannot be applied ahead of time are still copied at instantiation")
     func segmentsWithGlobalOffsets() throws {
         let instance = try instantiate(

@@ -90,7 +90,7 @@ public final class Module: @unchecked Sendable {
         let blob = UnsafeMutableRawBufferPointer.allocate(byteCount: max(metadata.dataBlob.count, 1), alignment: 16)
         metadata.dataBlob.withUnsafeBytes { blob.copyMemory(from: $0) }
         dataBlob = blob
-        memoryImage = Module.makeMemoryImage(metadata)
+        memoryImage = Module.makeMemoryImage(metadata, blob: UnsafeRawBufferPointer(blob))
         CodeRegistry.shared.register(
             base: wasmaot_object_base(UInt(bitPattern: symbol)), functions: ELFSection.wasmFunctionSymbols(in: bytes, path: path),
             names: metadata.functionNames)
@@ -105,24 +105,20 @@ public final class Module: @unchecked Sendable {
     /// Memory 0's contents after its active data segments, if the module defines
     /// memory 0, every active segment targets it at a constant offset and all fit
     /// in its initial size; else nil (segments are then copied at instantiation).
-    static func makeMemoryImage(_ meta: ModuleMetadata) -> OpaquePointer? {
+    /// `blob` holds the segments' bytes (the module's copy of `meta.dataBlob`).
+    static func makeMemoryImage(_ meta: ModuleMetadata, blob: UnsafeRawBufferPointer) -> OpaquePointer? {
         guard meta.importedMemoryCount == 0, let limits = meta.memories.first else { return nil }
         let initialBytes = limits.min * UInt64(WASMAOT_PAGE_SIZE)
-        var end: UInt64 = 0
-        var placements: [(offset: UInt64, segment: DataSegment)] = []
+        var pieces: [wasmaot_image_segment] = []
         for segment in meta.data {
             guard case .active(let memory, let expr) = segment.mode else { continue }
             guard memory == 0, let offset = constantOffset(expr), UInt64(offset) + segment.length <= initialBytes else { return nil }
-            placements.append((UInt64(offset), segment))
-            end = max(end, UInt64(offset) + segment.length)
+            guard segment.length > 0 else { continue }
+            let bytes = blob.baseAddress!.advanced(by: Int(segment.blobOffset)).assumingMemoryBound(to: UInt8.self)
+            pieces.append(wasmaot_image_segment(offset: UInt64(offset), bytes: bytes, length: segment.length))
         }
-        guard end > 0 else { return nil }
-        var bytes = [UInt8](repeating: 0, count: Int(end))
-        for (offset, segment) in placements where segment.length > 0 {
-            let start = Int(segment.blobOffset)
-            bytes.replaceSubrange(Int(offset)..<Int(offset + segment.length), with: meta.dataBlob[start..<start + Int(segment.length)])
-        }
-        return bytes.withUnsafeBufferPointer { wasmaot_memory_image_create($0.baseAddress, UInt64($0.count)) }
+        guard !pieces.isEmpty, pieces.count <= Int(UInt32.max) else { return nil }
+        return wasmaot_memory_image_create(pieces, UInt32(pieces.count))
     }
 
     /// The value of an i32 offset expression that reads no global.
