@@ -132,13 +132,17 @@ wasmaot_memory_image *wasmaot_memory_image_create(const wasmaot_image_segment *s
     uint64_t at = extent->file_offset + (segment->offset - extent->offset), written = 0;
     while (written < segment->length) {
       ssize_t n = pwrite(image->fd, segment->bytes + written, segment->length - written, (off_t)(at + written));
-      if (n <= 0) { failed = 1; break; }
+      if (n <= 0) {
+        if (n == 0) errno = EIO;
+        failed = 1;
+        break;
+      }
       written += (uint64_t)n;
     }
   }
   /* Then nothing may change the file. */
   if (failed || fcntl(image->fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) {
-    int saved = errno ? errno : EIO;
+    int saved = errno;
     close(image->fd);
     free(image);
     errno = saved;
