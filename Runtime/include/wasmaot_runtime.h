@@ -28,8 +28,8 @@ void wasmaot_signature_free(wasmaot_signature *sig);
 /* Reserves WASMAOT_MEMORY_RESERVATION bytes and makes `min_pages` accessible
  * (zeros). Returns NULL (with errno) on failure. Reservations are pooled: a
  * freed memory is reset and kept for the next one (see memory.c). They are
- * 2 MiB-aligned and advised for transparent huge pages; WASMAOT_HUGE_PAGES=0
- * in the environment turns that advice off. */
+ * 2 MiB-aligned; pages past the initial size are advised for transparent huge
+ * pages, the initial ones against (WASMAOT_HUGE_PAGES=0: no advice). */
 wasmaot_memory *wasmaot_memory_create(uint64_t min_pages, uint64_t max_pages);
 void wasmaot_memory_free(wasmaot_memory *memory);
 /* Old size in pages, or UINT32_MAX. */

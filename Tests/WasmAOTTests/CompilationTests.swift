@@ -260,26 +260,37 @@ struct CompilationTests {
         #expect(!images.isEmpty && images.count <= 16, "\(images.count) image mappings")
     }
 
-    @Test("memories are 2 MiB-aligned and advised for transparent huge pages")
-    func hugePageAdvice() throws {
-        let setting = (try? String(contentsOfFile: "/sys/kernel/mm/transparent_hugepage/enabled", encoding: .utf8)) ?? ""
-        let memory = try Memory(limits: Limits(min: 64, max: nil))  // 4 MiB
-        #expect(UInt(bitPattern: memory.baseAddress) % (2 << 20) == 0)
-        // Without kernel support (or with THP off) the advice is refused and nothing changes.
-        guard setting.contains("[always]") || setting.contains("[madvise]"),
-              ProcessInfo.processInfo.environment["WASMAOT_HUGE_PAGES"] != "0" else { return }
-        let smaps = try Self.procFile("/proc/self/smaps")
-        let base = UInt(bitPattern: memory.baseAddress)
-        var inMemory = false, flags: [String] = []
-        for line in smaps.split(separator: "\n") {
+    /// The VmFlags (/proc/self/smaps) of the mapping holding `address`.
+    static func vmFlags(at address: UnsafeRawPointer) throws -> [String] {
+        let target = UInt(bitPattern: address)
+        var inside = false
+        for line in try procFile("/proc/self/smaps").split(separator: "\n") {
             if let dash = line.firstIndex(of: "-"), let start = UInt(line[..<dash], radix: 16),
                let end = UInt(line[line.index(after: dash)...].prefix { $0 != " " }, radix: 16) {
-                inMemory = start <= base && base < end
-            } else if inMemory, line.hasPrefix("VmFlags:") {
-                flags = line.split(separator: " ").dropFirst().map(String.init)
+                inside = start <= target && target < end
+            } else if inside, line.hasPrefix("VmFlags:") {
+                return line.split(separator: " ").dropFirst().map(String.init)
             }
         }
-        #expect(flags.contains("hg"), "VmFlags of the memory: \(flags)")
+        return []
+    }
+
+    @Test("memories are 2 MiB-aligned; pages grown into are advised for huge pages, the initial ones not")
+    func hugePageAdvice() throws {
+        let setting = (try? String(contentsOfFile: "/sys/kernel/mm/transparent_hugepage/enabled", encoding: .utf8)) ?? ""
+        // Without kernel support (or with THP off) the advice is refused and nothing changes.
+        let advised = (setting.contains("[always]") || setting.contains("[madvise]"))
+            && ProcessInfo.processInfo.environment["WASMAOT_HUGE_PAGES"] != "0"
+        for round in 0..<3 {  // later rounds take the pooled reservation of the first
+            let memory = try Memory(limits: Limits(min: 64, max: nil))  // 4 MiB
+            #expect(UInt(bitPattern: memory.baseAddress) % (2 << 20) == 0)
+            #expect(memory.grow(by: 64) == 64)
+            guard advised else { continue }
+            let initial = try Self.vmFlags(at: memory.baseAddress + 4096)
+            let grown = try Self.vmFlags(at: memory.baseAddress + (6 << 20))
+            #expect(initial.contains("nh") && !initial.contains("hg"), "round \(round): initial pages \(initial)")
+            #expect(grown.contains("hg"), "round \(round): grown pages \(grown)")
+        }
     }
 
     @Test("segments that cannot be applied ahead of time are still copied at instantiation")
