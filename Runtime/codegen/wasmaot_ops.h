@@ -46,11 +46,20 @@ WA_INLINE uint64_t wa_f64_bits(double f) { uint64_t b; memcpy(&b, &f, 8); return
 #define WA_FORCE_READ(v) __asm__ volatile("" ::"r"(v))
 #define WA_FORCE_READ_F(v) __asm__ volatile("" ::WA_FP_REG(v))
 #define WA_ADDR(mem, addr, offset) ((mem) + (uint64_t)(addr) + (uint64_t)(offset))
+/* A store stays where wasm puts it: the empty asm "reads" the n bytes just
+ * stored, so clang can neither drop the store (when a later one overwrites
+ * them), merge it with its neighbours, nor move it past a later access. Any of
+ * those moves a trap past effects wasm says never happened: `store p; store q;
+ * store p` with p out of bounds would leave q written after the trap. With the
+ * load barriers above, every access happens in program order. */
+#define WA_KEEP_STORE(p, n) __asm__ volatile("" ::"m"(*(const struct { unsigned char b[n]; } *)(p)))
 
 /* Explicit bounds checks (`wasmaot compile --bounds explicit`): the end of the
  * access against the memory's size in bytes, which the function keeps in a
  * local and reads again after calls and memory.grow. addr + offset + n < 2^34:
- * no wrap. With the check, a dead load may go: the check alone traps. */
+ * no wrap. With the check, a dead load may go: the check alone traps. Nor do
+ * checked stores need WA_KEEP_STORE: the trap call may read memory, so clang
+ * keeps every store before a later check in place. */
 #define WA_CHECK_BOUNDS(ctx, fn, size, addr, offset, n)                            \
   do {                                                                             \
     if (WA_UNLIKELY((addr) + (offset) + (n) > (size)))                             \
@@ -92,11 +101,13 @@ WA_DEFINE_LOAD(wa_i64_load32_u, uint32_t, uint64_t, WA_FORCE_READ)
   WA_INLINE void name(uint8_t *mem, uint64_t addr, uint64_t offset, wtype value) { \
     ctype v = (ctype)value;                                                        \
     memcpy(WA_ADDR(mem, addr, offset), &v, sizeof v);                              \
+    WA_KEEP_STORE(WA_ADDR(mem, addr, offset), sizeof(ctype));                      \
   }                                                                                \
   WA_INLINE void name##_checked(wasmaot_instance *ctx, uint32_t fn, uint64_t size, uint8_t *mem,      \
                                 uint64_t addr, uint64_t offset, wtype value) {                   \
     WA_CHECK_BOUNDS(ctx, fn, size, addr, offset, sizeof(ctype));                   \
-    name(mem, addr, offset, value);                                                \
+    ctype v = (ctype)value;                                                        \
+    memcpy(WA_ADDR(mem, addr, offset), &v, sizeof v);                              \
   }
 WA_DEFINE_STORE(wa_i32_store, uint32_t, uint32_t)
 WA_DEFINE_STORE(wa_i64_store, uint64_t, uint64_t)

@@ -372,11 +372,12 @@ WA_DEFINE_V128_LOAD(wa_v128_load64_zero, uint64_t, ((wa_v128){x, 0}))
 
 WA_INLINE void wa_v128_store(uint8_t *mem, uint64_t addr, uint64_t offset, wa_v128 v) {
   memcpy(WA_ADDR(mem, addr, offset), &v, sizeof v);
+  WA_KEEP_STORE(WA_ADDR(mem, addr, offset), 16);
 }
 WA_INLINE void wa_v128_store_checked(wasmaot_instance *ctx, uint32_t fn, uint64_t size, uint8_t *mem,
                                      uint64_t addr, uint64_t offset, wa_v128 v) {
   WA_CHECK_BOUNDS(ctx, fn, size, addr, offset, 16);
-  wa_v128_store(mem, addr, offset, v);
+  memcpy(WA_ADDR(mem, addr, offset), &v, sizeof v);
 }
 
 /* load/store one lane: the lane of shape T (N lanes of ctype) at the address. */
@@ -405,12 +406,14 @@ WA_INLINE void wa_v128_store_checked(wasmaot_instance *ctx, uint32_t fn, uint64_
                                             unsigned lane) {                         \
     ctype x = ((T)v)[lane & (N - 1)];                                                \
     memcpy(WA_ADDR(mem, addr, offset), &x, sizeof x);                                \
+    WA_KEEP_STORE(WA_ADDR(mem, addr, offset), sizeof(ctype));                        \
   }                                                                                  \
   WA_INLINE void wa_v128_store##bits##_lane_checked(wasmaot_instance *ctx, uint32_t fn, uint64_t size, \
                                                     uint8_t *mem, uint64_t addr, uint64_t offset, \
                                                     wa_v128 v, unsigned lane) {      \
     WA_CHECK_BOUNDS(ctx, fn, size, addr, offset, sizeof(ctype));                     \
-    wa_v128_store##bits##_lane(mem, addr, offset, v, lane);                          \
+    ctype x = ((T)v)[lane & (N - 1)];                                                \
+    memcpy(WA_ADDR(mem, addr, offset), &x, sizeof x);                                \
   }
 WA_DEFINE_V128_LANE(8, uint8_t, wa_u8x16, 16)
 WA_DEFINE_V128_LANE(16, uint16_t, wa_u16x8, 8)

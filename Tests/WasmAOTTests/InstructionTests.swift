@@ -443,6 +443,46 @@ struct InstructionTests {
         #expect(try !traps("grows", [65528]))
     }
 
+    /// Stores happen in program order, so a trap leaves memory and globals as wasm says:
+    /// clang would drop a store that a later one to the same address overwrites, or
+    /// merge neighbouring byte stores, and so let the effects between them (or the
+    /// first byte) land or vanish around the fault. `p` sits at a one-page memory's end.
+    @Test("a faulting store leaves the effects before it, and none after", arguments: [0, 2], BoundsChecks.allCases)
+    func storesStayInOrder(optimization: Int, bounds: BoundsChecks) throws {
+        let instance = try instantiate(
+            wat: """
+                (module
+                  (memory (export "memory") 1)
+                  (global (export "g") (mut i32) (i32.const 0))
+                  ;; the first store faults; the one to 0 must not happen
+                  (func (export "overwritten") (param i32)
+                    (i32.store (local.get 0) (i32.const 1))
+                    (i32.store (i32.const 0) (i32.const 2))
+                    (i32.store (local.get 0) (i32.const 3)))
+                  (func (export "global_between") (param i32)
+                    (i32.store (local.get 0) (i32.const 1))
+                    (global.set 0 (i32.const 5))
+                    (i32.store (local.get 0) (i32.const 3)))
+                  (func (export "v128_overwritten") (param i32)
+                    (v128.store (local.get 0) (v128.const i32x4 1 1 1 1))
+                    (i32.store (i32.const 4) (i32.const 2))
+                    (v128.store (local.get 0) (v128.const i32x4 3 3 3 3)))
+                  ;; the first byte is stored, then the second faults
+                  (func (export "bytes") (param i32)
+                    (i32.store8 (local.get 0) (i32.const 0x11))
+                    (i32.store8 offset=1 (local.get 0) (i32.const 0x22))))
+                """, optimization: optimization, bounds: bounds)
+        let memory = try instance.exports.memory("memory")
+        for (name, p) in [("overwritten", 65536), ("global_between", 65533), ("v128_overwritten", 65530), ("bytes", 65535)] as [(String, UInt32)] {
+            #expect(throws: Trap.self, "\(name)(\(p))") { try instance.exports.function(name).call([.i32(p)]) }
+        }
+        #expect(try memory.read(at: 0, count: 8) == [0, 0, 0, 0, 0, 0, 0, 0], "a store after the fault happened")
+        #expect(try instance.exports.global("g").value == .i32(0), "the global.set after the fault happened")
+        #expect(try memory.read(at: 65535, count: 1) == [0x11], "the byte before the fault was not stored")
+        try instance.exports.function("overwritten").call([.i32(65532)])
+        #expect(try memory.read(at: 65532, count: 4) == [3, 0, 0, 0])
+    }
+
     /// Explicit checks must stop an access on their own: the page past the memory's
     /// end is opened by hand, so no fault can. With guard pages alone the same
     /// load reads that page — which shows the test would notice a missing check.
