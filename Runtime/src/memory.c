@@ -30,7 +30,6 @@ typedef struct {
 struct wasmaot_memory_image {
   int fd;
   uint64_t size;       /* end of the last extent: the memory must be at least this big */
-  uint64_t stored;     /* bytes of file the extents map */
   uint32_t extent_count;
   wa_extent extents[WA_IMAGE_MAX_EXTENTS];
   uint32_t refs;     /* the creator's, plus one per memory or pooled slot mapping it */
@@ -116,13 +115,14 @@ wasmaot_memory_image *wasmaot_memory_image_create(const wasmaot_image_segment *s
   if (extents < 0) { free(image); return NULL; }
   image->extent_count = (uint32_t)extents;
   image->refs = 1;
+  uint64_t stored = 0; /* bytes of file the extents map */
   for (uint32_t i = 0; i < image->extent_count; i++) {
     image->size = image->extents[i].offset + image->extents[i].length;
-    image->stored += image->extents[i].length;
+    stored += image->extents[i].length;
   }
   image->fd = memfd_create("wasmaot-memory-image", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (image->fd < 0) { free(image); return NULL; }
-  int failed = ftruncate(image->fd, (off_t)image->stored) != 0;
+  int failed = ftruncate(image->fd, (off_t)stored) != 0;
   /* In order, so that a later segment overwrites an earlier one, as instantiation would. */
   for (uint32_t i = 0; i < count && !failed; i++) {
     const wasmaot_image_segment *segment = &segments[i];
