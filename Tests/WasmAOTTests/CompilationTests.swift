@@ -72,6 +72,23 @@ struct CompilationTests {
         #expect(results[0] == results[1])
     }
 
+    /// The output path must not reach the object: the linker used to record it, which
+    /// made builds differ by path and shifted all code by its length.
+    @Test("a module builds to the same bytes wherever the output goes", arguments: [1, 2])
+    func reproducible(jobs: Int) throws {
+        let wasm = try ModuleDecoder.wat2wasm(Self.chain(200))
+        let dir = try makeScratch()
+        defer { removeScratch(dir) }
+        var options = CompileOptions()
+        options.jobs = jobs
+        let paths = [dir + "/a.so", dir + "/a-much-longer-directory-name/and-a-longer-file-name.so"]
+        try FileManager.default.createDirectory(atPath: dir + "/a-much-longer-directory-name", withIntermediateDirectories: true)
+        for path in paths { _ = try Compiler.compile(wasm: wasm, to: path, options: options) }
+        let bytes = try paths.map { try #require(FileManager.default.contents(atPath: $0)) }
+        #expect(bytes[0] == bytes[1])
+        #expect(try Module(loading: paths[1]).instantiate().exports.function("run").call([.i32(5)]) == [.i32(1)])
+    }
+
     @Test("units get stripes of neighbouring functions: every function once, balanced, both halves in each")
     func stripes() {
         // The second half costs clang more per function (as call-dense code might).

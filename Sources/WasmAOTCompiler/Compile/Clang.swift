@@ -28,7 +28,13 @@ enum Clang {
     /// What one clang invocation makes.
     enum Mode { case sharedObject, object, link }
 
-    static func arguments(clang: String, options: CompileOptions, include: String, sources: [String], output: String, mode: Mode) -> [String] {
+    /// `soname` names a shared object (ELF targets): without one, the linker records the
+    /// output path in the object, so its length moved all code by up to 16 bytes (lcs ran
+    /// 0.11 s or 0.19 s depending on the output path) and the same module built to two
+    /// paths gave two different files.
+    static func arguments(
+        clang: String, options: CompileOptions, include: String, sources: [String], output: String, mode: Mode, soname: String? = nil
+    ) -> [String] {
         var args: [String] = []
         if mode != .link {
             args += [
@@ -45,7 +51,10 @@ enum Clang {
         // region (wasmaot_abi.h), so a frame larger than a page probes each page it allocates.
         if mode != .link && (hostArch == "x86_64" || hostArch == "aarch64") { args.append("-fstack-clash-protection") }
         switch mode {
-        case .sharedObject, .link: args.append("-shared")
+        case .sharedObject, .link:
+            args.append("-shared")
+            let target = options.target ?? ""
+            if let soname, !target.contains("apple"), !target.contains("windows") { args.append("-Wl,-soname,\(soname)") }
         case .object: args.append("-c")
         }
         if let target = options.target { args += ["--target=\(target)"] }

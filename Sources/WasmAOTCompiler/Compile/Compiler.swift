@@ -159,8 +159,11 @@ public enum Compiler {
         let clang = try Clang.locate(options.clang)
         let absoluteOutput = URL(fileURLWithPath: output).path
         var commands: [String] = []
+        // From the module's content, so that the output does not depend on its path.
+        let soname = "wasmaot-" + translation.module.wasmSHA256.prefix(8).map { String(format: "%02x", $0) }.joined() + ".so"
         if units.count == 1 {
-            let arguments = Clang.arguments(clang: clang, options: options, include: work, sources: units, output: absoluteOutput, mode: .sharedObject)
+            let arguments = Clang.arguments(
+                clang: clang, options: options, include: work, sources: units, output: absoluteOutput, mode: .sharedObject, soname: soname)
             commands.append(try Clang.check(clang, arguments))
         } else {
             // Units in parallel to objects, then one link.
@@ -185,7 +188,8 @@ public enum Compiler {
                 case nil: throw .io("internal error: a clang job did not run")
                 }
             }
-            let link = Clang.arguments(clang: clang, options: options, include: work, sources: objects, output: absoluteOutput, mode: .link)
+            let link = Clang.arguments(
+                clang: clang, options: options, include: work, sources: objects, output: absoluteOutput, mode: .link, soname: soname)
             commands.append(try Clang.check(clang, link))
         }
         return CompileResult(
