@@ -105,7 +105,7 @@ struct InspectCommand: ParsableCommand {
         print("compiler:    \(m.compilerVersion)")
         print("format:      \(ModuleMetadata.formatVersion), runtime ABI \(m.abiVersion) (this runtime: \(Module.runtimeABIVersion))")
         print("settings:    \(m.compileSettings)")
-        print("wasm sha256: \(m.wasmSHA256.map { String(format: "%02x", $0) }.joined())")
+        print("wasm sha256: \(m.wasmSHA256.hexDigits)")
         print("functions:   \(m.importedFunctionCount) imported, \(m.functions.count) defined")
         print("imports (\(m.imports.count)):")
         for i in m.imports { print("  \(i.module).\(i.name): \(describe(i.desc, m))") }

@@ -106,6 +106,14 @@ private struct XorShift: RandomNumberGenerator {
 // MARK: - Round trip
 
 @Suite struct MetadataFormatTests {
+    @Test("digests print as lower-case hex, two digits a byte")
+    func hexDigits() {
+        #expect([0x0f, 0xa0].hexDigits == "0fa0")
+        #expect([UInt8]().hexDigits == "")
+        let all = (0...255).map { UInt8($0) }.hexDigits
+        #expect(all.count == 512 && all.hasPrefix("000102") && all.hasSuffix("fdfeff"))
+    }
+
     @Test func roundTripOfRichModule() throws {
         let module = richModule()
         try module.validate()

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import WasmAOTFormat
 import WasmAOTRuntime
 
 /// A directory of compiled modules keyed by everything that determines the
@@ -35,7 +36,7 @@ public struct CompileCache: Sendable {
             options.clang ?? "", options.extraClangFlags.joined(separator: " "),
         ].joined(separator: "\n")
         hasher.update(data: Array(settings.utf8))
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return Array(hasher.finalize()).hexDigits
     }
 
     /// The path of the object for `wasm`, compiling it first if the cache has

@@ -118,7 +118,7 @@ public enum Compiler {
             let metadata = try MetadataBuilder.build(module, sha256: sha, settings: settingsDescription(options), abiVersion: WASMAOT_ABI_VERSION)
             let encoded = metadata.encode()
             let lowering = ModuleLowering(module, referenceable: metadata.referenceableFunctions, bounds: options.bounds)
-            let provenance = "wasm sha256 " + sha.prefix(8).map { String(format: "%02x", $0) }.joined()
+            let provenance = "wasm sha256 " + sha.prefix(8).hexDigits
             let units = try lowering.generate(
                 metadataPath: metadataPath, metadataSize: encoded.count, provenance: provenance, chunks: max(1, options.jobs))
             return Translation(cUnits: units, metadata: encoded, module: metadata)
@@ -160,7 +160,7 @@ public enum Compiler {
         let absoluteOutput = URL(fileURLWithPath: output).path
         var commands: [String] = []
         // From the module's content, so that the output does not depend on its path.
-        let soname = "wasmaot-" + translation.module.wasmSHA256.prefix(8).map { String(format: "%02x", $0) }.joined() + ".so"
+        let soname = "wasmaot-" + translation.module.wasmSHA256.prefix(8).hexDigits + ".so"
         if units.count == 1 {
             let arguments = Clang.arguments(
                 clang: clang, options: options, include: work, sources: units, output: absoluteOutput, mode: .sharedObject, soname: soname)
