@@ -496,6 +496,12 @@ def compile_bench(args, wasmaot, problems, tmpdir):
         rsses = [r for _, r in aot_runs if r is not None]
         out["wasmaot"] = {"seconds": statistics.median(times), "runs": times,
                           "peak_rss_kib": max(rsses) if rsses else None, "so_bytes": so.stat().st_size}
+        try:
+            out["wasmaot"]["unit_cache"] = unit_cache_bench(args, wasmaot, wasm, Path(tmpdir))
+        except (EngineError, OSError, ValueError, subprocess.CalledProcessError) as e:
+            problems.append({"workload": "large", "engine": "wasmaot", "kind": "error",
+                             "detail": f"large: unit cache: {e}"})
+            print(f"   unit cache ERROR {e}", flush=True)
         try:  # and the compiled program must behave like the native one
             ref = subprocess.run([str(args.build_dir / "large.native")], capture_output=True,
                                  text=True)
@@ -508,6 +514,45 @@ def compile_bench(args, wasmaot, problems, tmpdir):
                              "detail": f"large: WasmAOT: {e}"})
             print(f"   wasmaot ERROR {e}", flush=True)
     return out
+
+
+def unit_cache_bench(args, wasmaot, wasm, tmpdir):
+    """Recompiling large.wasm through `--unit-cache`: unchanged, and with one constant changed in
+    one function in the middle of the module (a different value each round, so that unit always
+    misses). Both modules go through `wasm-tools print` and `parse`, so they differ by that edit."""
+    tools = shutil.which("wasm-tools") or str(Path(sys.executable).parent / "wasm-tools")
+    text = subprocess.run([tools, "print", str(wasm)], capture_output=True, text=True, check=True).stdout
+    lines = text.split("\n")
+    funcs = [i for i, line in enumerate(lines) if line.startswith("  (func ")]
+    start = funcs[len(funcs) // 2]
+    target = next(i for i in range(start, len(lines)) if re.fullmatch(r"\s*i32\.const -?\d+", lines[i]))
+    prefix, value = lines[target].rsplit(" ", 1)
+
+    def module(name, delta):
+        edited = list(lines)
+        edited[target] = f"{prefix} {int(value) + delta}"
+        path = tmpdir / f"{name}.wasm"
+        subprocess.run([tools, "parse", "-", "-o", str(path)], input="\n".join(edited), text=True, check=True)
+        return path
+
+    cache = tmpdir / "unit-cache"
+    so = tmpdir / "large-incremental.so"
+    base = module("large-base", 0)
+
+    def compile(path):
+        wall, _ = wasmaot.compile(path, so, ["--unit-cache", str(cache), "--verbose"])
+        return wall
+
+    cold = compile(base)
+    unchanged, edited = [], []
+    for r in range(args.compile_runs):
+        unchanged.append(compile(base))
+        edited.append(compile(module(f"large-edit{r}", r + 1)))
+        print(f"   wasmaot compile -O2 --unit-cache: unchanged {unchanged[-1]:.2f}s, "
+              f"one function edited {edited[-1]:.2f}s", flush=True)
+    return {"cold_seconds": cold, "unchanged_seconds": statistics.median(unchanged),
+            "edited_seconds": statistics.median(edited), "unchanged_runs": unchanged,
+            "edited_runs": edited}
 
 
 # --- reports ----------------------------------------------------------------------------------
@@ -675,6 +720,12 @@ def write_markdown(path, doc):
         if w:
             L.append(f"| `wasmaot compile -O2` (to a loadable .so) | {w['seconds']:.2f} | "
                      f"{mib(w.get('peak_rss_kib'))} |")
+            uc = w.get("unit_cache")
+            if uc:
+                L.append(f"| `wasmaot compile -O2 --unit-cache`: the module unchanged | "
+                         f"{uc['unchanged_seconds']:.2f} | — |")
+                L.append(f"| `wasmaot compile -O2 --unit-cache`: one function edited | "
+                         f"{uc['edited_seconds']:.2f} | — |")
         else:
             L.append("| `wasmaot compile -O2` | — (not run) | — |")
         w2 = cb.get("wasm2c")

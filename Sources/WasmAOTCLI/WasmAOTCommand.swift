@@ -36,6 +36,9 @@ struct CompileCommand: ParsableCommand {
     var bounds: BoundsChecks = .guardPages
     @Option(help: "Keep the generated C and metadata in this directory.") var keepC: String?
     @Option(name: .shortAndLong, help: "clang processes at once (default: the number of cores).") var jobs: Int?
+    @Option(help: ArgumentHelp(
+        "Reuse compiled translation units from this directory and add new ones: a large module compiled again after an edit recompiles only the units whose functions changed.",
+        valueName: "dir")) var unitCache: String?
     @Flag(help: "Print the clang command and timings.") var verbose = false
 
     func validate() throws {
@@ -50,13 +53,16 @@ struct CompileCommand: ParsableCommand {
         options.cpu = cpu
         options.bounds = bounds
         options.keepIntermediatesIn = keepC
+        options.unitCache = unitCache
         if let jobs { options.jobs = jobs }
         do {
             let wasm = try Compiler.readModule(path: input)
             let result = try Compiler.compile(wasm: wasm, to: out, options: options)
             if verbose {
                 print(result.clangCommand)
-                print(String(format: "translate %.3f s, clang %.3f s", result.translationSeconds, result.clangSeconds))
+                let reused = options.unitCache == nil ? "" : ", \(result.unitsFromCache) from the unit cache"
+                print(String(format: "translate %.3f s, clang %.3f s", result.translationSeconds, result.clangSeconds)
+                    + " (\(result.units) unit\(result.units == 1 ? "" : "s")\(reused))")
             }
         } catch {
             fail("\(input): \(error)")

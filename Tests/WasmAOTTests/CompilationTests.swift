@@ -10,12 +10,13 @@ import WasmAOTFormat
 struct CompilationTests {
     /// A module of `count` functions, each calling the previous one, with enough
     /// arithmetic that the module is split into several translation units.
-    static func chain(_ count: Int) -> String {
+    /// `edited` changes one constant in that function.
+    static func chain(_ count: Int, edited: Int? = nil) -> String {
         var wat = "(module\n"
         wat += "  (func $f0 (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))\n"
         for i in 1..<count {
             var body = "(local.get 0)"
-            for k in 0..<30 { body = "(i32.xor (i32.add \(body) (i32.const \(k))) (i32.const \(i)))" }
+            for k in 0..<30 { body = "(i32.xor (i32.add \(body) (i32.const \(i == edited && k == 7 ? 1007 : k))) (i32.const \(i)))" }
             wat += "  (func $f\(i) (param i32) (result i32) (call $f\(i - 1) (i32.sub \(body) \(body))))\n"
         }
         wat += "  (func (export \"run\") (param i32) (result i32) (call $f\(count - 1) (local.get 0))))\n"
@@ -57,19 +58,65 @@ struct CompilationTests {
         defer { removeScratch(dir) }
         var parallel = CompileOptions()
         parallel.jobs = 4
+        var serial = CompileOptions()
+        serial.jobs = 1
         var single = CompileOptions()
-        single.jobs = 1
+        single.chunking.minimum = 1 << 40
         let split = try Compiler.translate(wasm: wasm, metadataPath: "/dev/null", options: parallel)
-        #expect(split.cUnits.count == 5)  // 4 chunks of functions and the descriptor unit
+        #expect(split.cUnits.count >= 3)  // ~50k instructions: units of functions, then the descriptor unit
+        #expect(try Compiler.translate(wasm: wasm, metadataPath: "/dev/null", options: serial).cUnits == split.cUnits)
         #expect(try Compiler.translate(wasm: wasm, metadataPath: "/dev/null", options: single).cUnits.count == 1)
         let a = try Compiler.compile(wasm: wasm, to: dir + "/parallel.so", options: parallel)
-        #expect(a.clangCommand.split(separator: "\n").count == 5 + 1)  // five compiles and a link
+        #expect(a.clangCommand.split(separator: "\n").count == split.cUnits.count + 1)  // a compile per unit and a link
+        #expect(a.units == split.cUnits.count && a.unitsFromCache == 0)
+        _ = try Compiler.compile(wasm: wasm, to: dir + "/serial.so", options: serial)
         _ = try Compiler.compile(wasm: wasm, to: dir + "/single.so", options: single)
+        // The split does not depend on the number of jobs, so neither do the bytes.
+        #expect(FileManager.default.contents(atPath: dir + "/parallel.so") == FileManager.default.contents(atPath: dir + "/serial.so"))
         let results = try ["parallel", "single"].map { name in
             try Module(loading: dir + "/\(name).so").instantiate().exports.function("run").call([.i32(5)])
         }
         #expect(results[0] == [.i32(1)])  // each link passes body - body = 0 down; f0(0) = 1
         #expect(results[0] == results[1])
+    }
+
+    /// A function unit's text depends only on its functions, so the unit cache
+    /// rebuilds what an edit touched and links the rest from earlier objects.
+    @Test("the unit cache recompiles only the units an edit touched, with the same bytes as a cold build")
+    func unitCache() throws {
+        let dir = try makeScratch()
+        defer { removeScratch(dir) }
+        var options = CompileOptions()
+        options.chunking.minimum = 2_000  // many small units from a 50k-instruction module
+        var cached = options
+        cached.unitCache = dir + "/units"
+        let original = try ModuleDecoder.wat2wasm(Self.chain(200))
+        let edited = try ModuleDecoder.wat2wasm(Self.chain(200, edited: 100))
+
+        let first = try Compiler.compile(wasm: original, to: dir + "/first.so", options: cached)
+        #expect(first.units > 10 && first.unitsFromCache == 0)
+        let again = try Compiler.compile(wasm: original, to: dir + "/again.so", options: cached)
+        #expect(again.unitsFromCache == again.units - 1)  // all but the descriptor unit
+        #expect(FileManager.default.contents(atPath: dir + "/first.so") == FileManager.default.contents(atPath: dir + "/again.so"))
+
+        let incremental = try Compiler.compile(wasm: edited, to: dir + "/incremental.so", options: cached)
+        #expect(incremental.units == first.units)
+        #expect(incremental.unitsFromCache == incremental.units - 2)  // the edited function's unit and the descriptor
+        _ = try Compiler.compile(wasm: edited, to: dir + "/cold.so", options: options)
+        #expect(FileManager.default.contents(atPath: dir + "/incremental.so") == FileManager.default.contents(atPath: dir + "/cold.so"))
+        #expect(try Module(loading: dir + "/incremental.so").instantiate().exports.function("run").call([.i32(5)]) == [.i32(1)])
+
+        // A damaged entry fails the link: its unit is compiled afresh and the entry mended.
+        let entries = try FileManager.default.contentsOfDirectory(atPath: dir + "/units")
+        // The original's function units and the edited one; no partial files.
+        #expect(entries.count == first.units && entries.allSatisfy { $0.hasSuffix(".o") })
+        for entry in entries { try Data("garbage".utf8).write(to: URL(fileURLWithPath: dir + "/units/" + entry)) }
+        let mended = try Compiler.compile(wasm: edited, to: dir + "/mended.so", options: cached)
+        #expect(mended.unitsFromCache == 0)
+        #expect(FileManager.default.contents(atPath: dir + "/mended.so") == FileManager.default.contents(atPath: dir + "/cold.so"))
+        let repaired = try Compiler.compile(wasm: edited, to: dir + "/repaired.so", options: cached)
+        #expect(repaired.unitsFromCache == repaired.units - 1)
+        #expect(FileManager.default.contents(atPath: dir + "/repaired.so") == FileManager.default.contents(atPath: dir + "/cold.so"))
     }
 
     /// The output path must not reach the object: the linker used to record it, which
@@ -89,19 +136,36 @@ struct CompilationTests {
         #expect(try Module(loading: paths[1]).instantiate().exports.function("run").call([.i32(5)]) == [.i32(1)])
     }
 
-    @Test("units get stripes of neighbouring functions: every function once, balanced, both halves in each")
-    func stripes() {
-        // The second half costs clang more per function (as call-dense code might).
-        let sizes = (0..<4000).map { $0 < 2000 ? 10 : 40 }
-        let units = ModuleLowering.split(sizes, into: 2)
-        #expect(units.count == 2)
-        #expect(units.flatMap { $0 }.sorted() == Array(0..<4000))
-        #expect(units.allSatisfy { $0 == $0.sorted() })
+    @Test("unit boundaries are content-defined: runs of neighbours within bounds; an edit moves few of them")
+    func contentDefinedUnits() {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> UInt64 {  // splitmix64: a fixed pseudo-random sequence
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        var sizes = (0..<5000).map { _ in 20 + Int(next() % 300) }
+        var fingerprints = sizes.map { _ in next() }
+        let chunking = ModuleLowering.Chunking()
+        let units = ModuleLowering.split(sizes, fingerprints: fingerprints, chunking)
+        #expect(units.flatMap { $0 } == Array(0..<5000))  // every function once, in order
         let weights = units.map { $0.reduce(0) { $0 + sizes[$1] } }
-        #expect(abs(weights[0] - weights[1]) * 20 <= weights[0] + weights[1])  // within 5%
-        // Unlike two contiguous halves, each unit gets functions from both halves.
-        #expect(units.allSatisfy { unit in unit.contains { $0 < 2000 } && unit.contains { $0 >= 2000 } })
-        #expect(ModuleLowering.split([5, 5, 5], into: 2).count == 1)  // too small to be worth a second clang
+        #expect(weights.dropLast().allSatisfy { $0 >= chunking.minimum && $0 < chunking.maximum + 320 })
+        #expect(units.count > 20)
+        // Edit one function in the middle (its size and fingerprint): the units
+        // before it stay, and the units after it are the same from the next
+        // boundary the fingerprints pick again.
+        sizes[2500] += 700
+        fingerprints[2500] = next()
+        let after = ModuleLowering.split(sizes, fingerprints: fingerprints, chunking)
+        let changed = Set(after.map { $0 }).symmetricDifference(Set(units.map { $0 }))
+        #expect(changed.count <= 4, "\(changed.count) units differ")
+        #expect(after.prefix { !$0.contains(2500) } == units.prefix { !$0.contains(2500) })
+        // A module under twice the minimum is one unit (decided by the caller); a tiny split is one run.
+        #expect(ModuleLowering.split([5, 5, 5], fingerprints: [0, 0, 0], chunking) == [[0, 1, 2]])
+        #expect(ModuleLowering.fingerprint("w1") == ModuleLowering.fingerprint("w1") && ModuleLowering.fingerprint("w1") != ModuleLowering.fingerprint("w2"))
     }
 
     @Test("the compile cache builds once, keys on the options, and rebuilds a damaged entry")

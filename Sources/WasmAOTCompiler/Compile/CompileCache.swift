@@ -56,6 +56,9 @@ public struct CompileCache: Sendable {
         }
         let partial = path + ".partial-\(getpid())-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: partial) }
+        // A large module edited since its last run recompiles only the units that changed.
+        var options = options
+        if options.unitCache == nil { options.unitCache = (directory as NSString).appendingPathComponent("units") }
         _ = try Compiler.compile(wasm: wasm, to: partial, options: options)
         guard rename(partial, path) == 0 else {
             throw .io("cannot move the compiled module into the cache at '\(path)': \(String(cString: strerror(errno)))")

@@ -39,9 +39,21 @@ public struct CompileOptions: Sendable {
     public var extraClangFlags: [String] = []
     /// If set, the generated C and metadata are kept in this directory.
     public var keepIntermediatesIn: String?
-    /// clang processes run at once; a large module's C is split into about this
-    /// many translation units compiled in parallel (small modules stay one unit).
+    /// clang processes run at once. A large module's C is split into units of
+    /// neighbouring functions (how many depends on the module, not on `jobs`, so
+    /// the output does not either); small modules stay one unit.
     public var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+    /// A directory of compiled translation units, keyed by their content: a
+    /// large module compiled again after an edit recompiles only the units whose
+    /// functions changed (and the small table unit). nil: every unit is compiled.
+    ///
+    /// ```swift
+    /// var options = CompileOptions()
+    /// options.unitCache = CompileCache.defaultDirectory + "/units"
+    /// ```
+    public var unitCache: String?
+    /// How a large module is cut into units (tests use smaller units).
+    var chunking = ModuleLowering.Chunking()
 
     public init(optimization: Int = 2) { self.optimization = optimization }
 }
@@ -84,6 +96,10 @@ public struct CompileResult: Sendable {
     public var translationSeconds: Double
     public var clangSeconds: Double
     public var module: ModuleMetadata
+    /// Translation units the C was split into.
+    public var units: Int = 1
+    /// Of those, units whose object came from ``CompileOptions/unitCache``.
+    public var unitsFromCache: Int = 0
 }
 
 /// The ahead-of-time compiler: wasm → validated → C → native shared object.
@@ -120,7 +136,7 @@ public enum Compiler {
             let lowering = ModuleLowering(module, referenceable: metadata.referenceableFunctions, bounds: options.bounds)
             let provenance = "wasm sha256 " + sha.prefix(8).hexDigits
             let units = try lowering.generate(
-                metadataPath: metadataPath, metadataSize: encoded.count, provenance: provenance, chunks: max(1, options.jobs))
+                metadataPath: metadataPath, metadataSize: encoded.count, provenance: provenance, chunking: options.chunking)
             return Translation(cUnits: units, metadata: encoded, module: metadata)
         } catch {
             throw .unsupported(error)
@@ -159,6 +175,7 @@ public enum Compiler {
         let clang = try Clang.locate(options.clang)
         let absoluteOutput = URL(fileURLWithPath: output).path
         var commands: [String] = []
+        var unitsFromCache = 0
         // From the module's content, so that the output does not depend on its path.
         let soname = "wasmaot-" + translation.module.wasmSHA256.prefix(8).hexDigits + ".so"
         if units.count == 1 {
@@ -166,36 +183,82 @@ public enum Compiler {
                 clang: clang, options: options, include: work, sources: units, output: absoluteOutput, mode: .sharedObject, soname: soname)
             commands.append(try Clang.check(clang, arguments))
         } else {
-            // Units in parallel to objects, then one link.
-            let objects = units.map { ($0 as NSString).deletingPathExtension + ".o" }
-            let outcomes = Mutex<[Result<String, CompileError>?]>(Array(repeating: nil, count: units.count))
-            let queue = OperationQueue()
-            // The last unit (function table and descriptor) takes clang a tenth of a second:
-            // it runs at once beside the function chunks rather than after one of them.
-            queue.maxConcurrentOperationCount = max(1, options.jobs) + 1
-            for i in [units.count - 1] + units.indices.dropLast() {
-                queue.addOperation {
-                    let arguments = Clang.arguments(clang: clang, options: options, include: work, sources: [units[i]], output: objects[i], mode: .object)
-                    let result = Result { () throws(CompileError) -> String in try Clang.check(clang, arguments) }
-                    outcomes.withLock { $0[i] = result }
-                }
-            }
-            queue.waitUntilAllOperationsAreFinished()
-            for outcome in outcomes.withLock({ $0 }) {
-                switch outcome {
-                case .success(let command)?: commands.append(command)
-                case .failure(let error)?: throw error
-                case nil: throw .io("internal error: a clang job did not run")
-                }
-            }
-            let link = Clang.arguments(
-                clang: clang, options: options, include: work, sources: objects, output: absoluteOutput, mode: .link, soname: soname)
-            commands.append(try Clang.check(clang, link))
+            (unitsFromCache, commands) = try compileUnits(
+                units, texts: translation.cUnits, clang: clang, options: options, work: work, output: absoluteOutput, soname: soname)
         }
         return CompileResult(
             outputPath: absoluteOutput, clangCommand: commands.joined(separator: "\n"),
             translationSeconds: translated.timeIntervalSince(start),
-            clangSeconds: Date().timeIntervalSince(translated), module: translation.module)
+            clangSeconds: Date().timeIntervalSince(translated), module: translation.module,
+            units: units.count, unitsFromCache: unitsFromCache)
+    }
+
+    /// Compiles the units to objects, `jobs` at once (largest first, so the
+    /// queue ends evenly), through the unit cache if there is one, then links
+    /// them. The last unit (function table, descriptor) names the work
+    /// directory and changes with every module: it is never cached. Returns
+    /// how many objects came from the cache, and the commands run.
+    private static func compileUnits(
+        _ units: [String], texts: [String], clang: String, options: CompileOptions, work: String, output: String, soname: String
+    ) throws(CompileError) -> (fromCache: Int, commands: [String]) {
+        let cache = try options.unitCache.map { (dir) throws(CompileError) in try UnitCache(directory: dir) }
+        let compiled = units.map { ($0 as NSString).deletingPathExtension + ".o" }
+        let p = UnitCache.placeholder
+        let keys: [String?] = units.indices.map { i in
+            guard cache != nil, i != units.count - 1 else { return nil }
+            let arguments = Clang.arguments(
+                clang: clang, options: options, include: p.include, sources: [p.source], output: p.object, mode: .object)
+            return UnitCache.key(unit: texts[i], arguments: arguments, clang: clang)
+        }
+        let outcomes = Mutex<[Result<(object: String, command: String?), CompileError>?]>(Array(repeating: nil, count: units.count))
+        let queue = OperationQueue()
+        queue.maxConcurrentOperationCount = max(1, options.jobs)
+        for i in units.indices.sorted(by: { texts[$0].utf8.count > texts[$1].utf8.count }) {
+            queue.addOperation {
+                if let key = keys[i], let hit = cache?.object(for: key) {
+                    outcomes.withLock { $0[i] = .success((hit, nil)) }
+                    return
+                }
+                let arguments = Clang.arguments(clang: clang, options: options, include: work, sources: [units[i]], output: compiled[i], mode: .object)
+                let result = Result { () throws(CompileError) -> (object: String, command: String?) in
+                    (compiled[i], try Clang.check(clang, arguments))
+                }
+                if case .success = result, let key = keys[i] { cache?.store(compiled[i], as: key) }
+                outcomes.withLock { $0[i] = result }
+            }
+        }
+        queue.waitUntilAllOperationsAreFinished()
+        var objects: [String] = []
+        var commands: [String] = []
+        var cached: [Int] = []
+        for (i, outcome) in outcomes.withLock({ $0 }).enumerated() {
+            switch outcome {
+            case .success(let (object, command))?:
+                objects.append(object)
+                if let command { commands.append(command) } else { cached.append(i) }
+            case .failure(let error)?: throw error
+            case nil: throw .io("internal error: a clang job did not run")
+            }
+        }
+        let link = { (objects: [String]) throws(CompileError) -> String in
+            try Clang.check(clang, Clang.arguments(
+                clang: clang, options: options, include: work, sources: objects, output: output, mode: .link, soname: soname))
+        }
+        do {
+            commands.append(try link(objects))
+        } catch {
+            // A damaged cache entry: compile those units afresh, relink, and mend the cache.
+            guard !cached.isEmpty, case .clangFailed = error else { throw error }
+            for i in cached {
+                let arguments = Clang.arguments(clang: clang, options: options, include: work, sources: [units[i]], output: compiled[i], mode: .object)
+                commands.append(try Clang.check(clang, arguments))
+                objects[i] = compiled[i]
+            }
+            commands.append(try link(objects))
+            for i in cached { if let key = keys[i] { cache?.store(compiled[i], as: key) } }
+            cached = []
+        }
+        return (cached.count, commands)
     }
 
     static func settingsDescription(_ options: CompileOptions) -> String {

@@ -1,0 +1,74 @@
+import Crypto
+import Foundation
+import WasmAOTFormat
+import WasmAOTRuntime
+
+/// Objects of translation units, keyed by what determines them: the unit's C,
+/// the runtime headers it includes, the clang arguments (paths aside), the
+/// clang binary and this compiler's build. A large module's function units
+/// name nothing outside their own functions (see ``ModuleLowering/generate``),
+/// so after an edit to one function only its unit misses and is compiled again;
+/// a module compiled before links from cached objects alone.
+///
+/// Entries appear atomically (written beside, then renamed), so concurrent
+/// compiles never read a partial object. Nothing is evicted.
+struct UnitCache: Sendable {
+    let directory: String
+
+    init(directory: String) throws(CompileError) {
+        do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
+            throw .io("cannot create the unit cache '\(directory)': \(error)")
+        }
+        self.directory = directory
+    }
+
+    /// The key of `unit` compiled by `clang` with `arguments` (made with the
+    /// placeholder paths of ``placeholder``, so that the work directory does not
+    /// enter the key).
+    static func key(unit: String, arguments: [String], clang: String) -> String {
+        var hasher = SHA256()
+        let headers = [wasmaot_abi_header_text(), wasmaot_ops_header_text(), wasmaot_simd_header_text()].map { String(cString: $0!) }
+        let settings = ["unit cache 1", CompilerInfo.identity, "abi \(WASMAOT_ABI_VERSION)", clangIdentity(clang)] + arguments
+        for part in settings + headers + [unit] {
+            hasher.update(data: Array(part.utf8))
+            hasher.update(data: [0])
+        }
+        return Array(hasher.finalize()).hexDigits
+    }
+
+    /// Stand-ins for the paths in a unit's clang command when computing its key.
+    static let placeholder = (include: "<include>", source: "<unit>.c", object: "<unit>.o")
+
+    /// The cached object for `key`, if any.
+    func object(for key: String) -> String? {
+        let path = self.path(key)
+        return FileManager.default.fileExists(atPath: path) ? path : nil
+    }
+
+    /// Copies `object` into the cache under `key` (replacing an entry the linker
+    /// refused). A cache that cannot be written only costs the next compile time.
+    func store(_ object: String, as key: String) {
+        let path = self.path(key)
+        let partial = path + ".partial-\(getpid())-\(UUID().uuidString)"
+        do {
+            try FileManager.default.copyItem(atPath: object, toPath: partial)
+            guard rename(partial, path) == 0 else { throw CocoaError(.fileWriteUnknown) }
+        } catch {
+            try? FileManager.default.removeItem(atPath: partial)
+        }
+    }
+
+    private func path(_ key: String) -> String {
+        (directory as NSString).appendingPathComponent(key + ".o")
+    }
+
+    /// The clang binary behind `path` (symlinks resolved) by size and modification
+    /// time: a toolchain installed over the old one changes the key.
+    private static func clangIdentity(_ path: String) -> String {
+        let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        let attributes = (try? FileManager.default.attributesOfItem(atPath: resolved)) ?? [:]
+        let size = (attributes[.size] as? NSNumber)?.int64Value ?? -1
+        let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        return "clang \(resolved) \(size) \(modified)"
+    }
+}
