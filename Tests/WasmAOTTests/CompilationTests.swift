@@ -136,6 +136,29 @@ struct CompilationTests {
         #expect(try Module(loading: paths[1]).instantiate().exports.function("run").call([.i32(5)]) == [.i32(1)])
     }
 
+    @Test("a cache directory stays under its limit: least recently used entries go, stale partial files too")
+    func cacheLimit() throws {
+        let dir = try makeScratch()
+        defer { removeScratch(dir) }
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: dir + "/units", withIntermediateDirectories: true)
+        let now = Date()
+        func put(_ name: String, hoursAgo: Double) throws {
+            try Data(count: 1000).write(to: URL(fileURLWithPath: dir + "/" + name))
+            try fm.setAttributes([.modificationDate: now.addingTimeInterval(-hoursAgo * 3600)], ofItemAtPath: dir + "/" + name)
+        }
+        for (name, hours) in [("a.so", 5.0), ("units/b.o", 4), ("c.so", 3), ("units/d.o", 2), ("e.so", 1)] { try put(name, hoursAgo: hours) }
+        try put("x.so.partial-1-abc", hoursAgo: 2)  // left by a killed compile
+        try put("units/y.o.partial-1-def", hoursAgo: 0.1)  // a compile in progress
+        #expect(CacheLimit.enforce(directory: dir, limit: nil, now: now) == [dir + "/x.so.partial-1-abc"])
+        CacheLimit.touch(dir + "/a.so")  // a hit: the oldest entry becomes the newest
+        // 5000 bytes over a 3500 limit: down to 3150 from the least recently used, c.so kept.
+        let removed = CacheLimit.enforce(directory: dir, keeping: dir + "/c.so", limit: 3500, now: now)
+        #expect(Set(removed) == [dir + "/units/b.o", dir + "/units/d.o"])
+        for name in ["a.so", "c.so", "e.so", "units/y.o.partial-1-def"] { #expect(fm.fileExists(atPath: dir + "/" + name), "\(name)") }
+        #expect(CacheLimit.enforce(directory: dir, limit: 3500, now: now).isEmpty)
+    }
+
     @Test("unit boundaries are content-defined: runs of neighbours within bounds; an edit moves few of them")
     func contentDefinedUnits() {
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15

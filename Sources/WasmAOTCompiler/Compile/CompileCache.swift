@@ -6,7 +6,9 @@ import WasmAOTRuntime
 /// A directory of compiled modules keyed by everything that determines the
 /// object: the wasm bytes, the compiler (its version and build id, see
 /// ``CompilerInfo/identity``), the runtime ABI and the compile options. `wasmaot run app.wasm` compiles through it, so a module is
-/// translated and built by clang once.
+/// translated and built by clang once. Its `units/` holds a ``CompileOptions/unitCache``
+/// for large modules; least recently used entries go when the directory outgrows
+/// 2 GiB (`$WASMAOT_CACHE_LIMIT_MB` sets another limit, 0 none).
 ///
 /// ```swift
 /// let cache = CompileCache(directory: CompileCache.defaultDirectory)
@@ -44,7 +46,10 @@ public struct CompileCache: Sendable {
     /// so concurrent users never see a partial file.
     public func object(for wasm: [UInt8], options: CompileOptions) throws(CompileError) -> (path: String, hit: Bool) {
         let path = (directory as NSString).appendingPathComponent(Self.key(for: wasm, options: options) + ".so")
-        if FileManager.default.fileExists(atPath: path) { return (path, true) }
+        if FileManager.default.fileExists(atPath: path) {
+            CacheLimit.touch(path)
+            return (path, true)
+        }
         try refresh(path: path, wasm: wasm, options: options)
         return (path, false)
     }
@@ -63,5 +68,6 @@ public struct CompileCache: Sendable {
         guard rename(partial, path) == 0 else {
             throw .io("cannot move the compiled module into the cache at '\(path)': \(String(cString: strerror(errno)))")
         }
+        CacheLimit.enforce(directory: directory, keeping: path)
     }
 }

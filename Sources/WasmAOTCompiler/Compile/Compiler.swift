@@ -258,6 +258,7 @@ public enum Compiler {
             for i in cached { if let key = keys[i] { cache?.store(compiled[i], as: key) } }
             cached = []
         }
+        if let cache { CacheLimit.enforce(directory: cache.directory) }
         return (cached.count, commands)
     }
 

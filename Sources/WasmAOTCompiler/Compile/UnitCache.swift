@@ -11,7 +11,8 @@ import WasmAOTRuntime
 /// a module compiled before links from cached objects alone.
 ///
 /// Entries appear atomically (written beside, then renamed), so concurrent
-/// compiles never read a partial object. Nothing is evicted.
+/// compiles never read a partial object. Least recently used entries go
+/// when the directory outgrows its limit (`CacheLimit`).
 struct UnitCache: Sendable {
     let directory: String
 
@@ -42,7 +43,9 @@ struct UnitCache: Sendable {
     /// The cached object for `key`, if any.
     func object(for key: String) -> String? {
         let path = self.path(key)
-        return FileManager.default.fileExists(atPath: path) ? path : nil
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        CacheLimit.touch(path)
+        return path
     }
 
     /// Copies `object` into the cache under `key` (replacing an entry the linker
