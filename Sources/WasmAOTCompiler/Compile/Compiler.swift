@@ -204,12 +204,10 @@ public enum Compiler {
         let cache = try options.unitCache.map { (dir) throws(CompileError) in try UnitCache(directory: dir) }
         let compiled = units.map { ($0 as NSString).deletingPathExtension + ".o" }
         let p = UnitCache.placeholder
-        let keys: [String?] = units.indices.map { i in
-            guard cache != nil, i != units.count - 1 else { return nil }
-            let arguments = Clang.arguments(
-                clang: clang, options: options, include: p.include, sources: [p.source], output: p.object, mode: .object)
-            return UnitCache.key(unit: texts[i], arguments: arguments, clang: clang)
-        }
+        let keys: [String?] = cache == nil ? Array(repeating: nil, count: units.count) : UnitCache.keys(
+            units: Array(texts.dropLast()),
+            arguments: Clang.arguments(clang: clang, options: options, include: p.include, sources: [p.source], output: p.object, mode: .object),
+            clang: clang) + [nil]
         let outcomes = Mutex<[Result<(object: String, command: String?), CompileError>?]>(Array(repeating: nil, count: units.count))
         let queue = OperationQueue()
         queue.maxConcurrentOperationCount = max(1, options.jobs)

@@ -23,18 +23,22 @@ struct UnitCache: Sendable {
         self.directory = directory
     }
 
-    /// The key of `unit` compiled by `clang` with `arguments` (made with the
+    /// The keys of `units` compiled by `clang` with `arguments` (made with the
     /// placeholder paths of ``placeholder``, so that the work directory does not
-    /// enter the key).
-    static func key(unit: String, arguments: [String], clang: String) -> String {
-        var hasher = SHA256()
+    /// enter the key): what they share is hashed once.
+    static func keys(units: [String], arguments: [String], clang: String) -> [String] {
+        var shared = SHA256()
         let headers = [wasmaot_abi_header_text(), wasmaot_ops_header_text(), wasmaot_simd_header_text()].map { String(cString: $0!) }
         let settings = ["unit cache 1", CompilerInfo.identity, "abi \(WASMAOT_ABI_VERSION)", clangIdentity(clang)] + arguments
-        for part in settings + headers + [unit] {
-            hasher.update(data: Array(part.utf8))
-            hasher.update(data: [0])
+        for part in settings + headers {
+            shared.update(data: Array(part.utf8))
+            shared.update(data: [0])
         }
-        return Array(hasher.finalize()).hexDigits
+        return units.map { unit in
+            var hasher = shared
+            hasher.update(data: Array(unit.utf8))
+            return Array(hasher.finalize()).hexDigits
+        }
     }
 
     /// Stand-ins for the paths in a unit's clang command when computing its key.
