@@ -250,11 +250,13 @@ class WasmAOT:
     def __init__(self, path: Path):
         self.path = path
 
-    def compile(self, wasm: Path, so: Path, flags=()):
+    def compile(self, wasm: Path, so: Path, flags=(), output=False):
         wall, rss, p = timed_with_rss([self.path, "compile", wasm, "-o", so, "-O2", *flags])
         if p.returncode != 0:
             raise EngineError(f"wasmaot compile {wasm.name} failed (exit {p.returncode}):\n"
                               + (p.stderr or b"").decode("utf-8", "replace")[-4000:])
+        if output:
+            return wall, rss, (p.stdout or b"").decode("utf-8", "replace")
         return wall, rss
 
     def bench(self, so: Path, wasm: Path, runs: int, wasmkit_runs: int, timeout: int):
@@ -498,9 +500,10 @@ def compile_bench(args, wasmaot, problems, tmpdir):
                           "peak_rss_kib": max(rsses) if rsses else None, "so_bytes": so.stat().st_size}
         try:
             out["wasmaot"]["unit_cache"] = unit_cache_bench(args, wasmaot, wasm, Path(tmpdir))
-        except (EngineError, OSError, ValueError, subprocess.CalledProcessError) as e:
+        except (EngineError, OSError, ValueError, LookupError, StopIteration,
+                subprocess.CalledProcessError) as e:
             problems.append({"workload": "large", "engine": "wasmaot", "kind": "error",
-                             "detail": f"large: unit cache: {e}"})
+                             "detail": f"large: unit cache: {e!r}"})
             print(f"   unit cache ERROR {e}", flush=True)
         try:  # and the compiled program must behave like the native one
             ref = subprocess.run([str(args.build_dir / "large.native")], capture_output=True,
@@ -540,19 +543,28 @@ def unit_cache_bench(args, wasmaot, wasm, tmpdir):
     base = module("large-base", 0)
 
     def compile(path):
-        wall, _ = wasmaot.compile(path, so, ["--unit-cache", str(cache), "--verbose"])
-        return wall
+        """Wall time, and (units, units from the cache) from the --verbose summary."""
+        wall, _, out = wasmaot.compile(path, so, ["--unit-cache", str(cache), "--verbose"], output=True)
+        m = re.search(r"\((\d+) units?, (\d+) from the unit cache\)", out)
+        if not m:
+            raise ValueError("no unit summary in `wasmaot compile --verbose` output")
+        return wall, int(m.group(1)), int(m.group(2))
 
-    cold = compile(base)
-    unchanged, edited = [], []
+    cold, units, _ = compile(base)
+    unchanged, edited, reused = [], [], []
     for r in range(args.compile_runs):
-        unchanged.append(compile(base))
-        edited.append(compile(module(f"large-edit{r}", r + 1)))
+        wall, n, hits = compile(base)
+        if hits != n - 1:  # all but the table unit
+            raise ValueError(f"unchanged module: {hits} of {n} units from the cache")
+        unchanged.append(wall)
+        wall, n, hits = compile(module(f"large-edit{r}", r + 1))
+        edited.append(wall)
+        reused.append(hits)
         print(f"   wasmaot compile -O2 --unit-cache: unchanged {unchanged[-1]:.2f}s, "
-              f"one function edited {edited[-1]:.2f}s", flush=True)
-    return {"cold_seconds": cold, "unchanged_seconds": statistics.median(unchanged),
+              f"one function edited {edited[-1]:.2f}s ({hits} of {n} units reused)", flush=True)
+    return {"cold_seconds": cold, "units": units, "unchanged_seconds": statistics.median(unchanged),
             "edited_seconds": statistics.median(edited), "unchanged_runs": unchanged,
-            "edited_runs": edited}
+            "edited_runs": edited, "edited_units_reused": reused}
 
 
 # --- reports ----------------------------------------------------------------------------------
@@ -724,8 +736,9 @@ def write_markdown(path, doc):
             if uc:
                 L.append(f"| `wasmaot compile -O2 --unit-cache`: the module unchanged | "
                          f"{uc['unchanged_seconds']:.2f} | — |")
-                L.append(f"| `wasmaot compile -O2 --unit-cache`: one function edited | "
-                         f"{uc['edited_seconds']:.2f} | — |")
+                L.append(f"| `wasmaot compile -O2 --unit-cache`: one function edited "
+                         f"({min(uc['edited_units_reused'])}–{max(uc['edited_units_reused'])} of "
+                         f"{uc['units']} units reused) | {uc['edited_seconds']:.2f} | — |")
         else:
             L.append("| `wasmaot compile -O2` | — (not run) | — |")
         w2 = cb.get("wasm2c")

@@ -99,17 +99,23 @@ struct CompilationTests {
         #expect(again.unitsFromCache == again.units - 1)  // all but the descriptor unit
         #expect(FileManager.default.contents(atPath: dir + "/first.so") == FileManager.default.contents(atPath: dir + "/again.so"))
 
+        // The edit changes its function's unit; if its fingerprint moves a boundary, the
+        // next unit too (content-defined boundaries resynchronise at the one after).
+        let before = Set(try Compiler.translate(wasm: original, metadataPath: "/dev/null", options: options).cUnits.dropLast())
+        let after = try Compiler.translate(wasm: edited, metadataPath: "/dev/null", options: options).cUnits.dropLast()
+        let unchanged = after.filter { before.contains($0) }.count
+        #expect(unchanged >= after.count - 2 && unchanged < after.count)
         let incremental = try Compiler.compile(wasm: edited, to: dir + "/incremental.so", options: cached)
-        #expect(incremental.units == first.units)
-        #expect(incremental.unitsFromCache == incremental.units - 2)  // the edited function's unit and the descriptor
+        #expect(incremental.units == after.count + 1)
+        #expect(incremental.unitsFromCache == unchanged)
         _ = try Compiler.compile(wasm: edited, to: dir + "/cold.so", options: options)
         #expect(FileManager.default.contents(atPath: dir + "/incremental.so") == FileManager.default.contents(atPath: dir + "/cold.so"))
         #expect(try Module(loading: dir + "/incremental.so").instantiate().exports.function("run").call([.i32(5)]) == [.i32(1)])
 
         // A damaged entry fails the link: its unit is compiled afresh and the entry mended.
         let entries = try FileManager.default.contentsOfDirectory(atPath: dir + "/units")
-        // The original's function units and the edited one; no partial files.
-        #expect(entries.count == first.units && entries.allSatisfy { $0.hasSuffix(".o") })
+        // The original's function units and the edited ones; no partial files.
+        #expect(entries.count == first.units - 1 + after.count - unchanged && entries.allSatisfy { $0.hasSuffix(".o") })
         for entry in entries { try Data("garbage".utf8).write(to: URL(fileURLWithPath: dir + "/units/" + entry)) }
         let mended = try Compiler.compile(wasm: edited, to: dir + "/mended.so", options: cached)
         #expect(mended.unitsFromCache == 0)
@@ -136,27 +142,32 @@ struct CompilationTests {
         #expect(try Module(loading: paths[1]).instantiate().exports.function("run").call([.i32(5)]) == [.i32(1)])
     }
 
-    @Test("a cache directory stays under its limit: least recently used entries go, stale partial files too")
+    @Test("a cache directory stays under its limit: least recently used entries go, stale partial files too, other files stay")
     func cacheLimit() throws {
         let dir = try makeScratch()
         defer { removeScratch(dir) }
         let fm = FileManager.default
         try fm.createDirectory(atPath: dir + "/units", withIntermediateDirectories: true)
         let now = Date()
-        func put(_ name: String, hoursAgo: Double) throws {
-            try Data(count: 1000).write(to: URL(fileURLWithPath: dir + "/" + name))
-            try fm.setAttributes([.modificationDate: now.addingTimeInterval(-hoursAgo * 3600)], ofItemAtPath: dir + "/" + name)
+        func name(_ c: Character, _ suffix: String) -> String { String(repeating: c, count: 64) + suffix }
+        func put(_ path: String, hoursAgo: Double) throws {
+            try Data(count: 1000).write(to: URL(fileURLWithPath: dir + "/" + path))
+            try fm.setAttributes([.modificationDate: now.addingTimeInterval(-hoursAgo * 3600)], ofItemAtPath: dir + "/" + path)
         }
-        for (name, hours) in [("a.so", 5.0), ("units/b.o", 4), ("c.so", 3), ("units/d.o", 2), ("e.so", 1)] { try put(name, hoursAgo: hours) }
-        try put("x.so.partial-1-abc", hoursAgo: 2)  // left by a killed compile
-        try put("units/y.o.partial-1-def", hoursAgo: 0.1)  // a compile in progress
-        #expect(CacheLimit.enforce(directory: dir, limit: nil, now: now) == [dir + "/x.so.partial-1-abc"])
-        CacheLimit.touch(dir + "/a.so")  // a hit: the oldest entry becomes the newest
-        // 5000 bytes over a 3500 limit: down to 3150 from the least recently used, c.so kept.
-        let removed = CacheLimit.enforce(directory: dir, keeping: dir + "/c.so", limit: 3500, now: now)
-        #expect(Set(removed) == [dir + "/units/b.o", dir + "/units/d.o"])
-        for name in ["a.so", "c.so", "e.so", "units/y.o.partial-1-def"] { #expect(fm.fileExists(atPath: dir + "/" + name), "\(name)") }
-        #expect(CacheLimit.enforce(directory: dir, limit: 3500, now: now).isEmpty)
+        let (a, b, c, d, e) = (name("a", ".so"), "units/" + name("b", ".o"), name("c", ".so"), "units/" + name("d", ".o"), name("e", ".so"))
+        for (path, hours) in [(a, 5.0), (b, 4), (c, 3), (d, 2), (e, 1)] { try put(path, hoursAgo: hours) }
+        let stale = name("f", ".so.partial-1-abc")  // left by a killed compile
+        let writing = "units/" + name("f", ".o.partial-1-def")  // a compile in progress
+        try put(stale, hoursAgo: 2)
+        try put(writing, hoursAgo: 0.1)
+        try put("notes.txt", hoursAgo: 9)  // not the cache's: neither counted nor deleted
+        #expect(CacheDirectory.enforce(directory: dir, limit: nil, now: now) == [dir + "/" + stale])
+        CacheDirectory.touch(dir + "/" + a)  // a hit: the oldest entry becomes the newest, and is not evicted
+        // 5000 bytes of entries over a 3500 limit: down to 3150, least recently used first.
+        let removed = CacheDirectory.enforce(directory: dir, limit: 3500, now: now)
+        #expect(Set(removed) == [dir + "/" + b, dir + "/" + c])
+        for path in [a, d, e, writing, "notes.txt"] { #expect(fm.fileExists(atPath: dir + "/" + path), "\(path)") }
+        #expect(CacheDirectory.enforce(directory: dir, limit: 3500, now: now).isEmpty)
     }
 
     @Test("unit boundaries are content-defined: runs of neighbours within bounds; an edit moves few of them")

@@ -47,7 +47,7 @@ public struct CompileCache: Sendable {
     public func object(for wasm: [UInt8], options: CompileOptions) throws(CompileError) -> (path: String, hit: Bool) {
         let path = (directory as NSString).appendingPathComponent(Self.key(for: wasm, options: options) + ".so")
         if FileManager.default.fileExists(atPath: path) {
-            CacheLimit.touch(path)
+            CacheDirectory.touch(path)
             return (path, true)
         }
         try refresh(path: path, wasm: wasm, options: options)
@@ -59,15 +59,12 @@ public struct CompileCache: Sendable {
         do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
             throw .io("cannot create the compile cache '\(directory)': \(error)")
         }
-        let partial = path + ".partial-\(getpid())-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: partial) }
         // A large module edited since its last run recompiles only the units that changed.
         var options = options
         if options.unitCache == nil { options.unitCache = (directory as NSString).appendingPathComponent("units") }
-        _ = try Compiler.compile(wasm: wasm, to: partial, options: options)
-        guard rename(partial, path) == 0 else {
-            throw .io("cannot move the compiled module into the cache at '\(path)': \(String(cString: strerror(errno)))")
+        try CacheDirectory.place(at: path) { (partial) throws(CompileError) in
+            _ = try Compiler.compile(wasm: wasm, to: partial, options: options)
         }
-        CacheLimit.enforce(directory: directory, keeping: path)
+        CacheDirectory.enforce(directory: directory)
     }
 }

@@ -161,10 +161,18 @@ public enum Compiler {
         let start = Date()
         let translation = try translate(wasm: bytes, metadataPath: metadataPath, options: options)
         let translated = Date()
-        let units = translation.cUnits.indices.map { (work as NSString).appendingPathComponent(translation.cUnits.count == 1 ? "module.c" : "module\($0).c") }
+        // Each unit of a large module in a directory of its own under one file name: the
+        // object records the source's base name, which must not depend on the unit's number
+        // (a unit cache reuses objects whose unit had another number).
+        let units = translation.cUnits.indices.map {
+            (work as NSString).appendingPathComponent(translation.cUnits.count == 1 ? "module.c" : "unit\($0)/module.c")
+        }
         do {
             try Data(translation.metadata).write(to: URL(fileURLWithPath: metadataPath))
-            for (path, source) in zip(units, translation.cUnits) { try Data(source.utf8).write(to: URL(fileURLWithPath: path)) }
+            for (path, source) in zip(units, translation.cUnits) {
+                try fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try Data(source.utf8).write(to: URL(fileURLWithPath: path))
+            }
             try Data(String(cString: wasmaot_abi_header_text()).utf8).write(to: URL(fileURLWithPath: (work as NSString).appendingPathComponent("wasmaot_abi.h")))
             for (name, text) in [("wasmaot_ops.h", wasmaot_ops_header_text()), ("wasmaot_simd.h", wasmaot_simd_header_text())] {
                 try Data(String(cString: text!).utf8).write(to: URL(fileURLWithPath: (work as NSString).appendingPathComponent(name)))
@@ -256,7 +264,7 @@ public enum Compiler {
             for i in cached { if let key = keys[i] { cache?.store(compiled[i], as: key) } }
             cached = []
         }
-        if let cache { CacheLimit.enforce(directory: cache.directory) }
+        if let cache { CacheDirectory.enforce(directory: cache.directory) }
         return (cached.count, commands)
     }
 

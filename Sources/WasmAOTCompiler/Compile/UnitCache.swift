@@ -12,7 +12,7 @@ import WasmAOTRuntime
 ///
 /// Entries appear atomically (written beside, then renamed), so concurrent
 /// compiles never read a partial object. Least recently used entries go
-/// when the directory outgrows its limit (`CacheLimit`).
+/// when the directory outgrows its limit (`CacheDirectory`).
 struct UnitCache: Sendable {
     let directory: String
 
@@ -48,20 +48,15 @@ struct UnitCache: Sendable {
     func object(for key: String) -> String? {
         let path = self.path(key)
         guard FileManager.default.fileExists(atPath: path) else { return nil }
-        CacheLimit.touch(path)
+        CacheDirectory.touch(path)
         return path
     }
 
     /// Copies `object` into the cache under `key` (replacing an entry the linker
     /// refused). A cache that cannot be written only costs the next compile time.
     func store(_ object: String, as key: String) {
-        let path = self.path(key)
-        let partial = path + ".partial-\(getpid())-\(UUID().uuidString)"
-        do {
-            try FileManager.default.copyItem(atPath: object, toPath: partial)
-            guard rename(partial, path) == 0 else { throw CocoaError(.fileWriteUnknown) }
-        } catch {
-            try? FileManager.default.removeItem(atPath: partial)
+        try? CacheDirectory.place(at: path(key)) { (partial) throws(CompileError) in
+            do { try FileManager.default.copyItem(atPath: object, toPath: partial) } catch { throw .io("\(error)") }
         }
     }
 

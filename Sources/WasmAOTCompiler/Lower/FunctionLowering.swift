@@ -71,6 +71,10 @@ struct FunctionLowering {
     }
     private static let memorySize0 = "ctx->memories[0]->size"
     private var makesCalls = false
+    /// Defined functions called directly, and the module types whose function
+    /// pointer type (`wa_fn_tN`) the body names: its unit declares just these.
+    private(set) var directCallees: Set<Int> = []
+    private(set) var pointerTypes: Set<Int> = []
     private var growsMemory = false
     private var currentOffset = 0
     /// Depths holding a ±0 or ±1 float constant, or a freshly promoted f32:
@@ -670,11 +674,13 @@ struct FunctionLowering {
         makesCalls = true
         let calleeType = try module.functionType(function, at: self)
         if Int(function) < module.importedFunctionCount {
+            pointerTypes.insert(Int(module.functionTypeIndices[Int(function)]))
             let f = temp()
             emit("{ const wasmaot_funcref *\(f) = wa_import_target(ctx, \(function));")
             try emitCall("((\(module.pointerType(ofFunction: function)))\(f)->fn)", context: "\(f)->ctx", type: calleeType)
             emit("}")
         } else {
+            directCallees.insert(Int(function))
             try emitCall(module.symbols[Int(function)], context: "ctx", type: calleeType)
         }
     }
@@ -683,6 +689,7 @@ struct FunctionLowering {
         makesCalls = true
         guard Int(typeIndex) < module.wasm.types.count else { throw fail("unknown type \(typeIndex)") }
         let calleeType = module.wasm.types[Int(typeIndex)]
+        pointerTypes.insert(Int(typeIndex))
         let element = try pop()
         let f = temp()
         emit("{ const wasmaot_funcref *\(f) = wa_indirect_target(ctx, WA_FN, \(table), \(element), \(typeIndex));")
