@@ -736,9 +736,10 @@ def write_markdown(path, doc):
             if uc:
                 L.append(f"| `wasmaot compile -O2 --unit-cache`: the module unchanged | "
                          f"{uc['unchanged_seconds']:.2f} | — |")
+                lo, hi = min(uc["edited_units_reused"]), max(uc["edited_units_reused"])
                 L.append(f"| `wasmaot compile -O2 --unit-cache`: one function edited "
-                         f"({min(uc['edited_units_reused'])}–{max(uc['edited_units_reused'])} of "
-                         f"{uc['units']} units reused) | {uc['edited_seconds']:.2f} | — |")
+                         f"({lo if lo == hi else f'{lo}–{hi}'} of {uc['units']} units reused) | "
+                         f"{uc['edited_seconds']:.2f} | — |")
         else:
             L.append("| `wasmaot compile -O2` | — (not run) | — |")
         w2 = cb.get("wasm2c")
