@@ -216,6 +216,10 @@ public enum Compiler {
             units: Array(texts.dropLast()),
             arguments: Clang.arguments(clang: clang, options: options, include: p.include, sources: [p.source], output: p.object, mode: .object),
             clang: clang) + [nil]
+        let compile = { @Sendable (i: Int) throws(CompileError) -> String in
+            try Clang.check(clang, Clang.arguments(
+                clang: clang, options: options, include: work, sources: [units[i]], output: compiled[i], mode: .object))
+        }
         let outcomes = Mutex<[Result<(object: String, command: String?), CompileError>?]>(Array(repeating: nil, count: units.count))
         let queue = OperationQueue()
         queue.maxConcurrentOperationCount = max(1, options.jobs)
@@ -225,10 +229,7 @@ public enum Compiler {
                     outcomes.withLock { $0[i] = .success((hit, nil)) }
                     return
                 }
-                let arguments = Clang.arguments(clang: clang, options: options, include: work, sources: [units[i]], output: compiled[i], mode: .object)
-                let result = Result { () throws(CompileError) -> (object: String, command: String?) in
-                    (compiled[i], try Clang.check(clang, arguments))
-                }
+                let result = Result { () throws(CompileError) -> (object: String, command: String?) in (compiled[i], try compile(i)) }
                 if case .success = result, let key = keys[i] { cache?.store(compiled[i], as: key) }
                 outcomes.withLock { $0[i] = result }
             }
@@ -256,8 +257,7 @@ public enum Compiler {
             // A damaged cache entry: compile those units afresh, relink, and mend the cache.
             guard !cached.isEmpty, case .clangFailed = error else { throw error }
             for i in cached {
-                let arguments = Clang.arguments(clang: clang, options: options, include: work, sources: [units[i]], output: compiled[i], mode: .object)
-                commands.append(try Clang.check(clang, arguments))
+                commands.append(try compile(i))
                 objects[i] = compiled[i]
             }
             commands.append(try link(objects))
