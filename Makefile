@@ -47,9 +47,10 @@ wasi-programs: venv
 spectest: build venv
 	WASM_TOOLS=$(VENV)/bin/wasm-tools $(WASMAOT) spectest $(SPEC_SUITE)/core -j $(JOBS) --expectations Tests/spectest-expectations.txt
 
-# The same suite with a compare in every load and store (`--bounds explicit`) instead of guard pages.
+# The same suite with a compare in every load and store (`--bounds explicit`) instead of guard
+# pages, and with interruption polls at every function entry and loop head (`--interruptible`).
 spectest-explicit: build venv
-	WASM_TOOLS=$(VENV)/bin/wasm-tools $(WASMAOT) spectest $(SPEC_SUITE)/core -j $(JOBS) --expectations Tests/spectest-expectations.txt --bounds explicit
+	WASM_TOOLS=$(VENV)/bin/wasm-tools $(WASMAOT) spectest $(SPEC_SUITE)/core -j $(JOBS) --expectations Tests/spectest-expectations.txt --bounds explicit --interruptible
 
 unit-test: build wasi-programs
 	WASMAOT_WASI_PROGRAMS=$(CURDIR)/$(OUT)/wasi $(SWIFT) test --scratch-path $(DEBUG_BUILD) --skip-build

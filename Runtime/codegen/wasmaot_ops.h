@@ -29,6 +29,16 @@ __attribute__((noreturn)) WA_INLINE void wa_trap(wasmaot_instance *ctx, uint32_t
   __builtin_unreachable();
 }
 
+/* Code compiled interruptible (wasmaot compile --interruptible) polls the
+ * instance's flag at every function entry and loop head, so that no loop and
+ * no call tree runs on once the host has set it. The relaxed atomic load is
+ * repeated on every pass (clang may not hoist it out of a loop). */
+#define WA_POLL()                                                          \
+  do {                                                                     \
+    if (WA_UNLIKELY(__atomic_load_n(&ctx->interrupt, __ATOMIC_RELAXED)))   \
+      wa_trap(ctx, WA_FN, WASMAOT_TRAP_INTERRUPTED);                       \
+  } while (0)
+
 /* ---- reinterpretation ---------------------------------------------------- */
 WA_INLINE float wa_f32_from_bits(uint32_t b) { float f; memcpy(&f, &b, 4); return f; }
 WA_INLINE double wa_f64_from_bits(uint64_t b) { double f; memcpy(&f, &b, 8); return f; }

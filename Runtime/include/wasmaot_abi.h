@@ -45,7 +45,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WASMAOT_ABI_VERSION 5u
+#define WASMAOT_ABI_VERSION 6u
 /* "WAOT" little-endian: first field of the root symbol. */
 #define WASMAOT_MODULE_MAGIC 0x544F4157u
 /* Name of the one root data symbol of a compiled module. */
@@ -85,6 +85,7 @@ typedef enum wasmaot_trap_kind {
   WASMAOT_TRAP_NULL_REFERENCE = 11,
   WASMAOT_TRAP_HOST = 12,  /* a host function failed; the loader holds the error */
   WASMAOT_TRAP_EXIT = 13,  /* a host function asked to exit (e.g. WASI proc_exit) */
+  WASMAOT_TRAP_INTERRUPTED = 14, /* the host interrupted the instance (interruptible code only) */
   WASMAOT_TRAP_COUNT
 } wasmaot_trap_kind;
 
@@ -176,6 +177,11 @@ struct wasmaot_instance {
   void *host;                   /* owned by the loader */
   uint8_t *memory0;             /* memories[0]->base (it never moves), NULL without memory:
                                  * one load instead of two at the entry of every function */
+  uint32_t interrupt;           /* nonzero: the host asked the instance to stop. Written by any
+                                 * thread with __atomic stores; code compiled interruptible
+                                 * reads it at every function entry and loop head and traps
+                                 * (WASMAOT_TRAP_INTERRUPTED) while it is set */
+  uint32_t _pad;
 };
 
 /* The root symbol WASMAOT_ROOT_SYMBOL of a compiled module. */
@@ -188,8 +194,11 @@ typedef struct wasmaot_module_desc {
                                  * function no funcref can name (not exported, not the start
                                  * function, in no element segment or global initializer) */
   uint32_t function_count;
-  uint32_t _pad;
+  uint32_t flags;          /* WASMAOT_MODULE_* */
 } wasmaot_module_desc;
+
+/* wasmaot_module_desc.flags: the code polls `interrupt` (wasmaot compile --interruptible). */
+#define WASMAOT_MODULE_INTERRUPTIBLE 1u
 
 /* Layout assertions: generated code, runtime and loader must agree. */
 #define WASMAOT_ASSERT_LAYOUT(cond, what) _Static_assert(cond, "wasmaot ABI layout: " what)
@@ -209,7 +218,9 @@ WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_segment) == 16, "segment size");
 WASMAOT_ASSERT_LAYOUT(offsetof(struct wasmaot_instance, memories) == 8, "instance.memories");
 WASMAOT_ASSERT_LAYOUT(offsetof(struct wasmaot_instance, funcs) == 32, "instance.funcs");
 WASMAOT_ASSERT_LAYOUT(offsetof(struct wasmaot_instance, memory0) == 72, "instance.memory0");
-WASMAOT_ASSERT_LAYOUT(sizeof(struct wasmaot_instance) == 80, "instance size");
+WASMAOT_ASSERT_LAYOUT(offsetof(struct wasmaot_instance, interrupt) == 80, "instance.interrupt");
+WASMAOT_ASSERT_LAYOUT(sizeof(struct wasmaot_instance) == 88, "instance size");
+WASMAOT_ASSERT_LAYOUT(offsetof(wasmaot_module_desc, flags) == 36, "module descriptor.flags");
 WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_module_desc) == 40, "module descriptor size");
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "wasmaot: little-endian hosts only (linear memory is accessed in place)"

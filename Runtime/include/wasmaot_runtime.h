@@ -16,6 +16,11 @@ extern "C" {
 /* The service table every instance's `rt` points to. */
 const wasmaot_runtime *wasmaot_runtime_services(void);
 
+/* Sets (nonzero) or clears an instance's interrupt flag; any thread, async-signal-safe.
+ * While it is set, code compiled interruptible traps with WASMAOT_TRAP_INTERRUPTED
+ * at its next function entry or loop head (code that is not ignores the flag). */
+void wasmaot_set_interrupt(wasmaot_instance *ctx, uint32_t value);
+
 /* ---- signatures -------------------------------------------------------------
  * A native call signature (libffi cif) for a wasm function type. Immutable,
  * shareable between threads; the loader caches one per function type. */

@@ -70,3 +70,7 @@ static const wasmaot_runtime services = {
 };
 
 const wasmaot_runtime *wasmaot_runtime_services(void) { return &services; }
+
+void wasmaot_set_interrupt(wasmaot_instance *ctx, uint32_t value) {
+  __atomic_store_n(&ctx->interrupt, value, __ATOMIC_RELAXED);
+}

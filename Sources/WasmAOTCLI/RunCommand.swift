@@ -24,21 +24,46 @@ struct RunCommand: ParsableCommand {
     var env: [String] = []
     @Flag(help: "Compile a .wasm/.wat afresh instead of using the compile cache.") var noCache = false
     @Option(help: "Bounds checks when compiling a .wasm/.wat: guard-pages or explicit.") var bounds: BoundsChecks = .guardPages
+    @Option(help: ArgumentHelp(
+        "Stop the guest once it has run this many seconds (a trap, exit status 134). A .wasm/.wat is compiled interruptible for it; a .so must have been (wasmaot compile --interruptible).",
+        valueName: "seconds")) var timeout: Double?
     @Argument(parsing: .allUnrecognized, help: "Program arguments (after --), or the invoked function's arguments.")
     var arguments: [String] = []
+
+    func validate() throws {
+        if let timeout, !(timeout > 0 && timeout <= 1e9) {
+            throw ValidationError("--timeout must be a number of seconds greater than 0")
+        }
+    }
 
     func run() throws {
         var options = CompileOptions()
         options.bounds = bounds
+        options.interruptible = timeout != nil
         let loaded = loadOrCompile(module, cache: !noCache, options: options)
+        if timeout != nil, !loaded.isInterruptible {
+            fail("\(module): --timeout needs code that polls for interruption: compile it with `wasmaot compile --interruptible`")
+        }
         let args = arguments.first == "--" ? Array(arguments.dropFirst()) : arguments
         let needsWASI = loaded.imports.contains { $0.module == "wasi_snapshot_preview1" }
         var wasi: WASI?
         if needsWASI || invoke == nil {
             wasi = makeWASI(args: invoke == nil ? args : [])
         }
+        let running = RunningInstance()
+        if let timeout {
+            DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
+                // The guest traps at its next function entry or loop head...
+                try? running.instance?.interrupt()
+                // ...unless it is in a host call that blocks, or still in its start function
+                // (before an instance exists to interrupt): then the process ends regardless.
+                Thread.sleep(forTimeInterval: 1)
+                fail("\(module): still running 1 s after --timeout \(timeout) s (in a host call, or in the start function): stopped", code: 134)
+            }
+        }
         let instance: Instance
         do { instance = try loaded.instantiate(imports: wasi?.imports ?? [:]) } catch { fail("\(module): \(error)") }
+        running.instance = instance
 
         guard let name = invoke else {
             guard let wasi else { fail("internal error: no WASI environment") }
@@ -47,13 +72,13 @@ struct RunCommand: ParsableCommand {
                 wasi.close()
                 Foundation.exit(code)
             } catch let trap as Trap {
-                fail(trap.description, code: 134)
+                failTrapped(trap)
             } catch {
                 fail("\(module): \(error)")
             }
         }
         do { try wasi?.initialize(instance) } catch let trap as Trap {
-            fail(trap.description, code: 134)
+            failTrapped(trap)
         } catch { fail("\(module): _initialize: \(error)") }
         let function: Function
         do { function = try instance.exports.function(name) } catch { fail("\(module): \(error)") }
@@ -70,10 +95,19 @@ struct RunCommand: ParsableCommand {
         } catch let trap as Trap where trap.kind == .exit {
             Foundation.exit((trap.underlying as? HostExit)?.code ?? 0)
         } catch let trap as Trap {
-            fail(trap.description, code: 134)
+            failTrapped(trap)
         } catch {
             fail("\(error)")
         }
+    }
+
+    /// Exits with status 134 (wasmtime's convention) after a trap; an interruption names the time limit.
+    func failTrapped(_ trap: Trap) -> Never {
+        var text = trap.description
+        if trap.kind == .interrupted, let timeout {
+            text.insert(contentsOf: " (--timeout \(timeout) s)", at: text.firstIndex(of: "\n") ?? text.endIndex)
+        }
+        fail(text, code: 134)
     }
 
     /// The WASI environment from the command line: only the given directories and variables.
@@ -112,5 +146,15 @@ func loadOrCompile(_ path: String, cache: Bool = true, options: CompileOptions =
         return try Module(loading: so)
     } catch {
         fail("\(path): \(error)")
+    }
+}
+
+/// The instance `run --timeout` interrupts, once there is one (set by the main thread, read by the timer's).
+final class RunningInstance: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Instance?
+    var instance: Instance? {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
     }
 }

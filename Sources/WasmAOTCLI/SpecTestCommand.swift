@@ -18,6 +18,7 @@ struct SpecTestCommand: ParsableCommand {
     var expectations: String?
     @Option(help: "Skip files whose name starts with this prefix (repeatable), e.g. simd_.") var skip: [String] = []
     @Option(help: "Bounds checks of the compiled modules: guard-pages or explicit.") var bounds: BoundsChecks = .guardPages
+    @Flag(help: "Compile the modules with interruption polls (wasmaot compile --interruptible).") var interruptible = false
     @Flag(help: .hidden) var single = false
 
     func run() throws {
@@ -25,6 +26,7 @@ struct SpecTestCommand: ParsableCommand {
             var options = SpecTestRunner.Options()
             options.compile.optimization = optimization
             options.compile.bounds = bounds
+            options.compile.interruptible = interruptible
             options.verbose = verbose
             let runner = SpecTestRunner(options: options)
             for path in paths {
@@ -113,7 +115,7 @@ struct SpecTestCommand: ParsableCommand {
         let name = (file as NSString).lastPathComponent
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["spectest", "--single", "--verbose", "-O", "\(optimization)", "--bounds", bounds.rawValue, file]
+        process.arguments = ["spectest", "--single", "--verbose", "-O", "\(optimization)", "--bounds", bounds.rawValue] + (interruptible ? ["--interruptible"] : []) + [file]
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

@@ -34,6 +34,8 @@ struct CompileCommand: ParsableCommand {
     @Option(help: "CPU to compile for (default: a portable baseline; 'native' for this machine).") var cpu: String?
     @Option(help: "Bounds checks: guard-pages (no code, faults trap) or explicit (a compare per load and store).")
     var bounds: BoundsChecks = .guardPages
+    @Flag(help: "Poll for interruption at every function entry and loop head, so that the host can stop the guest (wasmaot run --timeout, Instance.interrupt()).")
+    var interruptible = false
     @Option(help: "Keep the generated C and metadata in this directory.") var keepC: String?
     @Option(name: .shortAndLong, help: "clang processes at once (default: the number of cores).") var jobs: Int?
     @Option(help: ArgumentHelp(
@@ -52,6 +54,7 @@ struct CompileCommand: ParsableCommand {
         options.target = target
         options.cpu = cpu
         options.bounds = bounds
+        options.interruptible = interruptible
         options.keepIntermediatesIn = keepC
         options.unitCache = unitCache
         if let jobs { options.jobs = jobs }

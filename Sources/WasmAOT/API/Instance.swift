@@ -240,6 +240,34 @@ public final class Instance: @unchecked Sendable {
         return value
     }
 
+    // MARK: Interruption
+
+    /// Stops this instance's wasm code, from any thread: code running in it
+    /// traps with ``TrapKind/interrupted`` at its next function entry or loop
+    /// head, and so does every call made later, until ``clearInterrupt()``.
+    /// The module must have been compiled interruptible (`wasmaot compile
+    /// --interruptible`; see ``Module/isInterruptible``). A host function the
+    /// guest is in, or another instance's code it called, runs on: the guest
+    /// traps once it is back in its own code. (A start function runs during
+    /// instantiation, before there is an instance to interrupt.)
+    ///
+    /// ```swift
+    /// let instance = try Module(loading: "spin.so").instantiate()
+    /// DispatchQueue.global().asyncAfter(deadline: .now() + 1) { try? instance.interrupt() }
+    /// do { _ = try instance.exports.function("spin").call([]) } catch let trap as Trap {
+    ///     print(trap.kind)  // interrupted
+    /// }
+    /// ```
+    public func interrupt() throws(UsageError) {
+        guard module.isInterruptible else {
+            throw UsageError("'\(module.path)' was compiled without interruption checks: compile it with `wasmaot compile --interruptible`")
+        }
+        wasmaot_set_interrupt(raw, 1)
+    }
+
+    /// Lets the instance run again after ``interrupt()``.
+    public func clearInterrupt() { wasmaot_set_interrupt(raw, 0) }
+
     // MARK: Access
 
     /// The function at `index` of the function index space.

@@ -15,6 +15,8 @@ public enum TrapKind: UInt32, Sendable, CustomStringConvertible {
     case nullReference = 11
     case hostError = 12
     case exit = 13
+    /// ``Instance/interrupt()`` stopped the code (compiled with `wasmaot compile --interruptible`).
+    case interrupted = 14
 
     /// The wording of the WebAssembly spec tests.
     public var description: String {
@@ -32,6 +34,7 @@ public enum TrapKind: UInt32, Sendable, CustomStringConvertible {
         case .nullReference: return "null reference"
         case .hostError: return "host function failed"
         case .exit: return "exit"
+        case .interrupted: return "interrupted"
         }
     }
 }

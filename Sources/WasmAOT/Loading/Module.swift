@@ -33,6 +33,10 @@ public final class Module: @unchecked Sendable {
     /// copy-on-write instead of copying the segments.
     let memoryImage: OpaquePointer?
 
+    /// Whether the code polls for ``Instance/interrupt()`` (compiled with
+    /// `wasmaot compile --interruptible`).
+    public var isInterruptible: Bool { descriptor.pointee.flags & WASMAOT_MODULE_INTERRUPTIBLE != 0 }
+
     /// The runtime ABI this loader accepts.
     public static let runtimeABIVersion: UInt32 = WASMAOT_ABI_VERSION
 

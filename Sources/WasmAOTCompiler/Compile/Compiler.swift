@@ -31,6 +31,16 @@ public struct CompileOptions: Sendable {
     public var target: String?
     /// How loads and stores are kept inside linear memory.
     public var bounds: BoundsChecks = .guardPages
+    /// Polls for ``Instance/interrupt()`` at every function entry and loop
+    /// head (a load and a branch each), so that the host can stop any guest,
+    /// e.g. one that loops forever. Off by default: code that is not
+    /// interruptible runs until it returns or traps.
+    ///
+    /// ```swift
+    /// var options = CompileOptions()
+    /// options.interruptible = true
+    /// ```
+    public var interruptible = false
     /// CPU to tune for: nil for the portable baseline (x86-64-v2 / armv8-a), or e.g. "native".
     public var cpu: String?
     /// Path of the C compiler; nil to use the Swift toolchain's clang (or `$WASMAOT_CC`).
@@ -133,7 +143,8 @@ public enum Compiler {
         do {
             let metadata = try MetadataBuilder.build(module, sha256: sha, settings: settingsDescription(options), abiVersion: WASMAOT_ABI_VERSION)
             let encoded = metadata.encode()
-            let lowering = ModuleLowering(module, referenceable: metadata.referenceableFunctions, bounds: options.bounds)
+            let lowering = ModuleLowering(
+                module, referenceable: metadata.referenceableFunctions, bounds: options.bounds, interruptible: options.interruptible)
             let provenance = "wasm sha256 " + sha.prefix(8).hexDigits
             let units = try lowering.generate(
                 metadataPath: metadataPath, metadataSize: encoded.count, provenance: provenance, chunking: options.chunking)
@@ -270,6 +281,7 @@ public enum Compiler {
 
     static func settingsDescription(_ options: CompileOptions) -> String {
         var parts = ["-O\(options.optimization)", "cpu=\(options.cpu ?? "baseline")", "bounds=\(options.bounds.rawValue)"]
+        if options.interruptible { parts.append("interruptible") }
         if let target = options.target { parts.append("target=\(target)") }
         return parts.joined(separator: " ")
     }

@@ -149,6 +149,7 @@ struct FunctionLowering {
         // (set after calls even where no access reads it: hence WA_SLOT)
         if module.checksBounds && (usesMemory || makesCalls || growsMemory) { out.append("  WA_SLOT uint64_t sz0 = \(Self.memorySize0);") }
         out.append("  " + (["ctx"] + type.parameters.indices.map { local(UInt32($0)) }).map { "(void)\($0);" }.joined(separator: " "))
+        if module.interruptible { out.append("  WA_POLL();") }  // call trees without loops stop too
         for line in lines where !line.isEmpty { out.append(line) }
         out.append("}")
         return out.joined(separator: "\n")
@@ -370,7 +371,8 @@ struct FunctionLowering {
             materializeAll()
             let index = try enterFrame(.loop, blockType)
             frames[index].labelLine = lines.count
-            emit("L\(frames[index].label):;")
+            // Interruptible code polls on every pass (on the label's line: both go if nothing branches back).
+            emit("L\(frames[index].label):;" + (module.interruptible ? " WA_POLL();" : ""))
         case .if(let blockType):
             let condition = try pop()
             materializeAll()

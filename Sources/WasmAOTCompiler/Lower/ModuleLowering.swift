@@ -27,11 +27,14 @@ final class ModuleLowering: @unchecked Sendable {
     /// Explicit bounds checks against memory 0's size, which functions keep in a
     /// local (`sz0`) and read again after anything that can grow the memory.
     let checksBounds: Bool
+    /// Every function entry and loop head polls the instance's interrupt flag.
+    let interruptible: Bool
 
-    init(_ wasm: WasmModule, referenceable: Set<UInt32>, bounds: BoundsChecks = .guardPages) {
+    init(_ wasm: WasmModule, referenceable: Set<UInt32>, bounds: BoundsChecks = .guardPages, interruptible: Bool = false) {
         self.wasm = wasm
         self.referenceable = referenceable
         self.bounds = bounds
+        self.interruptible = interruptible
         self.checksBounds = bounds == .explicit && !wasm.allMemories.isEmpty
         self.importedFunctionCount = wasm.importedFunctionTypes.count
         self.functionTypeIndices = wasm.allFunctionTypeIndices
@@ -168,7 +171,7 @@ final class ModuleLowering: @unchecked Sendable {
         tail.append("extern const uint8_t wa_metadata[] __asm__(\"wa_metadata\") __attribute__((visibility(\"hidden\")));")
         tail.append("")
         tail.append("__attribute__((visibility(\"default\"))) const wasmaot_module_desc wasmaot_module = {")
-        tail.append("  WASMAOT_MODULE_MAGIC, WASMAOT_ABI_VERSION, wa_metadata, \(metadataSize)u, wa_functions, \(defined.count)u, 0};")
+        tail.append("  WASMAOT_MODULE_MAGIC, WASMAOT_ABI_VERSION, wa_metadata, \(metadataSize)u, wa_functions, \(defined.count)u, \(interruptible ? "WASMAOT_MODULE_INTERRUPTIBLE" : "0")};")
         let table = tail.joined(separator: "\n") + "\n"
 
         if !chunked {
