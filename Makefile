@@ -72,9 +72,10 @@ fuzz: release venv
 	tools/fuzz_compile.sh $(or $(FUZZ_COUNT),200) 2
 
 # Random modules with every function exported; each is called on WasmAOT and on WasmKit's
-# interpreter and the results must agree: FUZZ_COUNT=100 [FUZZ_BOUNDS=explicit] make fuzz-diff
+# interpreter and the results must agree:
+# FUZZ_COUNT=100 [FUZZ_BOUNDS=explicit] [FUZZ_FLAGS=--interruptible] make fuzz-diff
 fuzz-diff: release venv
-	tools/fuzz_diff.sh $(or $(FUZZ_COUNT),100) 2 $(or $(FUZZ_BOUNDS),guard-pages)
+	tools/fuzz_diff.sh $(or $(FUZZ_COUNT),100) 2 $(or $(FUZZ_BOUNDS),guard-pages) $(FUZZ_FLAGS)
 
 clean:
 	rm -rf $(DEBUG_BUILD) $(RELEASE_BUILD) $(OUT)

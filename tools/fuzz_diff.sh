@@ -3,13 +3,15 @@
 # exported, NaNs canonicalised, guaranteed to terminate) are compiled, and each exported function
 # is called with zero arguments on WasmAOT and on the WasmKit interpreter (`wasmaot bench
 # --invoke`); the results must agree (values, or both trapping).
-#   tools/fuzz_diff.sh [COUNT] [LEVEL] [BOUNDS]     (make fuzz-diff; needs make venv and make release)
-# BOUNDS: guard-pages (default) or explicit, passed to `wasmaot compile --bounds`.
+#   tools/fuzz_diff.sh [COUNT] [LEVEL] [BOUNDS] [COMPILE FLAGS...]   (make fuzz-diff; needs make venv and make release)
+# BOUNDS: guard-pages (default) or explicit, passed to `wasmaot compile --bounds`; further
+# arguments (e.g. --interruptible) go to `wasmaot compile` as they are.
 # Disagreeing modules are kept in $FUZZ_DIR (default .build-out/fuzz-diff) with the output.
 set -uo pipefail
 count=${1:-100}
 level=${2:-2}
 bounds=${3:-guard-pages}
+extra=("${@:4}")
 source "$(dirname "${BASH_SOURCE[0]}")/smith.sh"
 dir="${FUZZ_DIR:-$root/.build-out/fuzz-diff}"
 mkdir -p "$dir"
@@ -17,7 +19,7 @@ modules=0 calls=0 failed=0
 for i in $(seq 1 "$count"); do
   seed="$dir/seed.bin" wasm="$dir/d$i.wasm" so="$dir/d$i.so"
   smith_module "$seed" "$wasm" --export-everything true --canonicalize-nans true || continue
-  if ! out=$("$wasmaot" compile "$wasm" -o "$so" -O"$level" --bounds "$bounds" 2>&1); then
+  if ! out=$("$wasmaot" compile "$wasm" -o "$so" -O"$level" --bounds "$bounds" "${extra[@]}" 2>&1); then
     echo "compile failed: $wasm"; echo "$out" > "$wasm.log"; failed=$((failed + 1)); continue
   fi
   modules=$((modules + 1))
