@@ -51,6 +51,27 @@ struct CompilationTests {
         #expect(CompileCache.key(for: wasm, options: guardPages) != CompileCache.key(for: wasm, options: options))
     }
 
+    /// -O2 with guard pages leaves out the loop passes the wasm's producer already ran;
+    /// explicit bounds checks (whose repeated checks constraint elimination removes) and
+    /// -O3 keep clang's whole pipeline. The code is the same wasm either way.
+    @Test("-O2 with guard pages leaves out unrolling and the vectorisers; explicit checks and -O3 keep them")
+    func loopPassesAtO2() throws {
+        let dir = try makeScratch()
+        defer { removeScratch(dir) }
+        let wat = "(module (memory 1) (func (export \"sum\") (param i32) (result i32) (local i32)" +
+            " (loop (local.set 1 (i32.add (local.get 1) (i32.load (local.get 0))))" +
+            " (br_if 0 (local.tee 0 (i32.sub (local.get 0) (i32.const 4))))) (local.get 1)))"
+        for (optimization, bounds, reduced) in [(2, BoundsChecks.guardPages, true), (2, .explicit, false), (3, .guardPages, false)] {
+            let so = dir + "/O\(optimization)-\(bounds.rawValue).so"
+            let command = try compile(wat: wat, to: so, optimization: optimization, bounds: bounds).clangCommand
+            for flag in ["-fno-unroll-loops", "-fno-vectorize", "-fno-slp-vectorize"] {
+                #expect(command.contains(flag) == reduced, "-O\(optimization) \(bounds): \(flag)")
+            }
+            let sum = try Module(loading: so).instantiate().exports.function("sum")
+            #expect(try sum.call([.i32(8)]) == [.i32(0)])
+        }
+    }
+
     @Test("a large module is compiled as several units in parallel and behaves the same as one unit")
     func chunked() throws {
         let wasm = try ModuleDecoder.wat2wasm(Self.chain(200))
