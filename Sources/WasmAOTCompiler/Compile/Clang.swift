@@ -92,16 +92,20 @@ enum Clang {
     /// An LLVM option (LLVM 15 and later).
     static let noConstraintElimination = ["-mllvm", "-enable-constraint-elimination=false"]
 
-    /// Whether `clang` accepts `flags`: options that not every clang has are probed once per
-    /// compiler and process.
+    /// Options that not every clang has.
+    static let optionalFlags = [keepColdCodeInline, noConstraintElimination]
+
+    /// Whether `clang` accepts `flags`, one of ``optionalFlags``. They are probed once per
+    /// compiler and process: in one clang run when it accepts them all (the Swift toolchain's
+    /// does), else one run each.
     static func accepts(_ clang: String, _ flags: [String]) -> Bool {
-        let key = ([clang] + flags).joined(separator: " ")
-        if let known = probes.withLock({ $0[key] }) { return known }
-        let accepted = (try? run(clang, flags + ["-fsyntax-only", "-x", "c", "/dev/null"]).0) == 0
-        probes.withLock { $0[key] = accepted }
-        return accepted
+        if let known = probes.withLock({ $0[clang] }) { return known.contains(flags) }
+        func probe(_ flags: [String]) -> Bool { (try? run(clang, flags + ["-fsyntax-only", "-x", "c", "/dev/null"]).0) == 0 }
+        let accepted = probe(optionalFlags.flatMap { $0 }) ? optionalFlags : optionalFlags.filter(probe)
+        probes.withLock { $0[clang] = accepted }
+        return accepted.contains(flags)
     }
-    private static let probes = Mutex<[String: Bool]>([:])
+    private static let probes = Mutex<[String: [[String]]]>([:])
 
     /// A faster allocator for clang, preloaded when installed: LLVM spends about
     /// a tenth of a big compile in glibc's malloc, and mimalloc took ~6% off the
