@@ -9,7 +9,8 @@
 //   Sources/WasmAOT           the Swift loader and embedding API (Module, Instance, Value, Trap)
 //   Sources/WasmAOTOracle     WasmKit's interpreter driven like our engine: benchmark baseline, test oracle
 //   Sources/WasmAOTSpecTest   the official-testsuite (.wast) runner behind `wasmaot spectest`
-//   Sources/WasmAOTCLI        the `wasmaot` command-line tool
+//   Sources/WasmAOTCommands   what each `wasmaot` command does, as tested library code
+//   Sources/WasmAOTCLI        the `wasmaot` command line: flags parsed, then WasmAOTCommands
 import PackageDescription
 
 let package = Package(
@@ -71,15 +72,17 @@ let package = Package(
                 .product(name: "WasmParser", package: "WasmKit"),
             ]
         ),
+        .target(
+            name: "WasmAOTCommands",
+            dependencies: ["WasmAOT", "WasmAOTCompiler", "WasmAOTSpecTest", "WasmAOTOracle"]
+        ),
         .executableTarget(
             name: "WasmAOTCLI",
             dependencies: [
                 "WasmAOT",
+                "WasmAOTCommands",
                 "WasmAOTCompiler",
-                "WasmAOTSpecTest",
-                "WasmAOTOracle",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "WAT", package: "WasmKit"),
             ]
         ),
         .testTarget(
@@ -88,6 +91,7 @@ let package = Package(
                 "WasmAOT",
                 "WasmAOTCompiler",
                 "WasmAOTOracle",
+                "WasmAOTCommands",
                 .product(name: "WAT", package: "WasmKit"),
             ]
         ),

@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
 import WasmAOT
+import WasmAOTCommands
 import WasmAOTCompiler
-import WasmAOTFormat
+
+// The `wasmaot` command line: flags parsed here, everything they do in `WasmAOTCommands`.
 
 @main
 struct WasmAOTCommand: ParsableCommand {
@@ -17,10 +19,20 @@ struct WasmAOTCommand: ParsableCommand {
 /// `--bounds guard-pages|explicit` on the commands that compile.
 extension BoundsChecks: ExpressibleByArgument {}
 
-/// Prints to stderr and exits with `code`.
-func fail(_ message: String, code: Int32 = 1) -> Never {
-    FileHandle.standardError.write(Data("error: \(message)\n".utf8))
-    exit(code)
+/// Prints `error: message` to stderr and exits with the failure's status.
+func fail(_ failure: CommandFailure) -> Never {
+    FileHandle.standardError.write(Data("error: \(failure.message)\n".utf8))
+    exit(failure.status)
+}
+
+/// Runs a command's body; a failure ends the process with its message (and status).
+func perform(_ body: () throws -> Void) {
+    do { try body() } catch { fail(error as? CommandFailure ?? CommandFailure("\(error)")) }
+}
+
+struct OptimizationLevel: ParsableArguments {
+    @Option(name: .customShort("O", allowingJoined: true), help: "Optimisation level 0...3.") var level: Int = 2
+    func validate() throws { guard (0...3).contains(level) else { throw ValidationError("-O must be 0, 1, 2 or 3") } }
 }
 
 struct CompileCommand: ParsableCommand {
@@ -29,7 +41,7 @@ struct CompileCommand: ParsableCommand {
 
     @Argument(help: "Input module (.wasm binary or .wat text).") var input: String
     @Option(name: .shortAndLong, help: "Output shared object.") var output: String?
-    @Option(name: .customShort("O", allowingJoined: true), help: "Optimisation level 0...3.") var optimization: Int = 2
+    @OptionGroup var optimization: OptimizationLevel
     @Option(help: "clang --target triple (cross compilation).") var target: String?
     @Option(help: "CPU to compile for (default: a portable baseline; 'native' for this machine).") var cpu: String?
     @Option(help: "Bounds checks: guard-pages (no code, faults trap) or explicit (a compare per load and store).")
@@ -44,59 +56,18 @@ struct CompileCommand: ParsableCommand {
     @Flag(help: "Print the clang command and timings.") var verbose = false
 
     func validate() throws {
-        guard (0...3).contains(optimization) else { throw ValidationError("-O must be 0, 1, 2 or 3") }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
     }
 
-    func run() throws {
-        let out = output ?? ((input as NSString).deletingPathExtension + ".so")
-        var options = CompileOptions(optimization: optimization)
-        options.target = target
-        options.cpu = cpu
-        options.bounds = bounds
-        options.interruptible = interruptible
-        options.keepIntermediatesIn = keepC
-        options.unitCache = unitCache
+    func run() {
+        var options = CompileOptions(optimization: optimization.level)
+        (options.target, options.cpu, options.bounds, options.interruptible) = (target, cpu, bounds, interruptible)
+        (options.keepIntermediatesIn, options.unitCache) = (keepC, unitCache)
         if let jobs { options.jobs = jobs }
-        do {
-            let wasm = try Compiler.readModule(path: input)
-            let result = try Compiler.compile(wasm: wasm, to: out, options: options)
-            if verbose {
-                print(result.clangCommand)
-                let reused = options.unitCache == nil ? "" : ", \(result.unitsFromCache) from the unit cache"
-                print(String(format: "translate %.3f s, clang %.3f s", result.translationSeconds, result.clangSeconds)
-                    + " (\(result.units) unit\(result.units == 1 ? "" : "s")\(reused))")
-            }
-        } catch {
-            fail("\(input): \(error)")
+        perform {
+            let result = try CompileModule.run(input: input, output: output, options: options)
+            if verbose { print(CompileModule.summary(result, options: options)) }
         }
-    }
-}
-
-func parseValue(_ text: String, _ type: ValType) -> Value? {
-    switch type {
-    case .i32:
-        if let v = Int32(text) { return .i32(UInt32(bitPattern: v)) }
-        return UInt32(text).map { .i32($0) }
-    case .i64:
-        if let v = Int64(text) { return .i64(UInt64(bitPattern: v)) }
-        return UInt64(text).map { .i64($0) }
-    case .f32: return Float(text).map { .f32($0.bitPattern) }
-    case .f64: return Double(text).map { .f64($0.bitPattern) }
-    case .externref: return text == "null" ? .externref(nil) : UInt(text).map { .externref($0) }
-    case .funcref: return text == "null" ? .funcref(nil) : nil
-    case .v128:
-        // 32 hex digits, most significant first (as `0x…` of a 128-bit integer).
-        var hex = Substring(text)
-        if hex.hasPrefix("0x") { hex = hex.dropFirst(2) }
-        guard hex.count == 32, hex.allSatisfy(\.isHexDigit) else { return nil }
-        var bytes = SIMD16<UInt8>()
-        for i in 0..<16 {
-            let end = hex.index(hex.endIndex, offsetBy: -2 * i)
-            guard let byte = UInt8(hex[hex.index(end, offsetBy: -2)..<end], radix: 16) else { return nil }
-            bytes[i] = byte
-        }
-        return .v128(bytes)
     }
 }
 
@@ -106,43 +77,120 @@ struct InspectCommand: ParsableCommand {
 
     @Argument(help: "A .so compiled by wasmaot.") var module: String
 
-    func run() throws {
-        let loaded: Module
-        do { loaded = try Module(loading: module) } catch { fail("\(error)") }
-        let m = loaded.metadata
-        print("module:      \(module)")
-        print("compiler:    \(m.compilerVersion)")
-        print("format:      \(ModuleMetadata.formatVersion), runtime ABI \(m.abiVersion) (this runtime: \(Module.runtimeABIVersion))")
-        print("settings:    \(m.compileSettings)")
-        print("wasm sha256: \(m.wasmSHA256.hexDigits)")
-        print("functions:   \(m.importedFunctionCount) imported, \(m.functions.count) defined")
-        print("imports (\(m.imports.count)):")
-        for i in m.imports { print("  \(i.module).\(i.name): \(describe(i.desc, m))") }
-        print("exports (\(m.exports.count)):")
-        for e in m.exports {
-            switch e.kind {
-            case .function: print("  \(e.name): function \(e.index) \(m.functionType(at: e.index))")
-            case .memory: print("  \(e.name): memory \(e.index) \(limits(m.memoryLimits(at: e.index)))")
-            case .table: print("  \(e.name): table \(e.index) \(m.tableType(at: e.index).element) \(limits(m.tableType(at: e.index).limits))")
-            case .global:
-                let g = m.globalType(at: e.index)
-                print("  \(e.name): global \(e.index) \(g.mutable ? "mut " : "")\(g.type)")
-            }
+    func run() {
+        perform {
+            print(Inspect.report(try Module(loading: module)))
         }
-        for (i, mem) in m.memories.enumerated() { print("memory \(m.importedMemoryCount + i): \(limits(mem)) pages") }
-        for (i, t) in m.tables.enumerated() { print("table \(m.importedTableCount + i): \(t.element) \(limits(t.limits))") }
-        print("data segments: \(m.data.count) (\(m.dataBlob.count) bytes), element segments: \(m.elements.count)")
-        if let start = m.start { print("start function: \(start)") }
+    }
+}
+
+/// What `run` and `bench` share: the module, the WASI world and how the module is compiled.
+struct ProgramOptions: ParsableArguments {
+    @Argument(help: "A .so compiled by wasmaot, or a .wasm/.wat module.") var module: String
+    @Option(help: "Call this export with the arguments that follow (e.g. --invoke fib 30) instead of _start.") var invoke: String?
+    @Option(name: .customLong("dir"), help: ArgumentHelp("Make a host directory visible to the program.", valueName: "HOST[::GUEST]"))
+    var dirs: [String] = []
+    @Option(help: "Bounds checks when compiling a .wasm/.wat: guard-pages or explicit.") var bounds: BoundsChecks = .guardPages
+    @Argument(parsing: .allUnrecognized, help: "Program arguments (after --), or the invoked function's arguments.")
+    var arguments: [String] = []
+}
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a compiled module (or compile and run a .wasm/.wat): a WASI command, or one export with --invoke.",
+        discussion: """
+            wasmaot run app.wasm --dir ./data --dir /tmp/work::/work --env KEY=VALUE -- arg1 arg2
+            wasmaot run fib.so --invoke fib 30
+            A .wasm/.wat is compiled through the compile cache (\(CompileCache.defaultDirectory)).
+            """)
+
+    @OptionGroup var program: ProgramOptions
+    @Option(name: .customLong("env"), help: ArgumentHelp("Pass an environment variable to the program.", valueName: "KEY=VALUE"))
+    var env: [String] = []
+    @Flag(help: "Compile a .wasm/.wat afresh instead of using the compile cache.") var noCache = false
+    @Option(help: ArgumentHelp(
+        "Stop the guest once it has run this many seconds (a trap, exit status 134). A .wasm/.wat is compiled interruptible for it; a .so must have been (wasmaot compile --interruptible).",
+        valueName: "seconds")) var timeout: Double?
+
+    func validate() throws {
+        if let timeout, !(timeout > 0 && timeout <= 1e9) {
+            throw ValidationError("--timeout must be a number of seconds greater than 0")
+        }
     }
 
-    func limits(_ l: Limits) -> String { l.max.map { "min \(l.min) max \($0)" } ?? "min \(l.min)" }
-
-    func describe(_ d: ImportDesc, _ m: ModuleMetadata) -> String {
-        switch d {
-        case .function(let t): return "function \(m.types[Int(t)])"
-        case .memory(let l): return "memory \(limits(l))"
-        case .table(let t): return "table \(t.element) \(limits(t.limits))"
-        case .global(let g): return "global \(g.mutable ? "mut " : "")\(g.type)"
+    func run() {
+        var request = RunRequest(module: program.module)
+        (request.invoke, request.arguments, request.dirs, request.bounds) = (program.invoke, program.arguments, program.dirs, program.bounds)
+        (request.env, request.cache, request.timeout) = (env, !noCache, timeout)
+        perform {
+            let status = try request.run(stuck: { fail($0) })
+            Foundation.exit(status)
         }
+    }
+}
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Time a module on WasmAOT and on the WasmKit interpreter, side by side.",
+        discussion: """
+            wasmaot bench app.wasm                       # a WASI command's _start
+            wasmaot bench app.so --wasm app.wasm --runs 5 --json
+            wasmaot bench fib.wat --invoke fib 30
+            Times cover instantiation and the run, not compilation. Guest output is captured, not printed.
+            """)
+
+    @OptionGroup var program: ProgramOptions
+    @Option(help: "The wasm binary the .so was compiled from (for the interpreter).") var wasm: String?
+    @Option(help: "Runs on WasmAOT.") var runs: Int = 5
+    @Option(help: "Runs on the WasmKit interpreter (0 to skip it).") var wasmkitRuns: Int = 1
+    @OptionGroup var optimization: OptimizationLevel
+    @Flag(help: "Time instantiation alone (e.g. --runs 1000): WasmAOT's and WasmKit's.") var instantiate = false
+    @Flag(help: "Print one JSON object instead of text.") var json = false
+
+    func run() {
+        var request = BenchRequest(module: program.module)
+        (request.wasm, request.invoke, request.arguments, request.dirs) = (wasm, program.invoke, program.arguments, program.dirs)
+        (request.runs, request.wasmkitRuns, request.instantiate) = (runs, wasmkitRuns, instantiate)
+        request.options = CompileOptions(optimization: optimization.level)
+        request.options.bounds = program.bounds
+        perform {
+            let report = try request.run()
+            print(json ? report.json : report.text)
+            if let disagreement = report.disagreement { throw CommandFailure(disagreement) }
+        }
+    }
+}
+
+struct SpecTestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "spectest", abstract: "Run WebAssembly spec tests (.wast files or folders) through the AOT pipeline.")
+
+    @Argument(help: "Files or folders of .wast files.") var paths: [String]
+    @Flag(help: "Print every failure.") var verbose = false
+    @Option(name: .shortAndLong, help: "Files run in parallel (default: number of cores).") var jobs: Int?
+    @OptionGroup var optimization: OptimizationLevel
+    @Option(help: "Expectations file: files that do not pass fully yet, with their pass counts. Fails on any regression.")
+    var expectations: String?
+    @Option(help: "Skip files whose name starts with this prefix (repeatable), e.g. simd_.") var skip: [String] = []
+    @Option(help: "Bounds checks of the compiled modules: guard-pages or explicit.") var bounds: BoundsChecks = .guardPages
+    @Flag(help: "Compile the modules with interruption polls (wasmaot compile --interruptible).") var interruptible = false
+    @Flag(help: .hidden) var single = false
+
+    func run() throws {
+        var compile = CompileOptions(optimization: optimization.level)
+        (compile.bounds, compile.interruptible) = (bounds, interruptible)
+        if single {
+            for path in paths { SpecTestSuite.runSingle(path, compile: compile, verbose: verbose) }
+            return
+        }
+        let me = URL(fileURLWithPath: CommandLine.arguments[0]).path
+        var suite = SpecTestSuite(executable: FileManager.default.isExecutableFile(atPath: me) ? me : ProcessInfo.processInfo.arguments[0])
+        (suite.compile, suite.verbose, suite.skip, suite.expectations) = (compile, verbose, skip, expectations)
+        if let jobs { suite.jobs = jobs }
+        var passed = false
+        perform { passed = try suite.run(paths) }
+        if !passed { throw ExitCode(1) }
     }
 }

@@ -47,7 +47,7 @@ public enum Interpreter {
     public static func instantiation(
         _ program: Program, wasi configuration: WASIConfiguration
     ) throws -> (instantiate: () throws -> Void, finish: () -> Void) {
-        let needsWASI = program.module.imports.contains { $0.module == "wasi_snapshot_preview1" }
+        let needsWASI = program.module.imports.contains { $0.module == WasmAOT.WASI.moduleName }
         let stdio = try WASIStdio(configuration)
         let bridge = needsWASI ? try configuration.makeBridge(stdio: stdio) : nil
         let instantiate = {

@@ -44,7 +44,7 @@ public enum InstantiationError: Error, CustomStringConvertible, Sendable {
 }
 
 /// Misuse of the embedding API (wrong argument count or types, unknown export).
-public struct UsageError: Error, CustomStringConvertible, Sendable {
+public struct UsageError: Error, CustomStringConvertible, Sendable, Equatable {
     public var message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }

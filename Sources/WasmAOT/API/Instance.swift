@@ -66,7 +66,7 @@ public final class Instance: @unchecked Sendable {
         let meta = module.metadata
         var f = 0
         for imp in meta.imports {
-            let expected = describe(imp.desc, meta)
+            let expected = meta.describe(imp.desc)
             guard let provided = imports[imp.module]?[imp.name] else {
                 throw .missingImport(module: imp.module, name: imp.name, expected: expected)
             }
@@ -88,7 +88,7 @@ public final class Instance: @unchecked Sendable {
             case .memory(let want):
                 guard let memory = provided as? Memory else { throw mismatch(kindName(provided)) }
                 guard limitsMatch(actual: Limits(min: memory.pages, max: memory.limits.max), required: want) else {
-                    throw mismatch("memory \(describe(Limits(min: memory.pages, max: memory.limits.max)))")
+                    throw mismatch("memory \(Limits(min: memory.pages, max: memory.limits.max))")
                 }
                 memoryPointers[memories.count] = memory.raw
                 memories.append(memory)
@@ -96,7 +96,7 @@ public final class Instance: @unchecked Sendable {
                 guard let table = provided as? Table else { throw mismatch(kindName(provided)) }
                 let actual = Limits(min: UInt64(table.size), max: table.type.limits.max)
                 guard table.type.element == want.element, limitsMatch(actual: actual, required: want.limits) else {
-                    throw mismatch("table \(table.type.element) \(describe(actual))")
+                    throw mismatch("table \(TableType(element: table.type.element, limits: actual))")
                 }
                 tablePointers[tables.count] = table.raw
                 tables.append(table)
@@ -104,7 +104,7 @@ public final class Instance: @unchecked Sendable {
             case .global(let want):
                 guard let global = provided as? Global else { throw mismatch(kindName(provided)) }
                 guard global.type == want else {
-                    throw mismatch("global \(global.type.mutable ? "mut " : "")\(global.type.type)")
+                    throw mismatch("global \(global.type)")
                 }
                 globalPointers[globals.count] = global.cell
                 globals.append(global)
@@ -304,20 +304,6 @@ private func limitsMatch(actual: Limits, required: Limits) -> Bool {
         guard let actualMax = actual.max, actualMax <= requiredMax else { return false }
     }
     return true
-}
-
-private func describe(_ l: Limits) -> String {
-    if let max = l.max { return "{min \(l.min), max \(max)}" }
-    return "{min \(l.min)}"
-}
-
-private func describe(_ desc: ImportDesc, _ meta: ModuleMetadata) -> String {
-    switch desc {
-    case .function(let t): return "function \(meta.types[Int(t)])"
-    case .memory(let l): return "memory \(describe(l))"
-    case .table(let t): return "table \(t.element) \(describe(t.limits))"
-    case .global(let g): return "global \(g.mutable ? "mut " : "")\(g.type)"
-    }
 }
 
 /// The exports of an instance, by name.

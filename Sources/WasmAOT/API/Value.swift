@@ -94,22 +94,65 @@ public enum Value: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-extension ValType: CustomStringConvertible {
-    public var description: String {
-        switch self {
-        case .i32: return "i32"
-        case .i64: return "i64"
-        case .f32: return "f32"
-        case .f64: return "f64"
-        case .v128: return "v128"
-        case .funcref: return "funcref"
-        case .externref: return "externref"
+// MARK: Text
+
+extension Value {
+    /// Parses a value of `type` as a command line writes it: a decimal integer (signed or
+    /// unsigned), a float (`1.5`, `nan`, `inf`), `null` or a number for externref, `null` for
+    /// funcref, and for v128 32 hex digits, most significant first (`0x…` of a 128-bit integer).
+    ///
+    /// ```swift
+    /// print(Value(parsing: "-1", as: .i32)!)   // -1 : i32
+    /// ```
+    public init?(parsing text: String, as type: ValType) {
+        switch type {
+        case .i32:
+            guard let v = Int32(text).map({ UInt32(bitPattern: $0) }) ?? UInt32(text) else { return nil }
+            self = .i32(v)
+        case .i64:
+            guard let v = Int64(text).map({ UInt64(bitPattern: $0) }) ?? UInt64(text) else { return nil }
+            self = .i64(v)
+        case .f32:
+            guard let v = Float(text) else { return nil }
+            self = .f32(v.bitPattern)
+        case .f64:
+            guard let v = Double(text) else { return nil }
+            self = .f64(v.bitPattern)
+        case .externref:
+            if text == "null" { self = .externref(nil); return }
+            guard let v = UInt(text), v != .max else { return nil }
+            self = .externref(v)
+        case .funcref:
+            guard text == "null" else { return nil }
+            self = .funcref(nil)
+        case .v128:
+            var hex = Substring(text)
+            if hex.hasPrefix("0x") { hex = hex.dropFirst(2) }
+            guard hex.count == 32, hex.allSatisfy(\.isHexDigit) else { return nil }
+            var bytes = SIMD16<UInt8>()
+            for i in 0..<16 {
+                let end = hex.index(hex.endIndex, offsetBy: -2 * i)
+                guard let byte = UInt8(hex[hex.index(end, offsetBy: -2)..<end], radix: 16) else { return nil }
+                bytes[i] = byte
+            }
+            self = .v128(bytes)
         }
     }
-}
 
-extension FuncType: CustomStringConvertible {
-    public var description: String {
-        "(\(params.map(\.description).joined(separator: ", "))) -> (\(results.map(\.description).joined(separator: ", ")))"
+    /// Parses one text per parameter of a function type (see ``init(parsing:as:)``).
+    ///
+    /// ```swift
+    /// let args = try Value.parse(["30"], as: fib.type.params)
+    /// ```
+    public static func parse(_ texts: [String], as types: [ValType]) throws(UsageError) -> [Value] {
+        guard texts.count == types.count else {
+            throw UsageError("expected \(types.count) argument\(types.count == 1 ? "" : "s"), got \(texts.count)")
+        }
+        var values: [Value] = []
+        for (text, type) in zip(texts, types) {
+            guard let v = Value(parsing: text, as: type) else { throw UsageError("cannot parse '\(text)' as \(type)") }
+            values.append(v)
+        }
+        return values
     }
 }

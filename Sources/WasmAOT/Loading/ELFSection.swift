@@ -1,6 +1,9 @@
 /// Reads one section of an ELF64 little-endian shared object from its bytes,
 /// before the object is loaded: every offset and size is bounds-checked.
 enum ELFSection {
+    /// The first four bytes of every ELF file.
+    static let magic: [UInt8] = [0x7F, 0x45, 0x4C, 0x46]
+
     /// The host's ELF machine number.
     static var hostMachine: UInt16 {
         #if arch(x86_64)
@@ -49,7 +52,7 @@ enum ELFSection {
             for i in 0..<8 { v |= UInt64(bytes[o + i]) << (8 * i) }
             return v
         }
-        guard bytes.count >= 64, bytes[0] == 0x7F, bytes[1] == 0x45, bytes[2] == 0x4C, bytes[3] == 0x46 else {
+        guard bytes.count >= 64, bytes.starts(with: magic) else {
             throw bad("not an ELF file")
         }
         guard bytes[4] == 2 else { throw bad("not a 64-bit ELF object") }

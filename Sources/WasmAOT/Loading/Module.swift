@@ -37,6 +37,14 @@ public final class Module: @unchecked Sendable {
     /// `wasmaot compile --interruptible`).
     public var isInterruptible: Bool { descriptor.pointee.flags & WASMAOT_MODULE_INTERRUPTIBLE != 0 }
 
+    /// Whether the file at `path` starts like an ELF object — as a compiled module does — rather
+    /// than like a `.wasm` or `.wat` module. Reads four bytes; says nothing of the file's validity.
+    public static func isObjectFile(atPath path: String) -> Bool {
+        guard let file = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? file.close() }
+        return (try? file.read(upToCount: 4)).map { [UInt8]($0) == ELFSection.magic } ?? false
+    }
+
     /// The runtime ABI this loader accepts.
     public static let runtimeABIVersion: UInt32 = WASMAOT_ABI_VERSION
 

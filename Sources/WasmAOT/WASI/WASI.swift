@@ -53,6 +53,31 @@ public struct WASIConfiguration: Sendable {
         }
     }
 
+    /// A configuration from a command line's flags, wasmtime's way: `argv[0]` is the
+    /// program's file name, `dirs` are `HOST[::GUEST]` preopens, `env` are `KEY=VALUE` pairs.
+    ///
+    /// ```swift
+    /// let config = try WASIConfiguration(program: "bin/app.wasm", arguments: ["in.txt"],
+    ///                                    dirs: ["./data::/data"], env: ["KEY=VALUE"])
+    /// // args ["app.wasm", "in.txt"], env ["KEY": "VALUE"], /data → ./data
+    /// ```
+    public init(
+        program: String, arguments: [String], dirs: [String] = [], env: [String] = [],
+        stdin: StandardStream = .inherit, stdout: StandardStream = .inherit, stderr: StandardStream = .inherit
+    ) throws(UsageError) {
+        var variables: [String: String] = [:]
+        for pair in env {
+            guard let eq = pair.firstIndex(of: "="), eq != pair.startIndex else {
+                throw UsageError("--env expects KEY=VALUE, got '\(pair)'")
+            }
+            variables[String(pair[..<eq])] = String(pair[pair.index(after: eq)...])
+        }
+        let name = program.split(separator: "/", omittingEmptySubsequences: false).last.map(String.init) ?? program
+        self.init(
+            args: [name] + arguments, env: variables, preopens: dirs.map(Preopen.init(commandLine:)),
+            stdin: stdin, stdout: stdout, stderr: stderr)
+    }
+
     /// `argv`, starting with the program name.
     public var args: [String]
     public var env: [String: String]
@@ -167,6 +192,9 @@ extension WASIConfiguration {
 /// A WASI preview1 environment (`wasi_snapshot_preview1`), implemented by
 /// WasmKit's `WASI` library over our instance memory.
 public final class WASI: @unchecked Sendable {
+    /// The import module name of WASI preview1's functions.
+    public static let moduleName = "wasi_snapshot_preview1"
+
     /// The standard stream of a WASI program, for ``output(_:)``.
     public enum Stream: Int32, Sendable {
         case stdout = 1
@@ -182,7 +210,7 @@ public final class WASI: @unchecked Sendable {
     public init(_ configuration: WASIConfiguration) throws {
         stdio = try WASIStdio(configuration)
         bridge = try configuration.makeBridge(stdio: stdio)
-        imports = ["wasi_snapshot_preview1": WASI.sandboxed(bridge.hostFunctions(capabilities: WASICapability<GuestView>.all))]
+        imports = [WASI.moduleName: WASI.sandboxed(bridge.hostFunctions(capabilities: WASICapability<GuestView>.all))]
     }
 
     deinit { close() }
@@ -363,4 +391,9 @@ final class GuestView: GuestMemory, @unchecked Sendable {
         for (pointer, length) in scratch { munmap(pointer, length) }
         scratch.removeAll()
     }
+}
+
+extension Module {
+    /// Whether the module imports anything from WASI preview1.
+    public var importsWASI: Bool { imports.contains { $0.module == WASI.moduleName } }
 }
