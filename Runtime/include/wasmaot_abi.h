@@ -1,7 +1,7 @@
 /*
  * wasmaot_abi.h — THE binary interface between generated code, the C runtime
  * and the Swift loader. It is defined here once; the compiler embeds this very
- * file into every translation unit it emits (see wasmaot_runtime.c), and the
+ * file into every translation unit it emits (see src/headers.c), and the
  * runtime and loader are compiled against it. Any change to a struct below,
  * a field order, a trap code or a calling convention bumps WASMAOT_ABI_VERSION.
  *

@@ -257,13 +257,13 @@ void wasmaot_memory_image_free(wasmaot_memory_image *image) {
 /* ---- reservations ---------------------------------------------------------------
  * Aligned to 2 MiB, so that memory the guest grows into can come in
  * transparent huge pages: past a memory's initial size, the reservation is
- * advised MADV_HUGEPAGE (one fault and one TLB entry per 2 MiB instead of 512:
- * 1-8% on the memory-bound benchmarks, where this VM's system default, madvise,
- * gives wasm2c and native heaps 4 KiB pages). The initial memory is advised
+ * advised MADV_HUGEPAGE (one fault and one TLB entry per 2 MiB instead of 512,
+ * which speeds up memory-bound code; under the common system setting "madvise"
+ * only advised memory gets huge pages). The initial memory is advised
  * MADV_NOHUGEPAGE: an instance touching a few pages of its stack and data must
- * not zero 2 MiB for each (a zig hello world's instantiate + run went from
- * 190 to 330 us with huge pages there). WASMAOT_HUGE_PAGES=0 in the environment
- * gives no advice at all (the system's default applies). */
+ * not zero 2 MiB for each, which would make short-lived instances slower.
+ * WASMAOT_HUGE_PAGES=0 in the environment gives no advice at all (the system's
+ * default applies). Measurements: Benchmarks/README.md. */
 #define WA_RESERVATION_ALIGN ((uint64_t)2 << 20)
 
 static pthread_once_t huge_pages_once = PTHREAD_ONCE_INIT;

@@ -29,9 +29,9 @@ enum Clang {
     enum Mode { case sharedObject, object, link }
 
     /// `soname` names a shared object (ELF targets): without one, the linker records the
-    /// output path in the object, so its length moved all code by up to 16 bytes (lcs ran
-    /// 0.11 s or 0.19 s depending on the output path) and the same module built to two
-    /// paths gave two different files.
+    /// output path in the object, so the path's length would shift all code (and with it the
+    /// speed of alignment-sensitive loops) and the same module built to two paths would give
+    /// two different files. With it, a module's bytes depend only on its content.
     static func arguments(
         clang: String, options: CompileOptions, include: String, sources: [String], output: String, mode: Mode, soname: String? = nil
     ) -> [String] {
@@ -47,11 +47,10 @@ enum Clang {
             if accepts(clang, keepColdCodeInline) { args += keepColdCodeInline }
             // The wasm was optimised by its producer (LLVM's -O2 for clang, rustc, zig): unrolling
             // its loops again, the vectorisers (the access barriers leave them little) and
-            // constraint elimination repeat that work. Off, clang took 15% less CPU time on the
-            // large benchmark module and the 15 workloads ran as fast (0.998×, 4 alternating
-            // rounds; sha256 built with SIMD 2.5% slower without unrolling). With explicit bounds
-            // checks constraint elimination removes repeated checks (memops 1.22× slower without
-            // it): that mode keeps clang's whole -O2, and -O3 is clang's whole -O3.
+            // constraint elimination repeat that work, costing compile time without making the
+            // code faster. With explicit bounds checks constraint elimination removes repeated
+            // checks, so that mode keeps clang's whole -O2, and -O3 is clang's whole -O3.
+            // (The measurements: Benchmarks/README.md, "Why the code is as it is".)
             if options.optimization == 2 && options.bounds == .guardPages {
                 args += ["-fno-unroll-loops", "-fno-vectorize", "-fno-slp-vectorize"]
                 if accepts(clang, noConstraintElimination) { args += noConstraintElimination }
@@ -71,8 +70,8 @@ enum Clang {
         if let target = options.target { args += ["--target=\(target)"] }
         switch (options.cpu, hostArch) {
         case (let cpu?, _): args.append("-march=\(cpu)")
-        // -march=x86-64-v2 alone also tunes for that pseudo-CPU, whose model schedules badly
-        // (sha256 ran 1.7× slower): tune for current CPUs instead.
+        // -march=x86-64-v2 alone also tunes for that pseudo-CPU, whose scheduling model is a
+        // poor fit for current CPUs and slows some hot loops badly: tune for current CPUs instead.
         case (nil, "x86_64"): args += ["-march=x86-64-v2", "-mtune=generic"]
         case (nil, "aarch64"): args.append("-march=armv8-a")
         default: break
@@ -83,10 +82,10 @@ enum Clang {
     }
 
     /// The Swift toolchain's clang outlines every cold path (each trap site) into a
-    /// function of its own, `f.cold.1`, which codegen then handles like any other function. Kept inline — still laid out after the
-    /// hot code — the large benchmark module's object is 8% smaller and clang
-    /// takes ~10% less CPU time (18.1 vs 20.2 s for one unit, 3 alternating runs),
-    /// and every trap site lies inside its wasm function for backtraces.
+    /// function of its own, `f.cold.1`, which codegen then handles like any other function.
+    /// Kept inline — still laid out after the hot code — clang has no extra function to
+    /// compile for each function with a trap site, so objects are smaller and compiles
+    /// shorter, and every trap site lies inside its wasm function for backtraces.
     /// Upstream clang has no such option (and does not outline by default).
     static let keepColdCodeInline = ["-Xclang", "-fno-split-cold-code"]
     /// An LLVM option (LLVM 15 and later).
@@ -107,9 +106,9 @@ enum Clang {
     }
     private static let probes = Mutex<[String: [[String]]]>([:])
 
-    /// A faster allocator for clang, preloaded when installed: LLVM spends about
-    /// a tenth of a big compile in glibc's malloc, and mimalloc took ~6% off the
-    /// CPU time of the large benchmark module (noisy machine, alternating runs).
+    /// A faster allocator for clang, preloaded when installed: LLVM allocates
+    /// heavily, and a big compile spends a noticeable share of its time in
+    /// glibc's malloc, which mimalloc makes shorter.
     /// `$WASMAOT_CLANG_PRELOAD` names another library, or `none`.
     static let allocatorPreload: String? = {
         #if os(Linux)
