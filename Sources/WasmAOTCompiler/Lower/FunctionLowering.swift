@@ -82,24 +82,6 @@ struct FunctionLowering {
     /// `x` (or `-x`), which passes a signalling NaN through where wasm
     /// requires a quiet one. Such operands go through an optimisation barrier.
     private var nanFoldingHazards: Set<Int> = []
-    /// C helper names of the v128 instructions met so far (lanes and memargs zeroed):
-    /// a name comes from the mnemonic, which Swift spells by reflection, too slow
-    /// to redo for every instruction of a SIMD-heavy body. A function uses few distinct ops.
-    private var simdHelpers: [(Instruction, String)] = []
-
-    private mutating func simdHelper(_ instruction: Instruction) -> String {
-        let key: Instruction
-        switch instruction {
-        case .simdLane(let op, _): key = .simdLane(op, lane: 0)
-        case .simdMemLane(let op, _, _): key = .simdMemLane(op, memarg: MemArg(offset: 0, align: 0), lane: 0)
-        default: key = instruction
-        }
-        if let hit = simdHelpers.first(where: { $0.0 == key }) { return hit.1 }
-        let name = OpTable.simdHelper(key)
-        simdHelpers.append((key, name))
-        return name
-    }
-
     /// Float operations whose operands may need the NaN-folding barrier.
     private static let floatArithmetic: Set<Instruction.Binary> = [.f32Add, .f32Sub, .f32Mul, .f32Div, .f64Add, .f64Sub, .f64Mul, .f64Div]
 
@@ -441,12 +423,12 @@ struct FunctionLowering {
                 emit("ctx->globals[\(index)]->\(CNames.cellField(t)) = \(try pop());")
             }
         case .load(let load, let memarg):
-            guard let (helper, result) = OpTable.load(load) else { throw fail("unsupported load \(load)") }
+            guard let helper = OpTable.load(load) else { throw fail("unsupported instruction \(InstructionTypes.mnemonic(load))") }
             usesMemory = true
             let address = try pop()
-            emit("\(push(result)) = \(helper)\(accessCallHead)m0, \(address), \(memarg.offset)u);")
+            emit("\(push(InstructionTypes.access(load).valueType)) = \(helper)\(accessCallHead)m0, \(address), \(memarg.offset)u);")
         case .store(let store, let memarg):
-            guard let (helper, _) = OpTable.store(store) else { throw fail("unsupported store \(store)") }
+            guard let helper = OpTable.store(store) else { throw fail("unsupported instruction \(InstructionTypes.mnemonic(store))") }
             usesMemory = true
             let value = try pop()
             let address = try pop()
@@ -495,8 +477,8 @@ struct FunctionLowering {
             pushDeferred(.v128, CNames.v128(bytes: value.bytes))
             nanFoldingHazards.insert(stack.count - 1)
         case .simd(let op):
-            guard let form = OpTable.simd(op, helper: simdHelper(instruction)) else {
-                throw fail("unsupported instruction \(instruction)")
+            guard let form = OpTable.simd(op) else {
+                throw fail("unsupported instruction \(InstructionTypes.mnemonic(instruction))")
             }
             let hazardousOperand = !stack.isEmpty && nanFoldingHazards.contains(stack.count - 1)
             try lowerForm(form, guardNaN: OpTable.simdNeedsNaNGuard(op))
@@ -509,7 +491,7 @@ struct FunctionLowering {
             let lanes = mask.lanes.map { String($0) }.joined(separator: ", ")
             emit("\(push(.v128)) = wa_i8x16_shuffle(\(a), \(b), \(lanes));")
         case .simdLane(let op, let lane):
-            let helper = simdHelper(instruction)
+            let helper = OpTable.simdHelper(op)
             let (_, scalar, extracts) = InstructionTypes.lane(op)
             if extracts {
                 let vector = try pop()
@@ -519,7 +501,7 @@ struct FunctionLowering {
                 emit("\(push(.v128)) = \(helper)(\(vector), \(lane)u, \(x));")
             }
         case .simdMemLane(let op, let memarg, let lane):
-            let helper = simdHelper(instruction)
+            let helper = OpTable.simdHelper(op)
             usesMemory = true
             let vector = try pop(), address = try pop()
             let call = "\(helper)\(accessCallHead)m0, \(address), \(memarg.offset)u, \(vector), \(lane)u)"
@@ -565,7 +547,7 @@ struct FunctionLowering {
         case .tableSize(let table):
             emit("\(push(.i32)) = ctx->tables[\(table)]->size;")
         default:
-            throw fail("unsupported instruction \(instruction)")
+            throw fail("unsupported instruction \(InstructionTypes.mnemonic(instruction))")
         }
     }
 

@@ -70,8 +70,8 @@ enum ValidatorFeature: String, Sendable, CaseIterable {
 }
 
 /// Per-family type tables: what each instruction pops and pushes, the natural
-/// alignment of memory accesses, which proposal an instruction belongs to, and its
-/// text-format name for messages.
+/// alignment of memory accesses, and which proposal an instruction belongs to.
+/// Text-format names are in `Mnemonics.swift` (generated from WasmKit's instruction table).
 enum InstructionTypes {
     // MARK: Numeric families
 
@@ -124,7 +124,7 @@ enum InstructionTypes {
     }
 
     /// The v128 instructions without immediates, or nil for relaxed SIMD (a
-    /// later proposal). Lowering calls the C helper named after the mnemonic.
+    /// later proposal). Lowering calls the C helper named after the mnemonic (`OpTable.simdHelper`).
     static func simd(_ op: Instruction.Simd) -> StackSignature? {
         switch op {
         case .i8x16Splat, .i16x8Splat, .i32x4Splat: .v128FromI32
@@ -330,109 +330,5 @@ enum InstructionTypes {
         case .abstract: .gc
         case .concrete: .functionReferences
         }
-    }
-
-    // MARK: Names
-
-    /// The text-format name of an instruction, for messages (e.g. "i32.add", "local.get").
-    static func mnemonic(_ instruction: Instruction) -> String {
-        switch instruction {
-        case .unreachable: "unreachable"
-        case .nop: "nop"
-        case .block: "block"
-        case .loop: "loop"
-        case .if: "if"
-        case .else: "else"
-        case .end: "end"
-        case .br: "br"
-        case .brIf: "br_if"
-        case .brTable: "br_table"
-        case .return: "return"
-        case .call: "call"
-        case .callIndirect: "call_indirect"
-        case .drop: "drop"
-        case .select, .typedSelect: "select"
-        case .localGet: "local.get"
-        case .localSet: "local.set"
-        case .localTee: "local.tee"
-        case .globalGet: "global.get"
-        case .globalSet: "global.set"
-        case .load(let op, _): textName(String(describing: op))
-        case .store(let op, _): textName(String(describing: op))
-        case .memorySize: "memory.size"
-        case .memoryGrow: "memory.grow"
-        case .i32Const: "i32.const"
-        case .i64Const: "i64.const"
-        case .f32Const: "f32.const"
-        case .f64Const: "f64.const"
-        case .refNull: "ref.null"
-        case .refIsNull: "ref.is_null"
-        case .refFunc: "ref.func"
-        case .i32Eqz: "i32.eqz"
-        case .i64Eqz: "i64.eqz"
-        case .cmp(let op): textName(String(describing: op))
-        case .unary(let op): textName(String(describing: op))
-        case .binary(let op): textName(String(describing: op))
-        case .conversion(let op): textName(String(describing: op))
-        case .memoryInit: "memory.init"
-        case .dataDrop: "data.drop"
-        case .memoryCopy: "memory.copy"
-        case .memoryFill: "memory.fill"
-        case .tableInit: "table.init"
-        case .elemDrop: "elem.drop"
-        case .tableCopy: "table.copy"
-        case .tableFill: "table.fill"
-        case .tableGet: "table.get"
-        case .tableSet: "table.set"
-        case .tableGrow: "table.grow"
-        case .tableSize: "table.size"
-        case .returnCall: "return_call"
-        case .returnCallIndirect: "return_call_indirect"
-        case .returnCallRef: "return_call_ref"
-        case .callRef: "call_ref"
-        case .tryTable: "try_table"
-        case .throw: "throw"
-        case .throwRef: "throw_ref"
-        case .v128Const: "v128.const"
-        case .i8x16Shuffle: "i8x16.shuffle"
-        case .simd(let op): textName(String(describing: op)).replacingOccurrences(of: "q15_mulr", with: "q15mulr")
-        case .simdLane(let op, _): textName(String(describing: op))
-        case .simdMemLane(let op, _, _): textName(String(describing: op))
-        default:
-            // Other proposals: the Swift case name, e.g. "structNew" → "struct_new".
-            textName(String(String(describing: instruction).prefix { $0 != "(" }))
-        }
-    }
-
-    private static let typePrefixes = ["i8x16", "i16x8", "i32x4", "i64x2", "f32x4", "f64x2", "v128", "i32", "i64", "f32", "f64"]
-
-    /// Converts a Swift case name to the text format: "i32TruncSatF64U" → "i32.trunc_sat_f64_u",
-    /// "i64Load32S" → "i64.load32_s".
-    static func textName(_ caseName: String) -> String {
-        var prefix = ""
-        var rest = Substring(caseName)
-        for candidate in typePrefixes where caseName.hasPrefix(candidate) {
-            let after = caseName.dropFirst(candidate.count)
-            // Only a prefix when followed by an uppercase letter ("i32Add", not "i32x4…" for "i32").
-            if let first = after.first, first.isUppercase {
-                prefix = candidate + "."
-                rest = after
-                break
-            }
-        }
-        var out = ""
-        let chars = Array(rest)
-        for (i, c) in chars.enumerated() {
-            if c.isUppercase {
-                let lower = c.lowercased()
-                // "I8X16" is a lane shape: keep the "x" inside it.
-                let inShape = c == "X" && i > 0 && chars[i - 1].isNumber && i + 1 < chars.count && chars[i + 1].isNumber
-                if !inShape && !out.isEmpty { out += "_" }
-                out += lower
-            } else {
-                out.append(c)
-            }
-        }
-        return prefix + out
     }
 }
