@@ -1,0 +1,16 @@
+;; Direct calls, and call_indirect through a table filled by an element segment.
+(module
+  (type $binop (func (param i32 i32) (result i32)))
+  (type $unop (func (param i32) (result i32)))
+  (table 4 funcref)
+  (elem (i32.const 0) $add $sub $neg)
+  (func $add (type $binop) (i32.add (local.get 0) (local.get 1)))
+  (func $sub (type $binop) (i32.sub (local.get 0) (local.get 1)))
+  (func $neg (type $unop) (i32.sub (i32.const 0) (local.get 0)))
+  (func $apply (export "apply") (param $op i32) (param $a i32) (param $b i32) (result i32)
+    (call_indirect (type $binop) (local.get $a) (local.get $b) (local.get $op)))
+  (func $twice (export "twice") (param $x i32) (result i32)
+    (call $add (call $add (local.get $x) (local.get $x)) (call_indirect (type $unop) (local.get $x) (i32.const 2))))
+  (func $nothing)
+  (func $side_effect (export "side_effect") (call $nothing))
+)

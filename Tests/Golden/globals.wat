@@ -1,0 +1,17 @@
+;; Mutable and immutable globals of every number type, one exported.
+(module
+  (global $counter (export "counter") (mut i32) (i32.const 0))
+  (global $limit i32 (i32.const 10))
+  (global $big (mut i64) (i64.const -9223372036854775808))
+  (global $scale f32 (f32.const 0.25))
+  (global $sum (mut f64) (f64.const 0))
+  (func $tick (export "tick") (result i32)
+    (global.set $counter (i32.add (global.get $counter) (i32.const 1)))
+    (if (i32.gt_s (global.get $counter) (global.get $limit))
+      (then (global.set $counter (i32.const 0))))
+    (global.get $counter))
+  (func $accumulate (export "accumulate") (param $x f32) (result f64)
+    (global.set $big (i64.add (global.get $big) (i64.const 1)))
+    (global.set $sum (f64.add (global.get $sum) (f64.promote_f32 (f32.mul (local.get $x) (global.get $scale)))))
+    (global.get $sum))
+)

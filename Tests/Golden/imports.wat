@@ -1,0 +1,15 @@
+;; Imports of a function, a memory, a global and a table, used by the module's own code.
+(module
+  (import "env" "log" (func $log (param i32 i64)))
+  (import "env" "clock" (func $clock (result f64)))
+  (import "env" "memory" (memory 1))
+  (import "env" "base" (global $base i32))
+  (import "env" "flag" (global $flag (mut i32)))
+  (import "env" "table" (table 2 funcref))
+  (func $report (export "report") (param $x i32) (result f64)
+    (call $log (i32.load (i32.add (global.get $base) (local.get $x))) (i64.extend_i32_u (local.get $x)))
+    (global.set $flag (i32.const 1))
+    (call $clock))
+  (func $call_slot (export "call_slot") (param $i i32) (result f64)
+    (call_indirect (result f64) (local.get $i)))
+)
