@@ -39,6 +39,19 @@ __attribute__((noreturn)) WA_INLINE void wa_trap(wasmaot_instance *ctx, uint32_t
       wa_trap(ctx, WA_FN, WASMAOT_TRAP_INTERRUPTED);                       \
   } while (0)
 
+/* The module's metadata in section WASMAOT_METADATA_SECTION, from the file the
+ * compiler wrote beside the C (`path`: a string literal holding the path as the
+ * assembler reads it, quotes and backslashes escaped), as the hidden symbol
+ * `wa_metadata`: the assembler includes the bytes, so no C array literal of
+ * megabytes has to be parsed. */
+#define WA_EMBED_METADATA(path)                                                 \
+  __asm__(".pushsection " WASMAOT_METADATA_SECTION ",\"a\"\n"                  \
+          ".balign 16\n"                                                        \
+          "wa_metadata:\n"                                                      \
+          ".incbin \"" path "\"\n"                                              \
+          ".popsection\n");                                                     \
+  extern const uint8_t wa_metadata[] __asm__("wa_metadata") __attribute__((visibility("hidden")))
+
 /* ---- reinterpretation ---------------------------------------------------- */
 WA_INLINE float wa_f32_from_bits(uint32_t b) { float f; memcpy(&f, &b, 4); return f; }
 WA_INLINE double wa_f64_from_bits(uint64_t b) { double f; memcpy(&f, &b, 8); return f; }

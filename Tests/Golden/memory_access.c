@@ -72,12 +72,7 @@ static const void *const wa_functions[] = {
   (const void *)w3_copy_word,
 };
 
-__asm__(".pushsection .wasmaot_meta,\"a\"\n"
-        ".balign 16\n"
-        "wa_metadata:\n"
-        ".incbin \"module.meta\"\n"
-        ".popsection\n");
-extern const uint8_t wa_metadata[] __asm__("wa_metadata") __attribute__((visibility("hidden")));
+WA_EMBED_METADATA("module.meta");
 
 __attribute__((visibility("default"))) const wasmaot_module_desc wasmaot_module = {
   WASMAOT_MODULE_MAGIC, WASMAOT_ABI_VERSION, wa_metadata, 195u, wa_functions, 4u, 0};

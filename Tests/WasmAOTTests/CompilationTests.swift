@@ -165,6 +165,21 @@ struct CompilationTests {
         #expect(try Module(loading: paths[1]).instantiate().exports.function("run").call([.i32(5)]) == [.i32(1)])
     }
 
+    /// The C names the metadata file for the assembler (`WA_EMBED_METADATA`): a work directory
+    /// with quotes, backslashes, `??/` (a trigraph in C11), spaces and non-ASCII must not break it.
+    @Test("the metadata is embedded from a work directory of any name")
+    func metadataPathEscaping() throws {
+        let dir = try makeScratch()
+        defer { removeScratch(dir) }
+        var options = CompileOptions(optimization: 0)
+        options.keepIntermediatesIn = dir + "/we\"ird\\ dir??/ é"
+        options.extraClangFlags = ["-Werror"]
+        let wasm = try ModuleDecoder.wat2wasm(#"(module (memory (export "m") 1) (data (i32.const 0) "ok"))"#)
+        let result = try Compiler.compile(wasm: wasm, to: dir + "/m.so", options: options)
+        let module = try Module(loading: result.outputPath)
+        #expect(try module.instantiate().exports.memory("m").read(at: 0, count: 2) == Array("ok".utf8))
+    }
+
     @Test("a cache directory stays under its limit: least recently used entries go, stale partial files too, other files stay")
     func cacheLimit() throws {
         let dir = try makeScratch()

@@ -144,10 +144,11 @@ public enum Compiler {
             let metadata = try MetadataBuilder.build(module, sha256: sha, settings: settingsDescription(options), abiVersion: WASMAOT_ABI_VERSION)
             let encoded = metadata.encode()
             let lowering = ModuleLowering(
-                module, referenceable: metadata.referenceableFunctions, bounds: options.bounds, interruptible: options.interruptible)
+                module, referenceable: metadata.referenceableFunctions, bounds: options.bounds, interruptible: options.interruptible,
+                chunking: options.chunking)
             let provenance = "wasm sha256 " + sha.prefix(8).hexDigits
             let units = try lowering.generate(
-                metadataPath: metadataPath, metadataSize: encoded.count, provenance: provenance, chunking: options.chunking)
+                metadataPath: metadataPath, metadataSize: encoded.count, provenance: provenance)
             return Translation(cUnits: units, metadata: encoded, module: metadata)
         } catch {
             throw .unsupported(error)

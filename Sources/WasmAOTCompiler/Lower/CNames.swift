@@ -69,6 +69,37 @@ enum CNames {
         }
     }
 
+    // MARK: Names inside a function body (a prefix per kind, so that kinds never collide)
+
+    /// Wasm local `index` (parameters first): `l3`.
+    static func local(_ index: UInt32) -> String { "l\(index)" }
+    /// A v128 parameter as it arrives in the two-word ABI form, before it is unpacked
+    /// into its local: `a2`.
+    static func abiParameter(_ index: Int) -> String { "a\(index)" }
+    /// The operand-stack slot of type `t` at `depth`: `i3` is the i32 at depth 3.
+    static func slot(_ t: ValueType, depth: Int) -> String { stackPrefix(t) + String(depth) }
+    /// Where a branch to block `n` goes: a loop's start, or the end of a block or `if`.
+    static func branchTarget(_ n: Int) -> String { "L\(n)" }
+    /// The start of the `if` numbered `n`'s else branch (its end when it has none).
+    static func elseTarget(_ n: Int) -> String { "E\(n)" }
+    /// A temporary of a `{ … }` scope of its own: `t0`.
+    static func temporary(_ n: Int) -> String { "t\(n)" }
+    /// The base address of memory `n`, kept in a local.
+    static func memoryBase(_ n: Int) -> String { "m\(n)" }
+    /// The size in bytes of memory `n`, kept in a local for explicit bounds checks.
+    static func memorySize(_ n: Int) -> String { "sz\(n)" }
+
+    // MARK: Types of a translation unit
+
+    /// The function-pointer type of module type `typeIndex`: `wa_fn_t3`.
+    static func functionPointerType(_ typeIndex: Int) -> String { "wa_fn_t\(typeIndex)" }
+    /// The struct a function with several results returns, named by their types: `wa_res_ij`.
+    static func resultStruct(_ results: [ValueType]) -> String { "wa_res_" + results.map(stackPrefix).joined() }
+    /// Field `i` of a result struct.
+    static func resultField(_ i: Int) -> String { "r\(i)" }
+
+    // MARK: Constants
+
     static func i32(_ v: UInt32) -> String { "\(v)u" }
     static func i64(_ v: UInt64) -> String { "UINT64_C(\(v))" }
     static func f32(bits: UInt32) -> String { "wa_f32_from_bits(0x\(String(bits, radix: 16))u)" }
@@ -104,8 +135,28 @@ enum CNames {
         return out
     }
 
-    /// A C string literal for arbitrary text (for comments and diagnostics).
+    /// Text for a C comment: identifier characters only, so that it can neither end the
+    /// comment nor hold anything but plain text.
     static func comment(_ text: String) -> String {
         sanitize(text)
     }
+
+    /// A C string literal of `text` (escapes `"`, `\`, `?` and every byte outside printable ASCII).
+    static func stringLiteral(_ text: String) -> String {
+        var out = "\""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out += "\\\""
+            case UInt8(ascii: "\\"): out += "\\\\"
+            case UInt8(ascii: "?"): out += "\\?"  // never part of a trigraph (C11 has them)
+            case 0x20..<0x7F: out.unicodeScalars.append(Unicode.Scalar(byte))
+            default: out += "\\" + String(byte, radix: 8).leftPadded(to: 3)
+            }
+        }
+        return out + "\""
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }

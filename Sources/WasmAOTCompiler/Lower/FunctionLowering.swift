@@ -47,6 +47,8 @@ struct FunctionLowering {
     let body: WasmModule.Body
 
     private var lines: [String] = []
+    /// The last line, when it is an assignment (see `assign`).
+    private var lastAssignment: (target: String, expression: String)?
     private var stack: [ValueType] = []
     /// Per stack entry: the operand itself (a constant or a local) when it is not
     /// in its slot yet.
@@ -64,10 +66,10 @@ struct FunctionLowering {
     private var usesMemory = false
     /// What follows a load or store helper's name up to its `m0` argument: the
     /// guard-page form, or the checked one (which traps naming this function).
-    private var accessCallHead: String { module.checksBounds ? "_checked(ctx, WA_FN, sz0, " : "(" }
+    private var accessCallHead: String { module.checksBounds ? "_checked(ctx, WA_FN, \(CNames.memorySize(0)), " : "(" }
     /// With explicit checks, memory 0's size is read again where it may have changed.
     private mutating func reloadMemorySize() {
-        if module.checksBounds { emit("sz0 = \(Self.memorySize0);") }
+        if module.checksBounds { assign(CNames.memorySize(0), Self.memorySize0) }
     }
     private static let memorySize0 = "ctx->memories[0]->size"
     private var makesCalls = false
@@ -109,7 +111,7 @@ struct FunctionLowering {
         // into expressions: WA_SLOT marks them possibly unused.
         var slotsByType: [String: [String]] = [:]
         var typeOrder: [String] = []
-        let locals = body.locals.enumerated().map { (i, t) in (local(UInt32(type.parameters.count + i)), t) }
+        let locals = body.locals.enumerated().map { (i, t) in (CNames.local(UInt32(type.parameters.count + i)), t) }
         for (name, t) in locals + slotOrder {
             var cType = CNames.type(t)
             var declarator = name
@@ -125,19 +127,28 @@ struct FunctionLowering {
         }
         // v128 parameters arrive in the two-word ABI form (`aN`, see ModuleLowering.prototype).
         for (i, t) in type.parameters.enumerated() where t == .v128 {
-            out.append("  wa_v128 \(local(UInt32(i))) = \(CNames.fromABI(t, "a\(i)"));")
+            out.append("  wa_v128 \(CNames.local(UInt32(i))) = \(CNames.fromABI(t, CNames.abiParameter(i)));")
         }
-        if usesMemory { out.append("  uint8_t *const m0 = ctx->memory0;") }
+        if usesMemory { out.append("  uint8_t *const \(CNames.memoryBase(0)) = ctx->memory0;") }
         // (set after calls even where no access reads it: hence WA_SLOT)
-        if module.checksBounds && (usesMemory || makesCalls || growsMemory) { out.append("  WA_SLOT uint64_t sz0 = \(Self.memorySize0);") }
-        out.append("  " + (["ctx"] + type.parameters.indices.map { local(UInt32($0)) }).map { "(void)\($0);" }.joined(separator: " "))
+        if module.checksBounds && (usesMemory || makesCalls || growsMemory) { out.append("  WA_SLOT uint64_t \(CNames.memorySize(0)) = \(Self.memorySize0);") }
+        out.append("  " + (["ctx"] + type.parameters.indices.map { CNames.local(UInt32($0)) }).map { "(void)\($0);" }.joined(separator: " "))
         if module.interruptible { out.append("  WA_POLL();") }  // call trees without loops stop too
         for line in lines where !line.isEmpty { out.append(line) }
         out.append("}")
         return out.joined(separator: "\n")
     }
 
-    private mutating func emit(_ line: String) { lines.append("  " + line) }
+    private mutating func emit(_ line: String) {
+        lines.append("  " + line)
+        lastAssignment = nil
+    }
+
+    /// Emits `target = expression;`, remembered in parts until the next line.
+    private mutating func assign(_ target: String, _ expression: String) {
+        emit("\(target) = \(expression);")
+        lastAssignment = (target, expression)
+    }
 
     private mutating func allocateLabel() -> Int {
         defer { nextLabel += 1 }
@@ -146,7 +157,7 @@ struct FunctionLowering {
 
     private mutating func temp() -> String {
         defer { nextTemp += 1 }
-        return "t\(nextTemp)"
+        return CNames.temporary(nextTemp)
     }
 
     private func fail(_ message: String) -> LoweringError {
@@ -159,7 +170,7 @@ struct FunctionLowering {
     private mutating func slot(_ depth: Int, _ t: ValueType) -> String {
         let family = Self.slotFamily(t)
         if depth < slotNames[family].count, let name = slotNames[family][depth] { return name }
-        let name = CNames.stackPrefix(t) + String(depth)
+        let name = CNames.slot(t, depth: depth)
         while slotNames[family].count <= depth { slotNames[family].append(nil) }
         slotNames[family][depth] = name
         slotOrder.append((name, t))
@@ -207,7 +218,7 @@ struct FunctionLowering {
     /// Stores the deferred operand at `depth` into its slot.
     private mutating func materialize(_ depth: Int) {
         guard let operand = deferred[depth] else { return }
-        emit("\(slot(depth, stack[depth])) = \(operand);")
+        assign(slot(depth, stack[depth]), operand)
         deferred[depth] = nil
     }
 
@@ -220,22 +231,22 @@ struct FunctionLowering {
     /// Whether a stack entry still reads `local` (recorded depths may be stale).
     private func hasDeferredReads(of local: UInt32) -> Bool {
         guard let depths = deferredReads[local] else { return false }
-        return depths.contains { $0 < stack.count && deferred[$0] == self.local(local) }
+        return depths.contains { $0 < stack.count && deferred[$0] == CNames.local(local) }
     }
 
     /// Before `local` changes: the stack entries still reading it take its old value.
     private mutating func materializeReads(of local: UInt32) {
         guard let depths = deferredReads.removeValue(forKey: local) else { return }
-        for depth in depths where depth < stack.count && deferred[depth] == self.local(local) { materialize(depth) }
+        for depth in depths where depth < stack.count && deferred[depth] == CNames.local(local) { materialize(depth) }
     }
 
     /// `iK = e; lN = iK;` becomes `lN = e;`: when the last line computed `slot`
     /// and no stack entry still reads the local's old value.
     private mutating func retargetLastAssignment(from slot: String, to local: UInt32) -> Bool {
-        let prefix = "  \(slot) = "
-        guard !hasDeferredReads(of: local), let last = lines.last, last.utf8.starts(with: prefix.utf8) else { return false }
+        guard !hasDeferredReads(of: local), let last = lastAssignment, last.target == slot else { return false }
         deferredReads[local] = nil
-        lines[lines.count - 1] = "  \(self.local(local)) = " + String(decoding: last.utf8.dropFirst(prefix.utf8.count), as: UTF8.self)
+        lines.removeLast()
+        assign(CNames.local(local), last.expression)
         return true
     }
 
@@ -251,8 +262,6 @@ struct FunctionLowering {
         for _ in 0..<n { values.append(try pop()) }
         return values.reversed()
     }
-
-    private func local(_ index: UInt32) -> String { "l\(index)" }
 
     private func localType(_ index: UInt32) throws(LoweringError) -> ValueType {
         let i = Int(index)
@@ -295,9 +304,9 @@ struct FunctionLowering {
         let source = stack.count - arity.count
         guard source >= 0 else { throw fail("operand stack underflow at branch") }
         for (i, t) in arity.enumerated() where source + i != target.base + i || deferred[source + i] != nil {
-            emit("\(slot(target.base + i, t)) = \(value(source + i));")
+            assign(slot(target.base + i, t), value(source + i))
         }
-        emit("goto L\(target.label);")
+        emit("goto \(CNames.branchTarget(target.label));")
         frames[index].labelUsed = true
     }
 
@@ -354,12 +363,12 @@ struct FunctionLowering {
             let index = try enterFrame(.loop, blockType)
             frames[index].labelLine = lines.count
             // Interruptible code polls on every pass (on the label's line: both go if nothing branches back).
-            emit("L\(frames[index].label):;" + (module.interruptible ? " WA_POLL();" : ""))
+            emit("\(CNames.branchTarget(frames[index].label)):;" + (module.interruptible ? " WA_POLL();" : ""))
         case .if(let blockType):
             let condition = try pop()
             materializeAll()
             let index = try enterFrame(.if, blockType)
-            emit("if (!\(condition)) goto E\(frames[index].label);")
+            emit("if (!\(condition)) goto \(CNames.elseTarget(frames[index].label));")
         case .else:
             try lowerElse()
         case .end:
@@ -389,31 +398,31 @@ struct FunctionLowering {
         case .typedSelect:
             try lowerSelect()
         case .localGet(let index):
-            pushDeferred(try localType(index), local(index), local: index)
+            pushDeferred(try localType(index), CNames.local(index), local: index)
         case .localSet(let index):
             let computed = deferred.last == nil
             let operand = try pop()
             if computed, retargetLastAssignment(from: operand, to: index) { break }
             materializeReads(of: index)
-            if operand != local(index) { emit("\(local(index)) = \(operand);") }
+            if operand != CNames.local(index) { assign(CNames.local(index), operand) }
         case .localTee(let index):
             guard !stack.isEmpty else { throw fail("operand stack underflow") }
             let depth = stack.count - 1
             if deferred[depth] == nil, retargetLastAssignment(from: slot(depth, stack[depth]), to: index) {
                 // The value now lives in the local only.
-                deferred[depth] = local(index)
+                deferred[depth] = CNames.local(index)
                 deferredReads[index, default: []].append(depth)
                 break
             }
             materializeReads(of: index)
             let operand = value(depth)
-            if operand != local(index) { emit("\(local(index)) = \(operand);") }
+            if operand != CNames.local(index) { assign(CNames.local(index), operand) }
         case .globalGet(let index):
             let t = try module.globalType(index, at: self).valueType
             if t == .v128 {
-                emit("\(push(t)) = wa_v128_get_cell(ctx->globals[\(index)]);")
+                assign(push(t), "wa_v128_get_cell(ctx->globals[\(index)])")
             } else {
-                emit("\(push(t)) = ctx->globals[\(index)]->\(CNames.cellField(t));")
+                assign(push(t), "ctx->globals[\(index)]->\(CNames.cellField(t))")
             }
         case .globalSet(let index):
             let t = try module.globalType(index, at: self).valueType
@@ -426,18 +435,18 @@ struct FunctionLowering {
             guard let helper = OpTable.load(load) else { throw fail("unsupported instruction \(InstructionTypes.mnemonic(load))") }
             usesMemory = true
             let address = try pop()
-            emit("\(push(InstructionTypes.access(load).valueType)) = \(helper)\(accessCallHead)m0, \(address), \(memarg.offset)u);")
+            assign(push(InstructionTypes.access(load).valueType), "\(helper)\(accessCallHead)\(CNames.memoryBase(0)), \(address), \(memarg.offset)u)")
         case .store(let store, let memarg):
             guard let helper = OpTable.store(store) else { throw fail("unsupported instruction \(InstructionTypes.mnemonic(store))") }
             usesMemory = true
             let value = try pop()
             let address = try pop()
-            emit("\(helper)\(accessCallHead)m0, \(address), \(memarg.offset)u, \(value));")
+            emit("\(helper)\(accessCallHead)\(CNames.memoryBase(0)), \(address), \(memarg.offset)u, \(value));")
         case .memorySize(let memory):
-            emit("\(push(.i32)) = (uint32_t)(ctx->memories[\(memory)]->size / WASMAOT_PAGE_SIZE);")
+            assign(push(.i32), "(uint32_t)(ctx->memories[\(memory)]->size / WASMAOT_PAGE_SIZE)")
         case .memoryGrow(let memory):
             let delta = try pop()
-            emit("\(push(.i32)) = ctx->rt->memory_grow(ctx, \(memory), \(delta));")
+            assign(push(.i32), "ctx->rt->memory_grow(ctx, \(memory), \(delta))")
             growsMemory = true
             reloadMemorySize()
         case .i32Const(let value):
@@ -452,18 +461,18 @@ struct FunctionLowering {
             if [0, 1].contains(abs(Double(bitPattern: value.bitPattern))) { nanFoldingHazards.insert(stack.count - 1) }
         case .refNull(let heapType):
             let t: ValueType = .ref(ReferenceType(isNullable: true, heapType: heapType))
-            emit("\(push(t)) = NULL;")
+            assign(push(t), "NULL")
         case .refIsNull:
             let ref = try pop()
-            emit("\(push(.i32)) = \(ref) == NULL;")
+            assign(push(.i32), "\(ref) == NULL")
         case .refFunc(let function):
-            emit("\(push(.ref(.funcRef))) = (void *)&ctx->funcs[\(function)];")
+            assign(push(.ref(.funcRef)), "(void *)&ctx->funcs[\(function)]")
         case .i32Eqz:
             let value = try pop()
-            emit("\(push(.i32)) = \(value) == 0;")
+            assign(push(.i32), "\(value) == 0")
         case .i64Eqz:
             let value = try pop()
-            emit("\(push(.i32)) = \(value) == 0;")
+            assign(push(.i32), "\(value) == 0")
         case .cmp(let op):
             try lowerForm(OpTable.compare(op))
         case .unary(let op):
@@ -489,24 +498,24 @@ struct FunctionLowering {
         case .i8x16Shuffle(let mask):
             let b = try pop(), a = try pop()
             let lanes = mask.lanes.map { String($0) }.joined(separator: ", ")
-            emit("\(push(.v128)) = wa_i8x16_shuffle(\(a), \(b), \(lanes));")
+            assign(push(.v128), "wa_i8x16_shuffle(\(a), \(b), \(lanes))")
         case .simdLane(let op, let lane):
             let helper = OpTable.simdHelper(op)
             let (_, scalar, extracts) = InstructionTypes.lane(op)
             if extracts {
                 let vector = try pop()
-                emit("\(push(scalar)) = \(helper)(\(vector), \(lane)u);")
+                assign(push(scalar), "\(helper)(\(vector), \(lane)u)")
             } else {
                 let x = try pop(), vector = try pop()
-                emit("\(push(.v128)) = \(helper)(\(vector), \(lane)u, \(x));")
+                assign(push(.v128), "\(helper)(\(vector), \(lane)u, \(x))")
             }
         case .simdMemLane(let op, let memarg, let lane):
             let helper = OpTable.simdHelper(op)
             usesMemory = true
             let vector = try pop(), address = try pop()
-            let call = "\(helper)\(accessCallHead)m0, \(address), \(memarg.offset)u, \(vector), \(lane)u)"
+            let call = "\(helper)\(accessCallHead)\(CNames.memoryBase(0)), \(address), \(memarg.offset)u, \(vector), \(lane)u)"
             if InstructionTypes.memoryLane(op).loads {
-                emit("\(push(.v128)) = \(call);")
+                assign(push(.v128), call)
             } else {
                 emit("\(call);")
             }
@@ -535,7 +544,7 @@ struct FunctionLowering {
         case .tableGet(let table):
             let index = try pop()
             let t = try module.tableElementType(table, at: self)
-            emit("\(push(t)) = wa_table_get(ctx, WA_FN, \(table), \(index));")
+            assign(push(t), "wa_table_get(ctx, WA_FN, \(table), \(index))")
         case .tableSet(let table):
             let value = try pop()
             let index = try pop()
@@ -543,9 +552,9 @@ struct FunctionLowering {
         case .tableGrow(let table):
             let delta = try pop()
             let initial = try pop()
-            emit("\(push(.i32)) = ctx->rt->table_grow(ctx, \(table), \(initial), \(delta));")
+            assign(push(.i32), "ctx->rt->table_grow(ctx, \(table), \(initial), \(delta))")
         case .tableSize(let table):
-            emit("\(push(.i32)) = ctx->tables[\(table)]->size;")
+            assign(push(.i32), "ctx->tables[\(table)]->size")
         default:
             throw fail("unsupported instruction \(InstructionTypes.mnemonic(instruction))")
         }
@@ -570,7 +579,7 @@ struct FunctionLowering {
             }
         }
         let expression = form.expression(operands)
-        emit("\(push(form.result)) = \(expression);")
+        assign(push(form.result), expression)
     }
 
     private mutating func lowerSelect() throws(LoweringError) {
@@ -580,7 +589,7 @@ struct FunctionLowering {
         let second = try pop()
         let first = try pop()
         // The result lands in the first operand's slot (same depth, same type).
-        emit("\(push(t)) = \(condition) ? \(first) : \(second);")
+        assign(push(t), "\(condition) ? \(first) : \(second)")
     }
 
     private mutating func lowerElse() throws(LoweringError) {
@@ -589,10 +598,10 @@ struct FunctionLowering {
         guard frame.kind == .if else { throw fail("else without if") }
         if !frame.unreachable {
             materializeAll()  // the results, in their slots at the join
-            emit("goto L\(frame.label);")
+            emit("goto \(CNames.branchTarget(frame.label));")
             frame.labelUsed = true
         }
-        emit("E\(frame.label):;")
+        emit("\(CNames.elseTarget(frame.label)):;")
         frame.hasElse = true
         frame.unreachable = false
         frames[index] = frame
@@ -618,11 +627,11 @@ struct FunctionLowering {
             reachable = !frame.unreachable
         case .if where !frame.hasElse:
             // The false path falls through with the parameters, which equal the results.
-            emit("E\(frame.label):;")
+            emit("\(CNames.elseTarget(frame.label)):;")
             reachable = true
-            if frame.labelUsed { emit("L\(frame.label):;") }
+            if frame.labelUsed { emit("\(CNames.branchTarget(frame.label)):;") }
         default:
-            if frame.labelUsed { emit("L\(frame.label):;") }
+            if frame.labelUsed { emit("\(CNames.branchTarget(frame.label)):;") }
         }
         truncateStack(to: frame.base)
         for t in frame.results { _ = push(t) }
@@ -677,7 +686,7 @@ struct FunctionLowering {
         let element = try pop()
         let f = temp()
         emit("{ const wasmaot_funcref *\(f) = wa_indirect_target(ctx, WA_FN, \(table), \(element), \(typeIndex));")
-        try emitCall("((wa_fn_t\(typeIndex))\(f)->fn)", context: "\(f)->ctx", type: calleeType)
+        try emitCall("((\(CNames.functionPointerType(Int(typeIndex))))\(f)->fn)", context: "\(f)->ctx", type: calleeType)
         emit("}")
     }
 
@@ -689,12 +698,12 @@ struct FunctionLowering {
             emit("\(call);")
         case 1:
             let t = calleeType.results[0]
-            emit("\(push(t)) = \(CNames.fromABI(t, call));")
+            assign(push(t), CNames.fromABI(t, call))
         default:
             let r = temp()
             emit("{ \(module.resultType(calleeType.results)) \(r) = \(call);")
             for (i, t) in calleeType.results.enumerated() {
-                emit("\(push(t)) = \(CNames.fromABI(t, "\(r).r\(i)"));")
+                assign(push(t), "\(CNames.fromABI(t, "\(r).\(CNames.resultField(i))"))")
             }
             emit("}")
         }

@@ -8,9 +8,8 @@ import WasmTypes
 /// root descriptor `wasmaot_module` pointing at the metadata blob (which the
 /// assembler includes from a file: no giant C array literals).
 ///
-/// `@unchecked Sendable`: function bodies are lowered concurrently, and lowering
-/// only reads this object (`chunked` is set before, in `generate`).
-final class ModuleLowering: @unchecked Sendable {
+/// Immutable once made: function bodies are lowered concurrently, reading it.
+final class ModuleLowering: Sendable {
     let wasm: WasmModule
     let importedFunctionCount: Int
     /// Type index of every function in the index space.
@@ -29,9 +28,19 @@ final class ModuleLowering: @unchecked Sendable {
     let checksBounds: Bool
     /// Every function entry and loop head polls the instance's interrupt flag.
     let interruptible: Bool
+    /// How a large module is cut into translation units.
+    let chunking: Chunking
+    /// Whether functions live in several translation units (then they have
+    /// hidden external linkage instead of `static`).
+    let chunked: Bool
 
-    init(_ wasm: WasmModule, referenceable: Set<UInt32>, bounds: BoundsChecks = .guardPages, interruptible: Bool = false) {
+    init(
+        _ wasm: WasmModule, referenceable: Set<UInt32>, bounds: BoundsChecks = .guardPages, interruptible: Bool = false,
+        chunking: Chunking = Chunking()
+    ) {
         self.wasm = wasm
+        self.chunking = chunking
+        self.chunked = wasm.bodies.reduce(0) { $0 + $1.ops.count } >= 2 * chunking.minimum
         self.referenceable = referenceable
         self.bounds = bounds
         self.interruptible = interruptible
@@ -68,7 +77,7 @@ final class ModuleLowering: @unchecked Sendable {
         switch results.count {
         case 0: return "void"
         case 1: return CNames.abiType(results[0])
-        default: return "wa_res_" + results.map(CNames.stackPrefix).joined()
+        default: return CNames.resultStruct(results)
         }
     }
 
@@ -89,18 +98,16 @@ final class ModuleLowering: @unchecked Sendable {
     }
 
     func pointerType(ofFunction index: UInt32) -> String {
-        "wa_fn_t\(functionTypeIndices[Int(index)])"
+        CNames.functionPointerType(Int(functionTypeIndices[Int(index)]))
     }
-
-    /// Whether functions live in several translation units (then they have
-    /// hidden external linkage instead of `static`).
-    private var chunked = false
 
     func prototype(_ index: Int) -> String {
         let t = wasm.types[Int(functionTypeIndices[index])]
         var params = ["wasmaot_instance *ctx"]
         // A v128 parameter arrives as `aN` and is unpacked into the local `lN` (FunctionLowering).
-        for (i, p) in t.parameters.enumerated() { params.append("\(CNames.abiType(p)) \(p == .v128 ? "a" : "l")\(i)") }
+        for (i, p) in t.parameters.enumerated() {
+            params.append("\(CNames.abiType(p)) \(p == .v128 ? CNames.abiParameter(i) : CNames.local(UInt32(i)))")
+        }
         // No tail calls: wasm calls (MVP) always take stack, so unbounded recursion must exhaust it.
         let linkage = chunked ? "__attribute__((visibility(\"hidden\")))" : "static"
         return "\(linkage) __attribute__((disable_tail_calls)) \(resultType(t.results)) \(symbols[index])(\(params.joined(separator: ", ")))"
@@ -117,10 +124,8 @@ final class ModuleLowering: @unchecked Sendable {
     /// function unit (and the last), so a unit cache rebuilds only that one.
     /// `metadataPath` is the file the assembler includes as the metadata
     /// section; `metadataSize` its length.
-    func generate(metadataPath: String, metadataSize: Int, provenance: String, chunking: Chunking = Chunking()) throws(LoweringError) -> [String] {
-        // Linkage depends on whether there will be several units: decided before lowering.
+    func generate(metadataPath: String, metadataSize: Int, provenance: String) throws(LoweringError) -> [String] {
         let sizes = wasm.bodies.map(\.ops.count)
-        chunked = sizes.reduce(0, +) >= 2 * chunking.minimum
         let bodies = try lowerBodies()
         let defined = importedFunctionCount..<functionTypeIndices.count
 
@@ -140,13 +145,13 @@ final class ModuleLowering: @unchecked Sendable {
             var resultStructs: [String: [ValueType]] = [:]
             for i in results where wasm.types[i].results.count > 1 { resultStructs[resultType(wasm.types[i].results)] = wasm.types[i].results }
             for (name, results) in resultStructs.sorted(by: { $0.key < $1.key }) {
-                let fields = results.enumerated().map { "\(CNames.abiType($0.element)) r\($0.offset);" }
+                let fields = results.enumerated().map { "\(CNames.abiType($0.element)) \(CNames.resultField($0.offset));" }
                 out += "typedef struct { \(fields.joined(separator: " ")) } \(name);\n"
             }
             for i in pointers {
                 let t = wasm.types[i]
                 let params = (["wasmaot_instance *"] + t.parameters.map(CNames.abiType)).joined(separator: ", ")
-                out += "typedef \(resultType(t.results)) (*wa_fn_t\(i))(\(params));\n"
+                out += "typedef \(resultType(t.results)) (*\(CNames.functionPointerType(i)))(\(params));\n"
             }
             return out + "\n"
         }
@@ -162,13 +167,9 @@ final class ModuleLowering: @unchecked Sendable {
         tail.append(contentsOf: entries.isEmpty ? ["  NULL,"] : entries)
         tail.append("};")
         tail.append("")
-        let escaped = metadataPath.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-        tail.append("__asm__(\".pushsection \(WASMAOT_METADATA_SECTION),\\\"a\\\"\\n\"")
-        tail.append("        \".balign 16\\n\"")
-        tail.append("        \"wa_metadata:\\n\"")
-        tail.append("        \".incbin \\\"\(escaped.replacingOccurrences(of: "\"", with: "\\\""))\\\"\\n\"")
-        tail.append("        \".popsection\\n\");")
-        tail.append("extern const uint8_t wa_metadata[] __asm__(\"wa_metadata\") __attribute__((visibility(\"hidden\")));")
+        // The path as the assembler reads it (`.incbin "…"`), then as a C string literal.
+        let assemblerPath = metadataPath.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        tail.append("WA_EMBED_METADATA(\(CNames.stringLiteral(assemblerPath)));")
         tail.append("")
         tail.append("__attribute__((visibility(\"default\"))) const wasmaot_module_desc wasmaot_module = {")
         tail.append("  WASMAOT_MODULE_MAGIC, WASMAOT_ABI_VERSION, wa_metadata, \(metadataSize)u, wa_functions, \(defined.count)u, \(interruptible ? "WASMAOT_MODULE_INTERRUPTIBLE" : "0")};")
