@@ -21,20 +21,6 @@ public struct SpecTestSuite: Sendable {
 
     public init(executable: String) { self.executable = executable }
 
-    /// One file's counts, as its child reported them.
-    public struct FileResult: Sendable, Equatable {
-        public var name: String
-        public var passed = 0
-        public var failed = 0
-        public var skipped = 0
-        /// The child's output (failures are the lines indented by two spaces).
-        public var output: [String] = []
-
-        public init(name: String, passed: Int = 0, failed: Int = 0, skipped: Int = 0, output: [String] = []) {
-            (self.name, self.passed, self.failed, self.skipped, self.output) = (name, passed, failed, skipped, output)
-        }
-    }
-
     /// Runs every `.wast` file of `paths` (files, or folders read one level deep, sorted);
     /// prints a line per file and the totals to `output`; returns whether everything passed
     /// or failed only as expected.
@@ -61,8 +47,8 @@ public struct SpecTestSuite: Sendable {
             passed += r.passed
             failed += r.failed
             skippedDirectives += r.skipped
-            output("\(r.name)  \(r.passed) passed, \(r.failed) failed" + (r.skipped > 0 ? ", \(r.skipped) skipped" : ""))
-            if verbose || (r.failed > 0 && files.count == 1) { for line in r.output where line.hasPrefix("  ") { output(line) } }
+            output("\(r.file)  \(r.passed) passed, \(r.failed) failed" + (r.skipped > 0 ? ", \(r.skipped) skipped" : ""))
+            if verbose || (r.failed > 0 && files.count == 1) { r.failures.forEach(output) }
         }
         var regressions: [String] = []
         var known = 0
@@ -95,14 +81,14 @@ public struct SpecTestSuite: Sendable {
 
     /// Regressions (a listed file passing fewer, an unlisted one failing) and the number of
     /// known failures (failures of listed files that pass at least as many as expected).
-    public static func check(_ results: [FileResult], against expected: [String: Int]) -> (regressions: [String], knownFailures: Int) {
+    public static func check(_ results: [SpecFileResult], against expected: [String: Int]) -> (regressions: [String], knownFailures: Int) {
         var problems: [String] = []
         var known = 0
         for r in results {
-            if let n = expected[r.name] {
-                if r.passed < n { problems.append("\(r.name): \(r.passed) passed, expected at least \(n)") } else { known += r.failed }
+            if let n = expected[r.file] {
+                if r.passed < n { problems.append("\(r.file): \(r.passed) passed, expected at least \(n)") } else { known += r.failed }
             } else if r.failed > 0 {
-                problems.append("\(r.name): \(r.failed) failed, expected to pass fully")
+                problems.append("\(r.file): \(r.failed) failed, expected to pass fully")
             }
         }
         return (problems, known)
@@ -118,10 +104,11 @@ public struct SpecTestSuite: Sendable {
         output("RESULT\t\(r.file)\t\(r.passed)\t\(r.failed)\t\(r.skipped)")
     }
 
-    /// The result a child reported in its last `RESULT` line; a child that died without one failed.
-    public static func parseChild(name: String, output text: String, status: Int32) -> FileResult {
+    /// The result a child reported in its last `RESULT` line (its failures are the lines indented
+    /// by two spaces); a child that died without one failed.
+    public static func parseChild(name: String, output text: String, status: Int32) -> SpecFileResult {
         let lines = text.split(separator: "\n").map(String.init)
-        var result = FileResult(name: name, output: lines)
+        var result = SpecFileResult(file: name, failures: lines.filter { $0.hasPrefix("  ") })
         if let last = lines.last(where: { $0.hasPrefix("RESULT\t") }) {
             let parts = last.split(separator: "\t")
             result.passed = parts.count > 2 ? Int(parts[2]) ?? 0 : 0
@@ -129,14 +116,14 @@ public struct SpecTestSuite: Sendable {
             result.skipped = parts.count > 4 ? Int(parts[4]) ?? 0 : 0
         } else {
             result.failed = 1
-            result.output.append("  runner died (status \(status))")
+            result.failures.append("  runner died (status \(status))")
         }
         return result
     }
 
-    private func runInChildren(_ files: [String]) -> [FileResult] {
-        struct Queue { var next = 0; var results: [FileResult?] }
-        let queue = Mutex(Queue(results: [FileResult?](repeating: nil, count: files.count)))
+    private func runInChildren(_ files: [String]) -> [SpecFileResult] {
+        struct Queue { var next = 0; var results: [SpecFileResult?] }
+        let queue = Mutex(Queue(results: [SpecFileResult?](repeating: nil, count: files.count)))
         let group = DispatchGroup()
         for _ in 0..<min(max(1, jobs), max(files.count, 1)) {
             group.enter()
@@ -157,7 +144,7 @@ public struct SpecTestSuite: Sendable {
         return queue.withLock { $0.results }.compactMap { $0 }
     }
 
-    private func runChild(_ file: String) -> FileResult {
+    private func runChild(_ file: String) -> SpecFileResult {
         let name = (file as NSString).lastPathComponent
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
@@ -166,7 +153,7 @@ public struct SpecTestSuite: Sendable {
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
-        do { try process.run() } catch { return FileResult(name: name, failed: 1, output: ["  cannot start: \(error)"]) }
+        do { try process.run() } catch { return SpecFileResult(file: name, failed: 1, failures: ["  cannot start: \(error)"]) }
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return Self.parseChild(name: name, output: String(decoding: data, as: UTF8.self), status: process.terminationStatus)

@@ -7,7 +7,7 @@ import WasmParser
 
 
 /// The outcome of one `.wast` file.
-public struct SpecFileResult: Sendable {
+public struct SpecFileResult: Sendable, Equatable {
     public var file: String
     public var passed = 0
     public var failed = 0
@@ -17,6 +17,10 @@ public struct SpecFileResult: Sendable {
     public var skipped = 0
     /// One line per failure: directive line, expected and actual.
     public var failures: [String] = []
+
+    public init(file: String, passed: Int = 0, failed: Int = 0, skipped: Int = 0, failures: [String] = []) {
+        (self.file, self.passed, self.failed, self.skipped, self.failures) = (file, passed, failed, skipped, failures)
+    }
 }
 
 /// Runs `.wast` scripts through the real AOT path: every valid module is
