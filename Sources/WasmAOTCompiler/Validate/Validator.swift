@@ -1,6 +1,9 @@
 import WasmParser
 import WasmTypes
 
+import struct WasmAOTFormat.ConstExprContext
+import enum WasmAOTFormat.ConstExprSite
+
 /// Why a module is invalid: the rule it breaks (worded as in the official test
 /// suite's `assert_invalid`), where, and a human-readable detail.
 public struct ValidationError: Error, CustomStringConvertible, Sendable {
@@ -278,9 +281,13 @@ struct ValidationContext: Sendable {
         }
 
         for (i, global) in module.globals.enumerated() {
-            let place = "global \(importedGlobalCount + i)"
-            try checkValueType(global.type.valueType, in: place)
-            try validateConstant(global.initializer, expected: global.type.valueType, in: "initializer of \(place)")
+            try checkValueType(global.type.valueType, in: "global \(importedGlobalCount + i)")
+        }
+        let constants = try constantContext()
+        for (i, global) in module.globals.enumerated() {
+            let index = importedGlobalCount + i
+            try validateConstant(
+                global.initializer, expected: global.type.valueType, at: .globalInitializer(global: index), constants)
         }
 
         // Names are compared as bytes: Swift's `String` equality would merge canonically
@@ -327,7 +334,7 @@ struct ValidationContext: Sendable {
             let place = "elem segment \(i)"
             try require(InstructionTypes.proposal(segment.type), "\(place) has element type \(segment.type)")
             for (j, item) in segment.initializer.enumerated() {
-                try validateConstant(item, expected: .ref(segment.type), in: "item \(j) of \(place)")
+                try validateConstant(item, expected: .ref(segment.type), at: .elementItem(segment: i, item: j), constants)
             }
             if case .active(let tableIndex, let offset) = segment.mode {
                 guard let table = table(at: tableIndex) else {
@@ -338,7 +345,8 @@ struct ValidationContext: Sendable {
                         ValidationRule.typeMismatch,
                         "\(place) of \(segment.type) initializes table \(tableIndex) of \(table.elementType)")
                 }
-                try validateConstant(offset, expected: addressType(of: table.limits), in: "offset of \(place)")
+                try validateConstant(
+                    offset, expected: addressType(of: table.limits), at: .elementOffset(segment: i), constants)
             }
         }
 
@@ -349,7 +357,7 @@ struct ValidationContext: Sendable {
                 throw error(
                     ValidationRule.unknownMemory, "\(place) initializes memory \(active.index) (\(memories.count) memories)")
             }
-            try validateConstant(active.offset, expected: addressType(of: memory), in: "offset of \(place)")
+            try validateConstant(active.offset, expected: addressType(of: memory), at: .dataOffset(segment: i), constants)
         }
     }
 
@@ -384,70 +392,6 @@ struct ValidationContext: Sendable {
             guard limits.min <= max else {
                 throw error(ValidationRule.limitsOrder, "\(place) has minimum \(limits.min) above maximum \(max)")
             }
-        }
-    }
-
-    // MARK: Constant expressions
-
-    /// Validates a constant expression: only constants, `ref.null`, `ref.func`,
-    /// `global.get` of an immutable imported global, and i32/i64 `add`/`sub`/`mul`
-    /// (extended constant expressions); it must produce exactly one `expected` value.
-    func validateConstant(_ expression: ConstExpression, expected: ValueType, in place: String) throws(ValidationError) {
-        var stack: [ValueType] = []
-        for (i, instruction) in expression.enumerated() {
-            switch instruction {
-            case .end:
-                guard i == expression.count - 1 else {
-                    throw error(ValidationRule.constantRequired, "\(place) continues after its end")
-                }
-            case .i32Const: stack.append(.i32)
-            case .i64Const: stack.append(.i64)
-            case .f32Const: stack.append(.f32)
-            case .f64Const: stack.append(.f64)
-            case .v128Const: stack.append(.v128)
-            case .refNull(let heapType):
-                try require(InstructionTypes.proposal(heapType), "ref.null \(heapType) in \(place)")
-                stack.append(.ref(ReferenceType(isNullable: true, heapType: heapType)))
-            case .refFunc(let index):
-                guard Int(index) < functionTypeIndices.count else {
-                    throw error(
-                        ValidationRule.unknownFunction,
-                        "ref.func \(index) in \(place) (\(functionTypeIndices.count) functions)")
-                }
-                stack.append(.ref(.funcRef))
-            case .globalGet(let index):
-                guard Int(index) < importedGlobalCount, let global = global(at: index) else {
-                    throw error(
-                        ValidationRule.unknownGlobal,
-                        "global \(index) in \(place): constant expressions may only read "
-                            + "the \(importedGlobalCount) imported globals")
-                }
-                guard global.mutability == .constant else {
-                    throw error(ValidationRule.constantRequired, "global.get \(index) in \(place) reads a mutable global")
-                }
-                stack.append(global.valueType)
-            case .binary(let op) where [.i32Add, .i32Sub, .i32Mul, .i64Add, .i64Sub, .i64Mul].contains(op):
-                let signature = InstructionTypes.binary(op)
-                for operand in signature.operands.reversed() {
-                    guard let actual = stack.popLast(), actual == operand else {
-                        throw error(
-                            ValidationRule.typeMismatch,
-                            "\(InstructionTypes.mnemonic(instruction)) in \(place) expects \(operand) operands")
-                    }
-                }
-                stack.append(contentsOf: signature.results)
-            default:
-                if let feature = InstructionTypes.proposal(instruction) {
-                    throw unsupported(feature, "\(InstructionTypes.mnemonic(instruction)) in \(place)")
-                }
-                throw error(
-                    ValidationRule.constantRequired,
-                    "\(InstructionTypes.mnemonic(instruction)) is not allowed in \(place)")
-            }
-        }
-        guard stack.count == 1, stack[0] == expected else {
-            let found = stack.isEmpty ? "nothing" : "[\(stack.map(\.description).joined(separator: " "))]"
-            throw error(ValidationRule.typeMismatch, "\(place) must produce \(expected) but produces \(found)")
         }
     }
 
