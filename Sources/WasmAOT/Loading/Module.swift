@@ -63,8 +63,11 @@ public final class Module: @unchecked Sendable {
         guard metadata.abiVersion == WASMAOT_ABI_VERSION else {
             throw .abiMismatch(path: path, compiler: metadata.compilerVersion, moduleABI: metadata.abiVersion, runtimeABI: WASMAOT_ABI_VERSION)
         }
-        for type in metadata.types where type.params.count > 256 || type.results.count > 256 {
-            throw .inconsistent(path: path, reason: "function type \(type) is not supported by this runtime")
+        for type in metadata.types where type.params.count > WASMAOT_MAX_ARITY || type.results.count > WASMAOT_MAX_ARITY {
+            throw .inconsistent(
+                path: path,
+                reason: "function type \(type) is not supported by this runtime "
+                    + "(at most \(WASMAOT_MAX_ARITY) parameters and \(WASMAOT_MAX_ARITY) results)")
         }
         self.metadata = metadata
         self.constants = ConstExprContext(metadata)
