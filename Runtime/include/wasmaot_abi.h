@@ -75,7 +75,8 @@ enum {
   WASMAOT_EXTERNREF = 0x6F,
 };
 
-/* Why execution stopped. The Swift loader mirrors these in `TrapKind`. */
+/* Why execution stopped. The Swift loader maps each code to a `TrapKind` (a test checks that
+ * every code from 1 to WASMAOT_TRAP_COUNT - 1 has its own kind). */
 typedef enum wasmaot_trap_kind {
   WASMAOT_TRAP_NONE = 0,
   WASMAOT_TRAP_UNREACHABLE = 1,
