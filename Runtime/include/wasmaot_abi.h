@@ -53,6 +53,12 @@
 /* ELF section holding the metadata blob (read from the file before dlopen). */
 #define WASMAOT_METADATA_SECTION ".wasmaot_meta"
 
+/* The most parameters, and the most results, a function type may have in this runtime.
+ * The loader refuses a module with a larger type: calls from the host describe the
+ * signature to libffi in fixed-size arrays (wasmaot_signature, wasmaot_invoke's argument
+ * and result buffers), sized by this constant. WebAssembly sets no limit of its own. */
+#define WASMAOT_MAX_ARITY 256u
+
 #define WASMAOT_PAGE_SIZE 65536u
 #define WASMAOT_MAX_PAGES 65536u
 /* Bytes reserved per 32-bit memory: 4 GiB address + 4 GiB offset + guard. */
@@ -69,7 +75,8 @@ enum {
   WASMAOT_EXTERNREF = 0x6F,
 };
 
-/* Why execution stopped. The Swift loader mirrors these in `TrapKind`. */
+/* Why execution stopped. The Swift loader maps each code to a `TrapKind` (a test checks that
+ * every code from 1 to WASMAOT_TRAP_COUNT - 1 has its own kind). */
 typedef enum wasmaot_trap_kind {
   WASMAOT_TRAP_NONE = 0,
   WASMAOT_TRAP_UNREACHABLE = 1,

@@ -311,7 +311,7 @@ uint32_t wasmaot_invoke(wasmaot_instance *ctx, const void *fn, const wasmaot_sig
     return WASMAOT_TRAP_STACK_EXHAUSTED;
   }
 
-  void *argv[1 + 256];
+  void *argv[1 + WASMAOT_MAX_ARITY];
   wasmaot_instance *ctx_arg = ctx;
   argv[0] = &ctx_arg;
   for (uint32_t i = 0; i < sig->param_count; i++) argv[1 + i] = (void *)&args[i];
@@ -319,7 +319,7 @@ uint32_t wasmaot_invoke(wasmaot_instance *ctx, const void *fn, const wasmaot_sig
   union {
     ffi_arg word;
     wasmaot_value cell;
-    uint8_t bytes[256 * 16];
+    uint8_t bytes[WASMAOT_MAX_ARITY * sizeof(wasmaot_value)];
   } ret;
 
   wa_entry entry;

@@ -35,7 +35,7 @@ size_t wa_value_size(uint8_t t) {
 
 wasmaot_signature *wasmaot_signature_create(const uint8_t *params, uint32_t param_count, const uint8_t *results,
                                             uint32_t result_count) {
-  if (param_count > 256 || result_count > 256) return NULL;
+  if (param_count > WASMAOT_MAX_ARITY || result_count > WASMAOT_MAX_ARITY) return NULL;
   wasmaot_signature *s = calloc(1, sizeof *s);
   if (!s) return NULL;
   s->param_count = param_count;

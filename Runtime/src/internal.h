@@ -23,12 +23,12 @@ void wa_require_stack(void);
 
 struct wasmaot_signature {
   ffi_cif cif;
-  ffi_type *arg_types[1 + 256];   /* ctx, then parameters */
-  ffi_type result_struct;          /* for several results */
-  ffi_type *result_elements[257];
-  size_t result_offsets[256];
+  ffi_type *arg_types[1 + WASMAOT_MAX_ARITY];   /* ctx, then parameters */
+  ffi_type result_struct;                        /* for several results */
+  ffi_type *result_elements[WASMAOT_MAX_ARITY + 1]; /* NULL-terminated */
+  size_t result_offsets[WASMAOT_MAX_ARITY];
   uint32_t param_count, result_count;
-  uint8_t params[256], results[256];
+  uint8_t params[WASMAOT_MAX_ARITY], results[WASMAOT_MAX_ARITY];
 };
 ffi_type *wa_ffi_type(uint8_t valtype);
 size_t wa_value_size(uint8_t valtype);

@@ -11,7 +11,8 @@ extension ModuleMetadata {
     ///   fit in 32 bits and memory limits are at most ``maxMemoryPages``;
     /// - export indices are in the index space of their kind, and export names are unique;
     /// - ``start`` is a function of type `() -> ()`;
-    /// - constant expressions are well typed and leave one value of the expected type:
+    /// - constant expressions follow ``ConstExprContext``'s rules and leave one value of the
+    ///   expected type:
     ///   `global.get` refers to an existing global (for a global initializer: an imported or
     ///   earlier global), `ref.func` to an existing function, `ref.null` to a reference type,
     ///   and `v128.const` holds 16 bytes;
@@ -43,6 +44,8 @@ private struct MetadataValidator {
     let totalFunctionCount: Int
     /// Type of every global in the index space.
     let globalTypes: [GlobalType]
+    /// What constant expressions may refer to, and their rules.
+    let constants: ConstExprContext
     /// Type of every table in the index space.
     let tableTypes: [TableType]
     let totalMemoryCount: Int
@@ -56,7 +59,8 @@ private struct MetadataValidator {
         importedGlobalCount = m.importedGlobalCount
         totalFunctionCount = m.totalFunctionCount
         totalMemoryCount = m.totalMemoryCount
-        globalTypes = m.imports.compactMap { if case .global(let g) = $0.desc { g } else { nil } } + m.globals.map(\.type)
+        constants = ConstExprContext(m)
+        globalTypes = constants.globals
         tableTypes = m.imports.compactMap { if case .table(let t) = $0.desc { t } else { nil } } + m.tables
     }
 
@@ -129,8 +133,8 @@ private struct MetadataValidator {
         for (i, global) in m.globals.enumerated() {
             let index = importedGlobalCount + i
             try checkConstExpr(
-                global.initializer, produces: global.type.type, visibleGlobals: index,
-                "the initializer of global \(index)", at: .item(.globals, i))
+                global.initializer, produces: global.type.type, at: .globalInitializer(global: index),
+                reportedAt: .item(.globals, i))
         }
     }
 
@@ -187,11 +191,10 @@ private struct MetadataValidator {
                     throw failure(
                         "\(what) has element type \(segment.elementType) but table \(table) holds \(tableElement)", at: site)
                 }
-                try checkConstExpr(offset, produces: .i32, visibleGlobals: globalTypes.count, "the offset of \(what)", at: site)
+                try checkConstExpr(offset, produces: .i32, at: .elementOffset(segment: i), reportedAt: site)
             }
             for (j, item) in segment.items.enumerated() {
-                try checkConstExpr(
-                    item, produces: segment.elementType, visibleGlobals: globalTypes.count, "item \(j) of \(what)", at: site)
+                try checkConstExpr(item, produces: segment.elementType, at: .elementItem(segment: i, item: j), reportedAt: site)
             }
         }
     }
@@ -205,7 +208,7 @@ private struct MetadataValidator {
                     throw failure(
                         "\(what) refers to memory \(memory) but the module has \(plural(totalMemoryCount, "memory"))", at: site)
                 }
-                try checkConstExpr(offset, produces: .i32, visibleGlobals: globalTypes.count, "the offset of \(what)", at: site)
+                try checkConstExpr(offset, produces: .i32, at: .dataOffset(segment: i), reportedAt: site)
             }
             let (end, overflow) = segment.blobOffset.addingReportingOverflow(segment.length)
             if overflow || end > UInt64(m.dataBlob.count) {
@@ -247,75 +250,19 @@ private struct MetadataValidator {
         try checkLimits(limits, upTo: ModuleMetadata.maxMemoryPages, unit: "pages", what(), at: site)
     }
 
-    /// Type-checks `expr` on a value stack: it must leave exactly one `expected` value.
-    /// `visibleGlobals` is how many globals (from index 0) `global.get` may read.
+    /// Checks a constant expression with the module's one set of rules (``ConstExprContext``).
     func checkConstExpr(
-        _ expr: ConstExpr, produces expected: ValType, visibleGlobals: Int, _ what: @autoclosure () -> String,
-        at site: Site
+        _ expr: ConstExpr, produces expected: ValType, at exprSite: ConstExprSite, reportedAt site: Site
     ) throws(MetadataError) {
-        var stack: [ValType] = []
-        for (k, instr) in expr.enumerated() {
-            func here() -> String { "\(what()), instruction \(k) (\(name(of: instr)))" }
-            switch instr {
-            case .i32Const: stack.append(.i32)
-            case .i64Const: stack.append(.i64)
-            case .f32Const: stack.append(.f32)
-            case .f64Const: stack.append(.f64)
-            case .v128Const(let bytes):
-                guard bytes.count == 16 else {
-                    throw failure("\(here()) has \(plural(bytes.count, "byte")) but a v128 has 16", at: site)
-                }
-                stack.append(.v128)
-            case .globalGet(let global):
-                guard Int(global) < globalTypes.count else {
-                    throw failure(
-                        "\(here()) refers to global \(global) but the module has \(plural(globalTypes.count, "global"))",
-                        at: site)
-                }
-                guard Int(global) < visibleGlobals else {
-                    throw failure(
-                        "\(here()) refers to global \(global), which is not initialized yet "
-                            + "(only imported and earlier globals may be read)",
-                        at: site)
-                }
-                stack.append(globalTypes[Int(global)].type)
-            case .refNull(let type):
-                guard type.isReference else {
-                    throw failure("\(here()) has type \(type), which is not a reference type", at: site)
-                }
-                stack.append(type)
-            case .refFunc(let function):
-                guard Int(function) < totalFunctionCount else {
-                    throw failure(
-                        "\(here()) refers to function \(function) but the module has \(plural(totalFunctionCount, "function"))",
-                        at: site)
-                }
-                stack.append(.funcref)
-            case .i32Add, .i32Sub, .i32Mul, .i64Add, .i64Sub, .i64Mul:
-                let type: ValType
-                switch instr {
-                case .i32Add, .i32Sub, .i32Mul: type = .i32
-                default: type = .i64
-                }
-                guard stack.count >= 2, stack[stack.count - 1] == type, stack[stack.count - 2] == type else {
-                    throw failure("\(here()) needs two \(type) operands but the stack is \(describe(stack))", at: site)
-                }
-                stack.removeLast()
-            }
-        }
-        if stack != [expected] {
-            throw failure("\(what()) must produce one \(expected) value but produces \(describe(stack))", at: site)
+        do {
+            try constants.check(expr, produces: expected, at: exprSite)
+        } catch {
+            throw failure(error.description, at: site)
         }
     }
 }
 
 // MARK: - Wording
-
-private func plural(_ count: Int, _ noun: String) -> String {
-    if count == 1 { return "1 \(noun)" }
-    if noun.hasSuffix("y") { return "\(count) \(noun.dropLast())ies" }
-    return "\(count) \(noun)s"
-}
 
 /// `'name'`, or a Swift string literal with escapes when the name has control characters.
 private func quoted(_ name: String) -> String {
@@ -323,29 +270,6 @@ private func quoted(_ name: String) -> String {
         ? name.debugDescription : "'\(name)'"
 }
 
-private func describe(_ stack: [ValType]) -> String {
-    "[" + stack.map { "\($0)" }.joined(separator: ", ") + "]"
-}
-
 private func describe(_ type: FuncType) -> String {
     "(\(type.params.map { "\($0)" }.joined(separator: ", "))) -> (\(type.results.map { "\($0)" }.joined(separator: ", ")))"
-}
-
-private func name(of instr: ConstInstr) -> String {
-    switch instr {
-    case .i32Const: "i32.const"
-    case .i64Const: "i64.const"
-    case .f32Const: "f32.const"
-    case .f64Const: "f64.const"
-    case .v128Const: "v128.const"
-    case .globalGet: "global.get"
-    case .refNull: "ref.null"
-    case .refFunc: "ref.func"
-    case .i32Add: "i32.add"
-    case .i32Sub: "i32.sub"
-    case .i32Mul: "i32.mul"
-    case .i64Add: "i64.add"
-    case .i64Sub: "i64.sub"
-    case .i64Mul: "i64.mul"
-    }
 }

@@ -195,7 +195,8 @@ public enum ConstInstr: Equatable, Sendable {
 }
 
 /// A constant expression: instructions evaluated on a stack, without the final `end`.
-/// A valid expression leaves exactly one value of the expected type.
+/// A valid expression leaves exactly one value of the expected type; ``ConstExprContext``
+/// holds the rules, and type-checks and evaluates expressions.
 public typealias ConstExpr = [ConstInstr]
 
 // MARK: - Definitions

@@ -18,7 +18,7 @@ private func parse(_ wat: String) throws -> WasmModule {
 /// or breaks a different rule.
 @discardableResult
 private func expectInvalid(
-    _ wat: String, _ rule: String, inBody: Bool = true, sourceLocation: SourceLocation = #_sourceLocation
+    _ wat: String, _ rule: ValidationRule, inBody: Bool = true, sourceLocation: SourceLocation = #_sourceLocation
 ) throws -> ValidationError? {
     let module = try parse(wat)
     return expectInvalid(module, rule, inBody: inBody, sourceLocation: sourceLocation)
@@ -26,7 +26,7 @@ private func expectInvalid(
 
 @discardableResult
 private func expectInvalid(
-    _ module: WasmModule, _ rule: String, inBody: Bool = true, sourceLocation: SourceLocation = #_sourceLocation
+    _ module: WasmModule, _ rule: ValidationRule, inBody: Bool = true, sourceLocation: SourceLocation = #_sourceLocation
 ) -> ValidationError? {
     let error = #expect(throws: ValidationError.self, sourceLocation: sourceLocation) {
         try Validator.validate(module)
@@ -317,7 +317,7 @@ extension ValidationTests {
             ("(module (func (block (br 2))))", ValidationRule.unknownLabel),
             ("(module (func (block (br_table 0 3 (i32.const 0)))))", ValidationRule.unknownLabel),
         ])
-        func unknownIndices(text: String, rule: String) throws {
+        func unknownIndices(text: String, rule: ValidationRule) throws {
             try expectInvalid(text, rule)
         }
 
@@ -330,7 +330,7 @@ extension ValidationTests {
             let passiveData: (UInt8, [UInt8]) = (11, [0x01, 0x01, 0x01, 0x61])  // (data "a")
             let dataCount: (UInt8, [UInt8]) = (12, [0x01])
             let zero3: [UInt8] = [0x41, 0x00, 0x41, 0x00, 0x41, 0x00]
-            let cases: [(code: [UInt8], extra: [(UInt8, [UInt8])], rule: String)] = [
+            let cases: [(code: [UInt8], extra: [(UInt8, [UInt8])], rule: ValidationRule)] = [
                 ([0x20, 0x01, 0x1A, 0x0B], [], ValidationRule.unknownLocal),  // local.get 1
                 ([0x21, 0x00, 0x0B], [], ValidationRule.unknownLocal),  // local.set 0
                 ([0x10, 0x05, 0x0B], [], ValidationRule.unknownFunction),  // call 5
@@ -418,6 +418,32 @@ extension ValidationTests {
             expectInvalid(try ModuleDecoder.decode(singleFunction([0x0C] + max + [0x0B])), ValidationRule.unknownLabel)
             expectInvalid(try ModuleDecoder.decode(singleFunction([0x10] + max + [0x0B])), ValidationRule.unknownFunction)
             expectInvalid(try ModuleDecoder.decode(singleFunction([0x23] + max + [0x1A, 0x0B])), ValidationRule.unknownGlobal)
+        }
+    }
+}
+
+// MARK: - Rules
+
+extension ValidationTests {
+    @Suite("rules")
+    struct Rules {
+        /// Each rule has its own wording, and the wording names the rule again.
+        @Test func wordingIsDistinctAndRoundTrips() {
+            let words = ValidationRule.allCases.map(\.rawValue)
+            #expect(Set(words).count == words.count)
+            for rule in ValidationRule.allCases {
+                #expect(ValidationRule(rawValue: rule.rawValue) == rule)
+                #expect(rule.description == rule.rawValue)
+            }
+            #expect(ValidationRule(rawValue: "no such rule") == nil)
+        }
+
+        /// The wording is the official test suite's (its `assert_invalid` messages start with it).
+        @Test func wording() {
+            #expect(ValidationRule.typeMismatch.rawValue == "type mismatch")
+            #expect(ValidationRule.constantRequired.rawValue == "constant expression required")
+            #expect(ValidationRule.unsupported(.tailCall).rawValue == "unsupported feature: tail calls")
+            #expect(ValidationError(rule: .unknownGlobal, detail: "x").description == "invalid module: unknown global: x")
         }
     }
 }
@@ -596,7 +622,7 @@ extension ValidationTests {
                 do {
                     try Validator.validate(module)
                 } catch {
-                    #expect(!error.rule.isEmpty)
+                    #expect(!error.rule.rawValue.isEmpty)
                 }
             }
             #expect(decoded > 0)
@@ -670,7 +696,7 @@ extension ValidationTests {
                             try Validator.validate(decoded)
                             failures.append("\(file):\(location.computeLineAndColumn().line): accepted, expected \"\(message)\"")
                         } catch {
-                            if !message.hasPrefix(error.rule) {
+                            if !message.hasPrefix(error.rule.rawValue) {
                                 failures.append("\(file):\(location.computeLineAndColumn().line): expected \"\(message)\", got \(error)")
                             }
                         }

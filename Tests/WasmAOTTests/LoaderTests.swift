@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import WasmAOT
 import WasmAOTFormat
+import WasmAOTRuntime
 
 /// The loader checks a `.so` before running anything from it, and binds
 /// imports by (module, name, type) with errors that say what is wrong.
@@ -32,6 +33,23 @@ struct LoaderTests {
         } catch {
             return error
         }
+    }
+
+    @Test("function types of up to WASMAOT_MAX_ARITY parameters load and run; one more is refused")
+    func arityLimit() throws {
+        let limit = Int(WASMAOT_MAX_ARITY)
+        func module(params: Int) -> String {
+            let types = Array(repeating: "i32", count: params).joined(separator: " ")
+            return "(module (func (export \"f\") (param \(types)) (result i32) (i32.sub (local.get 0) (local.get \(params - 1)))))"
+        }
+        let instance = try instantiate(wat: module(params: limit))
+        let arguments = (0 ..< limit).map { Value.i32(UInt32($0) * 2 + 1) }
+        #expect(try instance.exports.function("f").call(arguments) == [.int32(1 - Int32(2 * limit - 1))])
+
+        let (dir, so) = try compiled(module(params: limit + 1))
+        defer { removeScratch(dir) }
+        guard case .inconsistent(_, let reason)? = loadError(so) else { Issue.record("expected .inconsistent"); return }
+        #expect(reason.contains("at most \(limit) parameters and \(limit) results"), "\(reason)")
     }
 
     @Test func missingFile() {

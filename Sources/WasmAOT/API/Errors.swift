@@ -29,6 +29,9 @@ public enum InstantiationError: Error, CustomStringConvertible, Sendable {
     case missingImport(module: String, name: String, expected: String)
     case incompatibleImport(module: String, name: String, expected: String, actual: String)
     case resourceExhausted(String)
+    /// A constant expression (global initializer, segment offset or element item) broke a rule.
+    /// Metadata is checked when loaded, so this means the loader and the checks disagree.
+    case invalidConstantExpression(ConstExprError)
     case trapped(Trap)
 
     public var description: String {
@@ -38,6 +41,7 @@ public enum InstantiationError: Error, CustomStringConvertible, Sendable {
         case .incompatibleImport(let module, let name, let expected, let actual):
             return "incompatible import type for \(module).\(name): expected \(expected), got \(actual)"
         case .resourceExhausted(let what): return "cannot allocate \(what)"
+        case .invalidConstantExpression(let error): return "invalid constant expression: \(error)"
         case .trapped(let trap): return "instantiation trapped: \(trap)"
         }
     }

@@ -62,7 +62,7 @@ public class Function: Extern, @unchecked Sendable {
     /// The trap just reported by `wasmaot_invoke` on this thread.
     static func currentTrap(_ status: UInt32) -> any Error {
         let info = wasmaot_last_trap()!.pointee
-        let kind = TrapKind(rawValue: status) ?? .unreachable
+        let kind = TrapKind(code: status)
         var frames: [UInt] = []
         withUnsafeBytes(of: info.frames) { raw in
             let all = raw.bindMemory(to: UInt.self)

@@ -136,7 +136,7 @@ public final class Instance: @unchecked Sendable {
             tables.append(table)
         }
         for global in meta.globals {
-            let value = try evaluate(global.initializer, type: global.type.type)
+            let value = try evaluate(global.initializer, type: global.type.type, at: .globalInitializer(global: globals.count))
             guard let g = try? Global(type: global.type, value: value) else {
                 throw .resourceExhausted("global")
             }
@@ -152,7 +152,7 @@ public final class Instance: @unchecked Sendable {
             let items = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: max(segment.items.count, 1))
             elemItems.append(items)
             for (j, item) in segment.items.enumerated() {
-                items[j] = try evaluate(item, type: segment.elementType).cell.ref
+                items[j] = try evaluate(item, type: segment.elementType, at: .elementItem(segment: i, item: j)).cell.ref
             }
             elemSegments[i] = wasmaot_segment(items: UnsafeRawPointer(items), length: UInt64(segment.items.count))
         }
@@ -163,7 +163,9 @@ public final class Instance: @unchecked Sendable {
         for (i, segment) in meta.elements.enumerated() {
             switch segment.mode {
             case .active(let table, let offsetExpr):
-                guard case .i32(let offset) = try evaluate(offsetExpr, type: .i32) else { continue }
+                guard case .i32(let offset) = try evaluate(offsetExpr, type: .i32, at: .elementOffset(segment: i)) else {
+                    continue
+                }
                 let t = tables[Int(table)]
                 let n = UInt64(segment.items.count)
                 guard UInt64(offset) + n <= UInt64(t.size) else {
@@ -185,7 +187,7 @@ public final class Instance: @unchecked Sendable {
         }
         for (i, segment) in meta.data.enumerated() where module.memoryImage == nil {
             guard case .active(let memoryIndex, let offsetExpr) = segment.mode else { continue }
-            guard case .i32(let offset) = try evaluate(offsetExpr, type: .i32) else { continue }
+            guard case .i32(let offset) = try evaluate(offsetExpr, type: .i32, at: .dataOffset(segment: i)) else { continue }
             let memory = memories[Int(memoryIndex)]
             guard UInt64(offset) + segment.length <= UInt64(memory.byteCount) else {
                 throw .trapped(Trap(kind: .memoryOutOfBounds))
@@ -207,37 +209,17 @@ public final class Instance: @unchecked Sendable {
         }
     }
 
-    /// Evaluates a constant expression (validated at load time).
-    private func evaluate(_ expr: ConstExpr, type: ValType) throws(InstantiationError) -> Value {
-        var stack: [Value] = []
-        for instr in expr {
-            switch instr {
-            case .i32Const(let v): stack.append(.i32(v))
-            case .i64Const(let v): stack.append(.i64(v))
-            case .f32Const(let v): stack.append(.f32(v))
-            case .f64Const(let v): stack.append(.f64(v))
-            case .v128Const(let bytes): stack.append(.v128(SIMD16(bytes)))
-            case .globalGet(let g): stack.append(globals[Int(g)].value)
-            case .refNull(let t): stack.append(t == .funcref ? .funcref(nil) : .externref(nil))
-            case .refFunc(let f): stack.append(.funcref(UInt(bitPattern: funcs + Int(f))))
-            case .i32Add, .i32Sub, .i32Mul, .i64Add, .i64Sub, .i64Mul:
-                guard stack.count >= 2 else { throw .resourceExhausted("malformed constant expression") }
-                let b = stack.removeLast(), a = stack.removeLast()
-                switch (instr, a, b) {
-                case (.i32Add, .i32(let x), .i32(let y)): stack.append(.i32(x &+ y))
-                case (.i32Sub, .i32(let x), .i32(let y)): stack.append(.i32(x &- y))
-                case (.i32Mul, .i32(let x), .i32(let y)): stack.append(.i32(x &* y))
-                case (.i64Add, .i64(let x), .i64(let y)): stack.append(.i64(x &+ y))
-                case (.i64Sub, .i64(let x), .i64(let y)): stack.append(.i64(x &- y))
-                case (.i64Mul, .i64(let x), .i64(let y)): stack.append(.i64(x &* y))
-                default: throw .resourceExhausted("ill-typed constant expression")
-                }
-            }
+    /// Evaluates a constant expression (checked at load time) with the module's rules: its
+    /// `global.get` reads this instance's globals, its `ref.func` this instance's functions.
+    private func evaluate(_ expr: ConstExpr, type: ValType, at site: ConstExprSite) throws(InstantiationError) -> Value {
+        do {
+            return try module.constants.evaluate(
+                expr, produces: type, at: site,
+                global: { [globals] index in Int(index) < globals.count ? globals[Int(index)].value : nil },
+                function: { [funcs] index in .funcref(UInt(bitPattern: funcs + Int(index))) })
+        } catch {
+            throw .invalidConstantExpression(error)
         }
-        guard stack.count == 1, let value = stack.first, value.type == type else {
-            throw .resourceExhausted("ill-typed constant expression")
-        }
-        return value
     }
 
     // MARK: Interruption

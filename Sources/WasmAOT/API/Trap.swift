@@ -1,40 +1,94 @@
 import WasmAOTRuntime
 
-/// The kind of a WebAssembly trap.
-public enum TrapKind: UInt32, Sendable, CustomStringConvertible {
-    case unreachable = 1
-    case memoryOutOfBounds = 2
-    case divideByZero = 3
-    case integerOverflow = 4
-    case invalidConversion = 5
-    case indirectCallTypeMismatch = 6
-    case undefinedElement = 7
-    case uninitializedElement = 8
-    case stackExhausted = 9
-    case tableOutOfBounds = 10
-    case nullReference = 11
-    case hostError = 12
-    case exit = 13
+/// The kind of a WebAssembly trap. ``code`` is the C runtime's code for it
+/// (`WASMAOT_TRAP_*` in `wasmaot_abi.h`), taken from the header, never repeated here.
+public enum TrapKind: Hashable, Sendable, CustomStringConvertible {
+    case unreachable
+    case memoryOutOfBounds
+    case divideByZero
+    case integerOverflow
+    case invalidConversion
+    case indirectCallTypeMismatch
+    case undefinedElement
+    case uninitializedElement
+    case stackExhausted
+    case tableOutOfBounds
+    case nullReference
+    case hostError
+    case exit
     /// ``Instance/interrupt()`` stopped the code (compiled with `wasmaot compile --interruptible`).
-    case interrupted = 14
+    case interrupted
+    /// A code the runtime reported that names no kind: the C runtime and this loader
+    /// disagree (a bug). The code is kept, so that it shows.
+    case unknown(code: UInt32)
+
+    /// Every kind the runtime raises, in the order of their codes (without ``unknown(code:)``).
+    public static let known: [TrapKind] = [
+        .unreachable, .memoryOutOfBounds, .divideByZero, .integerOverflow, .invalidConversion,
+        .indirectCallTypeMismatch, .undefinedElement, .uninitializedElement, .stackExhausted,
+        .tableOutOfBounds, .nullReference, .hostError, .exit, .interrupted,
+    ]
+
+    /// The kind of the runtime's trap code `code`; ``unknown(code:)`` when no kind has it.
+    public init(code: UInt32) {
+        switch code {
+        case WASMAOT_TRAP_UNREACHABLE.rawValue: self = .unreachable
+        case WASMAOT_TRAP_MEMORY_OUT_OF_BOUNDS.rawValue: self = .memoryOutOfBounds
+        case WASMAOT_TRAP_DIVIDE_BY_ZERO.rawValue: self = .divideByZero
+        case WASMAOT_TRAP_INTEGER_OVERFLOW.rawValue: self = .integerOverflow
+        case WASMAOT_TRAP_INVALID_CONVERSION.rawValue: self = .invalidConversion
+        case WASMAOT_TRAP_INDIRECT_CALL_TYPE_MISMATCH.rawValue: self = .indirectCallTypeMismatch
+        case WASMAOT_TRAP_UNDEFINED_ELEMENT.rawValue: self = .undefinedElement
+        case WASMAOT_TRAP_UNINITIALIZED_ELEMENT.rawValue: self = .uninitializedElement
+        case WASMAOT_TRAP_STACK_EXHAUSTED.rawValue: self = .stackExhausted
+        case WASMAOT_TRAP_TABLE_OUT_OF_BOUNDS.rawValue: self = .tableOutOfBounds
+        case WASMAOT_TRAP_NULL_REFERENCE.rawValue: self = .nullReference
+        case WASMAOT_TRAP_HOST.rawValue: self = .hostError
+        case WASMAOT_TRAP_EXIT.rawValue: self = .exit
+        case WASMAOT_TRAP_INTERRUPTED.rawValue: self = .interrupted
+        default: self = .unknown(code: code)
+        }
+    }
+
+    /// The runtime's code for this kind.
+    public var code: UInt32 {
+        switch self {
+        case .unreachable: WASMAOT_TRAP_UNREACHABLE.rawValue
+        case .memoryOutOfBounds: WASMAOT_TRAP_MEMORY_OUT_OF_BOUNDS.rawValue
+        case .divideByZero: WASMAOT_TRAP_DIVIDE_BY_ZERO.rawValue
+        case .integerOverflow: WASMAOT_TRAP_INTEGER_OVERFLOW.rawValue
+        case .invalidConversion: WASMAOT_TRAP_INVALID_CONVERSION.rawValue
+        case .indirectCallTypeMismatch: WASMAOT_TRAP_INDIRECT_CALL_TYPE_MISMATCH.rawValue
+        case .undefinedElement: WASMAOT_TRAP_UNDEFINED_ELEMENT.rawValue
+        case .uninitializedElement: WASMAOT_TRAP_UNINITIALIZED_ELEMENT.rawValue
+        case .stackExhausted: WASMAOT_TRAP_STACK_EXHAUSTED.rawValue
+        case .tableOutOfBounds: WASMAOT_TRAP_TABLE_OUT_OF_BOUNDS.rawValue
+        case .nullReference: WASMAOT_TRAP_NULL_REFERENCE.rawValue
+        case .hostError: WASMAOT_TRAP_HOST.rawValue
+        case .exit: WASMAOT_TRAP_EXIT.rawValue
+        case .interrupted: WASMAOT_TRAP_INTERRUPTED.rawValue
+        case .unknown(let code): code
+        }
+    }
 
     /// The wording of the WebAssembly spec tests.
     public var description: String {
         switch self {
-        case .unreachable: return "unreachable"
-        case .memoryOutOfBounds: return "out of bounds memory access"
-        case .divideByZero: return "integer divide by zero"
-        case .integerOverflow: return "integer overflow"
-        case .invalidConversion: return "invalid conversion to integer"
-        case .indirectCallTypeMismatch: return "indirect call type mismatch"
-        case .undefinedElement: return "undefined element"
-        case .uninitializedElement: return "uninitialized element"
-        case .stackExhausted: return "call stack exhausted"
-        case .tableOutOfBounds: return "out of bounds table access"
-        case .nullReference: return "null reference"
-        case .hostError: return "host function failed"
-        case .exit: return "exit"
-        case .interrupted: return "interrupted"
+        case .unreachable: "unreachable"
+        case .memoryOutOfBounds: "out of bounds memory access"
+        case .divideByZero: "integer divide by zero"
+        case .integerOverflow: "integer overflow"
+        case .invalidConversion: "invalid conversion to integer"
+        case .indirectCallTypeMismatch: "indirect call type mismatch"
+        case .undefinedElement: "undefined element"
+        case .uninitializedElement: "uninitialized element"
+        case .stackExhausted: "call stack exhausted"
+        case .tableOutOfBounds: "out of bounds table access"
+        case .nullReference: "null reference"
+        case .hostError: "host function failed"
+        case .exit: "exit"
+        case .interrupted: "interrupted"
+        case .unknown(let code): "unknown trap code \(code) (the runtime and the loader disagree)"
         }
     }
 }

@@ -156,3 +156,15 @@ extension Value {
         return values
     }
 }
+
+// MARK: Constant expressions
+
+/// Instantiation evaluates constant expressions on `Value`s; the cases `i32` ... `v128` are
+/// the protocol's constructors.
+extension Value: ConstExprValue {
+    public static func null(_ type: ValType) -> Value { type == .externref ? .externref(nil) : .funcref(nil) }
+
+    public var i32Bits: UInt32? { if case .i32(let bits) = self { bits } else { nil } }
+
+    public var i64Bits: UInt64? { if case .i64(let bits) = self { bits } else { nil } }
+}

@@ -24,6 +24,8 @@ public final class Module: @unchecked Sendable {
     /// Code address of each defined function that can become a funcref or is
     /// called by the loader (ModuleMetadata.referenceableFunctions); nil for the others.
     let functionCode: [UnsafeRawPointer?]
+    /// What the module's constant expressions may refer to, and their rules.
+    let constants: ConstExprContext
     /// Interned type id of each module type.
     let typeIDs: UnsafeMutablePointer<UInt32>
     /// The data segments' bytes, at a stable address.
@@ -61,10 +63,14 @@ public final class Module: @unchecked Sendable {
         guard metadata.abiVersion == WASMAOT_ABI_VERSION else {
             throw .abiMismatch(path: path, compiler: metadata.compilerVersion, moduleABI: metadata.abiVersion, runtimeABI: WASMAOT_ABI_VERSION)
         }
-        for type in metadata.types where type.params.count > 256 || type.results.count > 256 {
-            throw .inconsistent(path: path, reason: "function type \(type) is not supported by this runtime")
+        for type in metadata.types where type.params.count > WASMAOT_MAX_ARITY || type.results.count > WASMAOT_MAX_ARITY {
+            throw .inconsistent(
+                path: path,
+                reason: "function type \(type) is not supported by this runtime "
+                    + "(at most \(WASMAOT_MAX_ARITY) parameters and \(WASMAOT_MAX_ARITY) results)")
         }
         self.metadata = metadata
+        self.constants = ConstExprContext(metadata)
 
         // Only now is the object mapped and its (absent) constructors run.
         guard let handle = dlopen(path.contains("/") ? path : "./" + path, RTLD_NOW | RTLD_LOCAL) else {
@@ -102,7 +108,7 @@ public final class Module: @unchecked Sendable {
         let blob = UnsafeMutableRawBufferPointer.allocate(byteCount: max(metadata.dataBlob.count, 1), alignment: 16)
         metadata.dataBlob.withUnsafeBytes { blob.copyMemory(from: $0) }
         dataBlob = blob
-        memoryImage = Module.makeMemoryImage(metadata, blob: UnsafeRawBufferPointer(blob))
+        memoryImage = Module.makeMemoryImage(metadata, constants: constants, blob: UnsafeRawBufferPointer(blob))
         CodeRegistry.shared.register(
             base: wasmaot_object_base(UInt(bitPattern: symbol)), functions: ELFSection.wasmFunctionSymbols(in: bytes, path: path),
             names: metadata.functionNames)
@@ -118,39 +124,24 @@ public final class Module: @unchecked Sendable {
     /// memory 0, every active segment targets it at a constant offset and all fit
     /// in its initial size; else nil (segments are then copied at instantiation).
     /// `blob` holds the segments' bytes (the module's copy of `meta.dataBlob`).
-    static func makeMemoryImage(_ meta: ModuleMetadata, blob: UnsafeRawBufferPointer) -> OpaquePointer? {
+    static func makeMemoryImage(
+        _ meta: ModuleMetadata, constants: ConstExprContext, blob: UnsafeRawBufferPointer
+    ) -> OpaquePointer? {
         guard meta.importedMemoryCount == 0, let limits = meta.memories.first else { return nil }
         let initialBytes = limits.min * UInt64(WASMAOT_PAGE_SIZE)
         var pieces: [wasmaot_image_segment] = []
-        for segment in meta.data {
+        for (i, segment) in meta.data.enumerated() {
             guard case .active(let memory, let expr) = segment.mode else { continue }
-            guard memory == 0, let offset = constantOffset(expr), UInt64(offset) + segment.length <= initialBytes else { return nil }
+            // An offset that reads a global has no value before instantiation.
+            let offset = try? constants.evaluate(
+                expr, produces: .i32, at: .dataOffset(segment: i), global: { _ -> Value? in nil }, function: { _ in nil })
+            guard memory == 0, let offset = offset?.i32Bits, UInt64(offset) + segment.length <= initialBytes else { return nil }
             guard segment.length > 0 else { continue }
             let bytes = blob.baseAddress!.advanced(by: Int(segment.blobOffset)).assumingMemoryBound(to: UInt8.self)
             pieces.append(wasmaot_image_segment(offset: UInt64(offset), bytes: bytes, length: segment.length))
         }
         guard !pieces.isEmpty, pieces.count <= Int(UInt32.max) else { return nil }
         return wasmaot_memory_image_create(pieces, UInt32(pieces.count))
-    }
-
-    /// The value of an i32 offset expression that reads no global.
-    private static func constantOffset(_ expr: ConstExpr) -> UInt32? {
-        var stack: [UInt32] = []
-        for instruction in expr {
-            switch instruction {
-            case .i32Const(let v): stack.append(v)
-            case .i32Add, .i32Sub, .i32Mul:
-                guard stack.count >= 2 else { return nil }
-                let b = stack.removeLast(), a = stack.removeLast()
-                switch instruction {
-                case .i32Add: stack.append(a &+ b)
-                case .i32Sub: stack.append(a &- b)
-                default: stack.append(a &* b)
-                }
-            default: return nil
-            }
-        }
-        return stack.count == 1 ? stack[0] : nil
     }
 
     /// Imports the module needs, in order.

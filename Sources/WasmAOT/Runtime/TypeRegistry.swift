@@ -37,7 +37,9 @@ final class TypeRegistry: Sendable {
             s.signatures[type] = raw
             return raw
         }
-        guard let pointer else { throw UsageError("cannot build a native signature for \(type) (more than 256 parameters or results?)") }
+        guard let pointer else {
+            throw UsageError("cannot build a native signature for \(type) (more than \(WASMAOT_MAX_ARITY) parameters or results?)")
+        }
         return OpaquePointer(pointer)
     }
 }

@@ -6,53 +6,29 @@ import WasmTypes
 /// imports, exports, limits, segments (data bytes concatenated into one blob),
 /// start function and function names.
 enum MetadataBuilder {
-    struct Unsupported: Error { var what: String }
-
     static func build(_ wasm: WasmModule, sha256: [UInt8], settings: String, abiVersion: UInt32) throws(LoweringError) -> ModuleMetadata {
         func fail(_ message: String) -> LoweringError { LoweringError(function: -1, offset: 0, message: message) }
         func valType(_ t: ValueType) throws(LoweringError) -> ValType {
-            switch t {
-            case .i32: return .i32
-            case .i64: return .i64
-            case .f32: return .f32
-            case .f64: return .f64
-            case .v128: return .v128
-            case .ref(let r):
-                switch r.heapType {
-                case .abstract(.funcRef): return .funcref
-                case .abstract(.externRef): return .externref
-                default: throw fail("unsupported reference type \(r)")
-                }
-            }
+            guard let type = ValType(t) else { throw fail("unsupported type \(t)") }
+            return type
         }
         func limits(_ l: WasmParser.Limits) -> WasmAOTFormat.Limits { .init(min: l.min, max: l.max) }
         func tableType(_ t: WasmParser.TableType) throws(LoweringError) -> WasmAOTFormat.TableType {
             .init(element: try valType(.ref(t.elementType)), limits: limits(t.limits))
         }
         func globalType(_ g: WasmParser.GlobalType) throws(LoweringError) -> WasmAOTFormat.GlobalType {
-            .init(type: try valType(g.valueType), mutable: g.mutability == .variable)
+            guard let type = WasmAOTFormat.GlobalType(g) else { throw fail("unsupported global type \(g)") }
+            return type
         }
+        /// A validated constant expression (the validator checked it with the same ConstInstr conversion).
         func constExpr(_ expr: [Instruction]) throws(LoweringError) -> ConstExpr {
             var out: ConstExpr = []
             for instruction in expr {
-                switch instruction {
-                case .i32Const(let v): out.append(.i32Const(UInt32(bitPattern: v)))
-                case .i64Const(let v): out.append(.i64Const(UInt64(bitPattern: v)))
-                case .f32Const(let v): out.append(.f32Const(v.bitPattern))
-                case .f64Const(let v): out.append(.f64Const(v.bitPattern))
-                case .v128Const(let v): out.append(.v128Const(v.bytes))
-                case .globalGet(let g): out.append(.globalGet(g))
-                case .refNull(let heap): out.append(.refNull(try valType(.ref(.init(isNullable: true, heapType: heap)))))
-                case .refFunc(let f): out.append(.refFunc(f))
-                case .binary(.i32Add): out.append(.i32Add)
-                case .binary(.i32Sub): out.append(.i32Sub)
-                case .binary(.i32Mul): out.append(.i32Mul)
-                case .binary(.i64Add): out.append(.i64Add)
-                case .binary(.i64Sub): out.append(.i64Sub)
-                case .binary(.i64Mul): out.append(.i64Mul)
-                case .end: break
-                default: throw fail("unsupported instruction in constant expression: \(instruction)")
+                if case .end = instruction { continue }
+                guard let constant = ConstInstr(instruction) else {
+                    throw fail("unsupported instruction in constant expression: \(instruction)")
                 }
+                out.append(constant)
             }
             return out
         }

@@ -321,7 +321,7 @@ struct FunctionValidator {
             let name = InstructionTypes.mnemonic(instruction)
             let feature = InstructionTypes.proposal(instruction)
             throw error(
-                feature.map(ValidationRule.unsupported) ?? "unsupported instruction",
+                feature.map(ValidationRule.unsupported) ?? .unsupportedInstruction,
                 "\(name) is not supported yet")
         }
     }
@@ -548,7 +548,7 @@ struct FunctionValidator {
         "[\(types.map(\.description).joined(separator: " "))]"
     }
 
-    private func error(_ rule: String, _ detail: String) -> ValidationError {
+    private func error(_ rule: ValidationRule, _ detail: String) -> ValidationError {
         let offset = current < body.ops.count ? body.ops[current].offset : body.offset
         return ValidationError(rule: rule, function: functionIndex, offset: offset, detail: detail)
     }

@@ -58,7 +58,7 @@ struct StackSignature: Sendable {
 /// A WebAssembly proposal beyond 2.0 that the decoder can read but the compiler
 /// does not implement yet. Validation rejects its instructions and types with
 /// the rule "unsupported feature: <name>".
-enum ValidatorFeature: String, Sendable, CaseIterable {
+public enum ValidatorFeature: String, Sendable, CaseIterable {
     case relaxedSimd = "relaxed simd"
     case threads = "threads"
     case tailCall = "tail calls"

@@ -1,11 +1,14 @@
 import WasmParser
 import WasmTypes
 
+import struct WasmAOTFormat.ConstExprContext
+import enum WasmAOTFormat.ConstExprSite
+
 /// Why a module is invalid: the rule it breaks (worded as in the official test
 /// suite's `assert_invalid`), where, and a human-readable detail.
 public struct ValidationError: Error, CustomStringConvertible, Sendable {
-    /// The spec's wording of the broken rule, e.g. "type mismatch" or "unknown local".
-    public var rule: String
+    /// The broken rule; its ``ValidationRule/rawValue`` is the spec's wording, e.g. "type mismatch".
+    public var rule: ValidationRule
     /// The function's index in the function index space (imports first), when the error is inside a body.
     public var function: Int?
     /// Byte offset of the offending instruction or item, where known.
@@ -13,7 +16,7 @@ public struct ValidationError: Error, CustomStringConvertible, Sendable {
     /// What exactly is wrong, e.g. "expected i32 but found f64 (operand 2 of i32.add)".
     public var detail: String
 
-    public init(rule: String, function: Int? = nil, offset: Int? = nil, detail: String) {
+    public init(rule: ValidationRule, function: Int? = nil, offset: Int? = nil, detail: String) {
         self.rule = rule
         self.function = function
         self.offset = offset
@@ -29,36 +32,93 @@ public struct ValidationError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// The rules' wording, shared by the validator and its tests.
-enum ValidationRule {
-    static let typeMismatch = "type mismatch"
-    static let unknownLocal = "unknown local"
-    static let unknownFunction = "unknown function"
-    static let unknownGlobal = "unknown global"
-    static let unknownTable = "unknown table"
-    static let unknownMemory = "unknown memory"
-    static let unknownType = "unknown type"
-    static let unknownData = "unknown data segment"
-    static let unknownElem = "unknown elem segment"
-    static let unknownLabel = "unknown label"
-    static let immutableGlobal = "global is immutable"
-    static let alignment = "alignment must not be larger than natural"
-    static let invalidLane = "invalid lane index"
-    static let offsetRange = "offset out of range"
-    static let duplicateExport = "duplicate export name"
-    static let constantRequired = "constant expression required"
-    static let undeclaredFunctionReference = "undeclared function reference"
-    static let multipleMemories = "multiple memories"
-    static let limitsOrder = "size minimum must not be greater than maximum"
-    static let memorySize = "memory size must be at most 65536 pages (4GiB)"
-    static let tableSize = "table size must be at most 2^32-1"
-    static let startFunction = "start function"
-    static let invalidResultArity = "invalid result arity"
-    static let dataCountRequired = "data count section required"
-    static let unexpectedEnd = "unexpected end of section or function"
-    static let trailingInstructions = "section size mismatch"
-    static let elseWithoutIf = "else without if"
-    static func unsupported(_ feature: ValidatorFeature) -> String { "unsupported feature: \(feature.rawValue)" }
+/// The rules a module can break. The raw value is the rule's wording in the official test
+/// suite's `assert_invalid` (which starts with it, e.g. "unknown memory 0"), and the text
+/// ``ValidationError`` prints.
+public enum ValidationRule: Hashable, Sendable, RawRepresentable, CaseIterable, CustomStringConvertible {
+    case typeMismatch
+    case unknownLocal
+    case unknownFunction
+    case unknownGlobal
+    case unknownTable
+    case unknownMemory
+    case unknownType
+    case unknownData
+    case unknownElem
+    case unknownLabel
+    case immutableGlobal
+    case alignment
+    case invalidLane
+    case offsetRange
+    case duplicateExport
+    case constantRequired
+    case undeclaredFunctionReference
+    case multipleMemories
+    case limitsOrder
+    case memorySize
+    case tableSize
+    case startFunction
+    case invalidResultArity
+    case dataCountRequired
+    case unexpectedEnd
+    case trailingInstructions
+    case elseWithoutIf
+    /// An instruction the decoder reads that no supported feature defines.
+    case unsupportedInstruction
+    /// A proposal beyond WebAssembly 2.0 that validation does not accept yet.
+    case unsupported(ValidatorFeature)
+
+    public var rawValue: String {
+        switch self {
+        case .typeMismatch: "type mismatch"
+        case .unknownLocal: "unknown local"
+        case .unknownFunction: "unknown function"
+        case .unknownGlobal: "unknown global"
+        case .unknownTable: "unknown table"
+        case .unknownMemory: "unknown memory"
+        case .unknownType: "unknown type"
+        case .unknownData: "unknown data segment"
+        case .unknownElem: "unknown elem segment"
+        case .unknownLabel: "unknown label"
+        case .immutableGlobal: "global is immutable"
+        case .alignment: "alignment must not be larger than natural"
+        case .invalidLane: "invalid lane index"
+        case .offsetRange: "offset out of range"
+        case .duplicateExport: "duplicate export name"
+        case .constantRequired: "constant expression required"
+        case .undeclaredFunctionReference: "undeclared function reference"
+        case .multipleMemories: "multiple memories"
+        case .limitsOrder: "size minimum must not be greater than maximum"
+        case .memorySize: "memory size must be at most 65536 pages (4GiB)"
+        case .tableSize: "table size must be at most 2^32-1"
+        case .startFunction: "start function"
+        case .invalidResultArity: "invalid result arity"
+        case .dataCountRequired: "data count section required"
+        case .unexpectedEnd: "unexpected end of section or function"
+        case .trailingInstructions: "section size mismatch"
+        case .elseWithoutIf: "else without if"
+        case .unsupportedInstruction: "unsupported instruction"
+        case .unsupported(let feature): "unsupported feature: \(feature.rawValue)"
+        }
+    }
+
+    /// The rule worded `rawValue`, if any.
+    public init?(rawValue: String) {
+        guard let rule = Self.allCases.first(where: { $0.rawValue == rawValue }) else { return nil }
+        self = rule
+    }
+
+    public static var allCases: [ValidationRule] {
+        [
+            .typeMismatch, .unknownLocal, .unknownFunction, .unknownGlobal, .unknownTable, .unknownMemory,
+            .unknownType, .unknownData, .unknownElem, .unknownLabel, .immutableGlobal, .alignment, .invalidLane,
+            .offsetRange, .duplicateExport, .constantRequired, .undeclaredFunctionReference, .multipleMemories,
+            .limitsOrder, .memorySize, .tableSize, .startFunction, .invalidResultArity, .dataCountRequired,
+            .unexpectedEnd, .trailingInstructions, .elseWithoutIf, .unsupportedInstruction,
+        ] + ValidatorFeature.allCases.map(Self.unsupported)
+    }
+
+    public var description: String { rawValue }
 }
 
 /// Validates modules against the WebAssembly 2.0 "Validation" chapter (MVP,
@@ -221,9 +281,13 @@ struct ValidationContext: Sendable {
         }
 
         for (i, global) in module.globals.enumerated() {
-            let place = "global \(importedGlobalCount + i)"
-            try checkValueType(global.type.valueType, in: place)
-            try validateConstant(global.initializer, expected: global.type.valueType, in: "initializer of \(place)")
+            try checkValueType(global.type.valueType, in: "global \(importedGlobalCount + i)")
+        }
+        let constants = try constantContext()
+        for (i, global) in module.globals.enumerated() {
+            let index = importedGlobalCount + i
+            try validateConstant(
+                global.initializer, expected: global.type.valueType, at: .globalInitializer(global: index), constants)
         }
 
         // Names are compared as bytes: Swift's `String` equality would merge canonically
@@ -270,7 +334,7 @@ struct ValidationContext: Sendable {
             let place = "elem segment \(i)"
             try require(InstructionTypes.proposal(segment.type), "\(place) has element type \(segment.type)")
             for (j, item) in segment.initializer.enumerated() {
-                try validateConstant(item, expected: .ref(segment.type), in: "item \(j) of \(place)")
+                try validateConstant(item, expected: .ref(segment.type), at: .elementItem(segment: i, item: j), constants)
             }
             if case .active(let tableIndex, let offset) = segment.mode {
                 guard let table = table(at: tableIndex) else {
@@ -281,7 +345,8 @@ struct ValidationContext: Sendable {
                         ValidationRule.typeMismatch,
                         "\(place) of \(segment.type) initializes table \(tableIndex) of \(table.elementType)")
                 }
-                try validateConstant(offset, expected: addressType(of: table.limits), in: "offset of \(place)")
+                try validateConstant(
+                    offset, expected: addressType(of: table.limits), at: .elementOffset(segment: i), constants)
             }
         }
 
@@ -292,7 +357,7 @@ struct ValidationContext: Sendable {
                 throw error(
                     ValidationRule.unknownMemory, "\(place) initializes memory \(active.index) (\(memories.count) memories)")
             }
-            try validateConstant(active.offset, expected: addressType(of: memory), in: "offset of \(place)")
+            try validateConstant(active.offset, expected: addressType(of: memory), at: .dataOffset(segment: i), constants)
         }
     }
 
@@ -320,7 +385,7 @@ struct ValidationContext: Sendable {
         try checkLimits(type.limits, range: UInt64(UInt32.max), rule: ValidationRule.tableSize, in: place)
     }
 
-    func checkLimits(_ limits: Limits, range: UInt64, rule: String, in place: String) throws(ValidationError) {
+    func checkLimits(_ limits: Limits, range: UInt64, rule: ValidationRule, in place: String) throws(ValidationError) {
         guard limits.min <= range else { throw error(rule, "\(place) has minimum size \(limits.min)") }
         if let max = limits.max {
             guard max <= range else { throw error(rule, "\(place) has maximum size \(max)") }
@@ -330,77 +395,13 @@ struct ValidationContext: Sendable {
         }
     }
 
-    // MARK: Constant expressions
-
-    /// Validates a constant expression: only constants, `ref.null`, `ref.func`,
-    /// `global.get` of an immutable imported global, and i32/i64 `add`/`sub`/`mul`
-    /// (extended constant expressions); it must produce exactly one `expected` value.
-    func validateConstant(_ expression: ConstExpression, expected: ValueType, in place: String) throws(ValidationError) {
-        var stack: [ValueType] = []
-        for (i, instruction) in expression.enumerated() {
-            switch instruction {
-            case .end:
-                guard i == expression.count - 1 else {
-                    throw error(ValidationRule.constantRequired, "\(place) continues after its end")
-                }
-            case .i32Const: stack.append(.i32)
-            case .i64Const: stack.append(.i64)
-            case .f32Const: stack.append(.f32)
-            case .f64Const: stack.append(.f64)
-            case .v128Const: stack.append(.v128)
-            case .refNull(let heapType):
-                try require(InstructionTypes.proposal(heapType), "ref.null \(heapType) in \(place)")
-                stack.append(.ref(ReferenceType(isNullable: true, heapType: heapType)))
-            case .refFunc(let index):
-                guard Int(index) < functionTypeIndices.count else {
-                    throw error(
-                        ValidationRule.unknownFunction,
-                        "ref.func \(index) in \(place) (\(functionTypeIndices.count) functions)")
-                }
-                stack.append(.ref(.funcRef))
-            case .globalGet(let index):
-                guard Int(index) < importedGlobalCount, let global = global(at: index) else {
-                    throw error(
-                        ValidationRule.unknownGlobal,
-                        "global \(index) in \(place): constant expressions may only read "
-                            + "the \(importedGlobalCount) imported globals")
-                }
-                guard global.mutability == .constant else {
-                    throw error(ValidationRule.constantRequired, "global.get \(index) in \(place) reads a mutable global")
-                }
-                stack.append(global.valueType)
-            case .binary(let op) where [.i32Add, .i32Sub, .i32Mul, .i64Add, .i64Sub, .i64Mul].contains(op):
-                let signature = InstructionTypes.binary(op)
-                for operand in signature.operands.reversed() {
-                    guard let actual = stack.popLast(), actual == operand else {
-                        throw error(
-                            ValidationRule.typeMismatch,
-                            "\(InstructionTypes.mnemonic(instruction)) in \(place) expects \(operand) operands")
-                    }
-                }
-                stack.append(contentsOf: signature.results)
-            default:
-                if let feature = InstructionTypes.proposal(instruction) {
-                    throw unsupported(feature, "\(InstructionTypes.mnemonic(instruction)) in \(place)")
-                }
-                throw error(
-                    ValidationRule.constantRequired,
-                    "\(InstructionTypes.mnemonic(instruction)) is not allowed in \(place)")
-            }
-        }
-        guard stack.count == 1, stack[0] == expected else {
-            let found = stack.isEmpty ? "nothing" : "[\(stack.map(\.description).joined(separator: " "))]"
-            throw error(ValidationRule.typeMismatch, "\(place) must produce \(expected) but produces \(found)")
-        }
-    }
-
     // MARK: Errors
 
-    func error(_ rule: String, _ detail: String) -> ValidationError {
+    func error(_ rule: ValidationRule, _ detail: String) -> ValidationError {
         ValidationError(rule: rule, detail: detail)
     }
 
     func unsupported(_ feature: ValidatorFeature, _ detail: String) -> ValidationError {
-        ValidationError(rule: ValidationRule.unsupported(feature), detail: detail)
+        ValidationError(rule: .unsupported(feature), detail: detail)
     }
 }

@@ -1,0 +1,47 @@
+import Testing
+import WasmAOT
+import WasmAOTFormat
+import WasmAOTRuntime
+
+/// The Swift side names what the C ABI header (`wasmaot_abi.h`) defines: these tests check
+/// that the two agree, so that a code added on one side fails here rather than in the field.
+@Suite("ABI mirrors")
+struct ABIMirrorTests {
+    /// Every C trap code from 1 to WASMAOT_TRAP_COUNT - 1 maps to its own kind and back, and
+    /// there are as many kinds as codes.
+    @Test func trapKindsMatchTheCTrapCodes() {
+        let codes = Array(1 ..< WASMAOT_TRAP_COUNT.rawValue)
+        var kinds: [TrapKind] = []
+        for code in codes {
+            let kind = TrapKind(code: code)
+            #expect(kind != .unknown(code: code), "C trap code \(code) has no TrapKind")
+            #expect(kind.code == code, "\(kind)")
+            kinds.append(kind)
+        }
+        #expect(Set(kinds).count == codes.count, "two codes map to the same kind")
+        #expect(kinds == TrapKind.known, "TrapKind.known lists the kinds in code order")
+        #expect(TrapKind.known.count == codes.count)
+        #expect(Set(TrapKind.known.map(\.description)).count == TrapKind.known.count)
+    }
+
+    /// A code with no kind stays visible instead of passing for another kind.
+    @Test func unknownTrapCodesAreKept() {
+        for code: UInt32 in [WASMAOT_TRAP_NONE.rawValue, WASMAOT_TRAP_COUNT.rawValue, 0xFF] {
+            let kind = TrapKind(code: code)
+            #expect(kind == .unknown(code: code))
+            #expect(kind.code == code)
+            #expect(kind.description.contains("\(code)"))
+            #expect(Trap(kind: kind).description.contains("unknown trap code \(code)"))
+        }
+    }
+
+    /// Value types travel to the runtime as their raw values (signatures, table element types).
+    @Test func valueTypeCodes() {
+        let pairs: [(ValType, Int32)] = [
+            (.i32, Int32(WASMAOT_I32)), (.i64, Int32(WASMAOT_I64)), (.f32, Int32(WASMAOT_F32)),
+            (.f64, Int32(WASMAOT_F64)), (.v128, Int32(WASMAOT_V128)), (.funcref, Int32(WASMAOT_FUNCREF)),
+            (.externref, Int32(WASMAOT_EXTERNREF)),
+        ]
+        for (type, code) in pairs { #expect(Int32(type.rawValue) == code, "\(type)") }
+    }
+}
