@@ -11,7 +11,7 @@ JOBS         ?= $(shell nproc)
 VENV         := .venv
 PYTHON       := $(VENV)/bin/python
 
-.PHONY: all build release venv demo test unit-test spectest spectest-explicit wasi-programs bench bench-simd fuzz fuzz-diff clean
+.PHONY: all build release venv demo test format format-check unit-test spectest spectest-explicit wasi-programs bench bench-simd fuzz fuzz-diff clean
 
 all: build
 
@@ -36,7 +36,18 @@ demo: build
 	$(WASMAOT) run $(OUT)/fib.so --invoke fib 30
 	-$(WASMAOT) run $(OUT)/fib.so --invoke div 1 0
 
-test: unit-test spectest spectest-explicit
+test: format-check unit-test spectest spectest-explicit
+
+# Layout only (.swift-format enables no rewriting rules; .clang-format for Runtime/'s C).
+FORMATTED_SWIFT := Package.swift Sources Tests
+FORMATTED_C     := $(wildcard Runtime/src/*.c Runtime/src/*.h Runtime/include/*.h Runtime/codegen/*.h)
+format: venv
+	$(SWIFT) format format -i -r -p $(FORMATTED_SWIFT)
+	$(VENV)/bin/clang-format -i $(FORMATTED_C)
+
+format-check: venv
+	$(SWIFT) format lint --strict -r -p $(FORMATTED_SWIFT)
+	$(VENV)/bin/clang-format --dry-run -Werror $(FORMATTED_C)
 
 # The WASI test programs (C → wasm32-wasi with zig's wasi-libc), used by the WASI suite.
 wasi-programs: venv

@@ -13,9 +13,9 @@
 #include "wasmaot_abi.h"
 #include <string.h>
 
-#define WA_LIKELY(x) __builtin_expect(!!(x), 1)
+#define WA_LIKELY(x)   __builtin_expect(!!(x), 1)
 #define WA_UNLIKELY(x) __builtin_expect(!!(x), 0)
-#define WA_INLINE static inline __attribute__((always_inline))
+#define WA_INLINE      static inline __attribute__((always_inline))
 /* Operand-stack slots: folding operands into expressions may leave one unread. */
 #define WA_SLOT __attribute__((unused))
 
@@ -33,10 +33,10 @@ __attribute__((noreturn)) WA_INLINE void wa_trap(wasmaot_instance *ctx, uint32_t
  * instance's flag at every function entry and loop head, so that no loop and
  * no call tree runs on once the host has set it. The relaxed atomic load is
  * repeated on every pass (clang may not hoist it out of a loop). */
-#define WA_POLL()                                                          \
-  do {                                                                     \
-    if (WA_UNLIKELY(__atomic_load_n(&ctx->interrupt, __ATOMIC_RELAXED)))   \
-      wa_trap(ctx, WA_FN, WASMAOT_TRAP_INTERRUPTED);                       \
+#define WA_POLL()                                                        \
+  do {                                                                   \
+    if (WA_UNLIKELY(__atomic_load_n(&ctx->interrupt, __ATOMIC_RELAXED))) \
+      wa_trap(ctx, WA_FN, WASMAOT_TRAP_INTERRUPTED);                     \
   } while (0)
 
 /* The module's metadata in section WASMAOT_METADATA_SECTION, from the file the
@@ -44,19 +44,35 @@ __attribute__((noreturn)) WA_INLINE void wa_trap(wasmaot_instance *ctx, uint32_t
  * assembler reads it, quotes and backslashes escaped), as the hidden symbol
  * `wa_metadata`: the assembler includes the bytes, so no C array literal of
  * megabytes has to be parsed. */
-#define WA_EMBED_METADATA(path)                                                 \
-  __asm__(".pushsection " WASMAOT_METADATA_SECTION ",\"a\"\n"                  \
-          ".balign 16\n"                                                        \
-          "wa_metadata:\n"                                                      \
-          ".incbin \"" path "\"\n"                                              \
-          ".popsection\n");                                                     \
+#define WA_EMBED_METADATA(path)                               \
+  __asm__(".pushsection " WASMAOT_METADATA_SECTION ",\"a\"\n" \
+          ".balign 16\n"                                      \
+          "wa_metadata:\n"                                    \
+          ".incbin \"" path "\"\n"                            \
+          ".popsection\n");                                   \
   extern const uint8_t wa_metadata[] __asm__("wa_metadata") __attribute__((visibility("hidden")))
 
 /* ---- reinterpretation ---------------------------------------------------- */
-WA_INLINE float wa_f32_from_bits(uint32_t b) { float f; memcpy(&f, &b, 4); return f; }
-WA_INLINE double wa_f64_from_bits(uint64_t b) { double f; memcpy(&f, &b, 8); return f; }
-WA_INLINE uint32_t wa_f32_bits(float f) { uint32_t b; memcpy(&b, &f, 4); return b; }
-WA_INLINE uint64_t wa_f64_bits(double f) { uint64_t b; memcpy(&b, &f, 8); return b; }
+WA_INLINE float wa_f32_from_bits(uint32_t b) {
+  float f;
+  memcpy(&f, &b, 4);
+  return f;
+}
+WA_INLINE double wa_f64_from_bits(uint64_t b) {
+  double f;
+  memcpy(&f, &b, 8);
+  return f;
+}
+WA_INLINE uint32_t wa_f32_bits(float f) {
+  uint32_t b;
+  memcpy(&b, &f, 4);
+  return b;
+}
+WA_INLINE uint64_t wa_f64_bits(double f) {
+  uint64_t b;
+  memcpy(&b, &f, 8);
+  return b;
+}
 
 /* ---- linear memory --------------------------------------------------------
  * Addresses are u32 + u32 offset in a 64-bit sum: always inside the
@@ -66,8 +82,8 @@ WA_INLINE uint64_t wa_f64_bits(double f) { uint64_t b; memcpy(&b, &f, 8); return
 #else
 #define WA_FP_REG "x"
 #endif
-#define WA_FORCE_READ(v) __asm__ volatile("" ::"r"(v))
-#define WA_FORCE_READ_F(v) __asm__ volatile("" ::WA_FP_REG(v))
+#define WA_FORCE_READ(v)           __asm__ volatile("" ::"r"(v))
+#define WA_FORCE_READ_F(v)         __asm__ volatile("" ::WA_FP_REG(v))
 #define WA_ADDR(mem, addr, offset) ((mem) + (uint64_t)(addr) + (uint64_t)(offset))
 /* A store stays where wasm puts it: the empty asm "reads" the n bytes just
  * stored, so clang can neither drop the store (when a later one overwrites
@@ -83,27 +99,26 @@ WA_INLINE uint64_t wa_f64_bits(double f) { uint64_t b; memcpy(&b, &f, 8); return
  * no wrap. With the check, a dead load may go: the check alone traps. Nor do
  * checked stores need WA_KEEP_STORE: the trap call may read memory, so clang
  * keeps every store before a later check in place. */
-#define WA_CHECK_BOUNDS(ctx, fn, size, addr, offset, n)                            \
-  do {                                                                             \
-    if (WA_UNLIKELY((addr) + (offset) + (n) > (size)))                             \
-      wa_trap((ctx), (fn), WASMAOT_TRAP_MEMORY_OUT_OF_BOUNDS);                     \
+#define WA_CHECK_BOUNDS(ctx, fn, size, addr, offset, n)                                                         \
+  do {                                                                                                          \
+    if (WA_UNLIKELY((addr) + (offset) + (n) > (size))) wa_trap((ctx), (fn), WASMAOT_TRAP_MEMORY_OUT_OF_BOUNDS); \
   } while (0)
 
 /* name(mem, addr, offset) relies on the guard pages; name_checked(ctx, fn,
  * size, mem, addr, offset) checks explicitly. */
-#define WA_DEFINE_LOAD(name, ctype, wtype, force)                                  \
-  WA_INLINE wtype name(const uint8_t *mem, uint64_t addr, uint64_t offset) {       \
-    ctype v;                                                                       \
-    memcpy(&v, WA_ADDR(mem, addr, offset), sizeof v);                              \
-    force(v);                                                                      \
-    return (wtype)v;                                                               \
-  }                                                                                \
-  WA_INLINE wtype name##_checked(wasmaot_instance *ctx, uint32_t fn, uint64_t size, const uint8_t *mem, \
-                                 uint64_t addr, uint64_t offset) {                                 \
-    WA_CHECK_BOUNDS(ctx, fn, size, addr, offset, sizeof(ctype));                   \
-    ctype v;                                                                       \
-    memcpy(&v, WA_ADDR(mem, addr, offset), sizeof v);                              \
-    return (wtype)v;                                                               \
+#define WA_DEFINE_LOAD(name, ctype, wtype, force)                                                                      \
+  WA_INLINE wtype name(const uint8_t *mem, uint64_t addr, uint64_t offset) {                                           \
+    ctype v;                                                                                                           \
+    memcpy(&v, WA_ADDR(mem, addr, offset), sizeof v);                                                                  \
+    force(v);                                                                                                          \
+    return (wtype)v;                                                                                                   \
+  }                                                                                                                    \
+  WA_INLINE wtype name##_checked(wasmaot_instance *ctx, uint32_t fn, uint64_t size, const uint8_t *mem, uint64_t addr, \
+                                 uint64_t offset) {                                                                    \
+    WA_CHECK_BOUNDS(ctx, fn, size, addr, offset, sizeof(ctype));                                                       \
+    ctype v;                                                                                                           \
+    memcpy(&v, WA_ADDR(mem, addr, offset), sizeof v);                                                                  \
+    return (wtype)v;                                                                                                   \
   }
 WA_DEFINE_LOAD(wa_i32_load, uint32_t, uint32_t, WA_FORCE_READ)
 WA_DEFINE_LOAD(wa_i64_load, uint64_t, uint64_t, WA_FORCE_READ)
@@ -120,17 +135,17 @@ WA_DEFINE_LOAD(wa_i64_load16_u, uint16_t, uint64_t, WA_FORCE_READ)
 WA_DEFINE_LOAD(wa_i64_load32_s, int32_t, uint64_t, WA_FORCE_READ)
 WA_DEFINE_LOAD(wa_i64_load32_u, uint32_t, uint64_t, WA_FORCE_READ)
 
-#define WA_DEFINE_STORE(name, ctype, wtype)                                        \
-  WA_INLINE void name(uint8_t *mem, uint64_t addr, uint64_t offset, wtype value) { \
-    ctype v = (ctype)value;                                                        \
-    memcpy(WA_ADDR(mem, addr, offset), &v, sizeof v);                              \
-    WA_KEEP_STORE(WA_ADDR(mem, addr, offset), sizeof(ctype));                      \
-  }                                                                                \
-  WA_INLINE void name##_checked(wasmaot_instance *ctx, uint32_t fn, uint64_t size, uint8_t *mem,      \
-                                uint64_t addr, uint64_t offset, wtype value) {                   \
-    WA_CHECK_BOUNDS(ctx, fn, size, addr, offset, sizeof(ctype));                   \
-    ctype v = (ctype)value;                                                        \
-    memcpy(WA_ADDR(mem, addr, offset), &v, sizeof v);                              \
+#define WA_DEFINE_STORE(name, ctype, wtype)                                                                     \
+  WA_INLINE void name(uint8_t *mem, uint64_t addr, uint64_t offset, wtype value) {                              \
+    ctype v = (ctype)value;                                                                                     \
+    memcpy(WA_ADDR(mem, addr, offset), &v, sizeof v);                                                           \
+    WA_KEEP_STORE(WA_ADDR(mem, addr, offset), sizeof(ctype));                                                   \
+  }                                                                                                             \
+  WA_INLINE void name##_checked(wasmaot_instance *ctx, uint32_t fn, uint64_t size, uint8_t *mem, uint64_t addr, \
+                                uint64_t offset, wtype value) {                                                 \
+    WA_CHECK_BOUNDS(ctx, fn, size, addr, offset, sizeof(ctype));                                                \
+    ctype v = (ctype)value;                                                                                     \
+    memcpy(WA_ADDR(mem, addr, offset), &v, sizeof v);                                                           \
   }
 WA_DEFINE_STORE(wa_i32_store, uint32_t, uint32_t)
 WA_DEFINE_STORE(wa_i64_store, uint64_t, uint64_t)
@@ -228,8 +243,14 @@ WA_INLINE double wa_f64_copysign(double a, double b) {
 /* An optimisation barrier for a float operand whose value would let clang
  * fold the operation away (x*1, x-0, demote(promote(x))) and so skip quieting
  * a signalling NaN. */
-WA_INLINE float wa_f32_opaque(float x) { __asm__("" : "+" WA_FP_REG(x)); return x; }
-WA_INLINE double wa_f64_opaque(double x) { __asm__("" : "+" WA_FP_REG(x)); return x; }
+WA_INLINE float wa_f32_opaque(float x) {
+  __asm__("" : "+" WA_FP_REG(x));
+  return x;
+}
+WA_INLINE double wa_f64_opaque(double x) {
+  __asm__("" : "+" WA_FP_REG(x));
+  return x;
+}
 
 /* min/max: NaN in → NaN out (quietened by the addition); -0 < +0. */
 WA_INLINE float wa_f32_min(float a, float b) {
@@ -268,12 +289,12 @@ WA_INLINE double wa_f64_sqrt(double x) { return __builtin_sqrt(x); }
 /* ---- conversions ------------------------------------------------------------
  * Trapping truncation: NaN → invalid conversion; outside the exact range of the
  * target (bounds are exactly representable powers of two) → integer overflow. */
-#define WA_DEFINE_TRUNC(name, ftype, itype, rtype, lo_ok, hi)                          \
+#define WA_DEFINE_TRUNC(name, ftype, itype, rtype, lo_ok, hi)                                     \
   WA_INLINE rtype name(wasmaot_instance *ctx, uint32_t fn, ftype x) {                             \
-    /* NaN fails both bounds: one check, one trap path, the kind worked out there. */  \
-    if (WA_UNLIKELY(!((lo_ok) && x < (hi))))                                         \
+    /* NaN fails both bounds: one check, one trap path, the kind worked out there. */             \
+    if (WA_UNLIKELY(!((lo_ok) && x < (hi))))                                                      \
       wa_trap(ctx, fn, x != x ? WASMAOT_TRAP_INVALID_CONVERSION : WASMAOT_TRAP_INTEGER_OVERFLOW); \
-    return (rtype)(itype)x;                                                          \
+    return (rtype)(itype)x;                                                                       \
   }
 WA_DEFINE_TRUNC(wa_i32_trunc_f32_s, float, int32_t, uint32_t, x >= -2147483648.0f, 2147483648.0f)
 WA_DEFINE_TRUNC(wa_i32_trunc_f32_u, float, uint32_t, uint32_t, x > -1.0f, 4294967296.0f)
@@ -285,34 +306,40 @@ WA_DEFINE_TRUNC(wa_i64_trunc_f64_s, double, int64_t, uint64_t, x >= -92233720368
 WA_DEFINE_TRUNC(wa_i64_trunc_f64_u, double, uint64_t, uint64_t, x > -1.0, 18446744073709551616.0)
 
 /* Saturating truncation: NaN → 0, clamped to the target range. */
-#define WA_DEFINE_TRUNC_SAT(name, ftype, itype, rtype, lo_ok, hi, minv, maxv)          \
-  WA_INLINE rtype name(ftype x) {                                                    \
-    if (x != x) return 0;                                                            \
-    if (!(lo_ok)) return (rtype)(minv);                                              \
-    if (!(x < (hi))) return (rtype)(maxv);                                           \
-    return (rtype)(itype)x;                                                          \
+#define WA_DEFINE_TRUNC_SAT(name, ftype, itype, rtype, lo_ok, hi, minv, maxv) \
+  WA_INLINE rtype name(ftype x) {                                             \
+    if (x != x) return 0;                                                     \
+    if (!(lo_ok)) return (rtype)(minv);                                       \
+    if (!(x < (hi))) return (rtype)(maxv);                                    \
+    return (rtype)(itype)x;                                                   \
   }
-WA_DEFINE_TRUNC_SAT(wa_i32_trunc_sat_f32_s, float, int32_t, uint32_t, x >= -2147483648.0f, 2147483648.0f, 0x80000000u, 0x7FFFFFFFu)
+WA_DEFINE_TRUNC_SAT(wa_i32_trunc_sat_f32_s, float, int32_t, uint32_t, x >= -2147483648.0f, 2147483648.0f, 0x80000000u,
+                    0x7FFFFFFFu)
 WA_DEFINE_TRUNC_SAT(wa_i32_trunc_sat_f32_u, float, uint32_t, uint32_t, x > -1.0f, 4294967296.0f, 0u, 0xFFFFFFFFu)
-WA_DEFINE_TRUNC_SAT(wa_i32_trunc_sat_f64_s, double, int32_t, uint32_t, x > -2147483649.0, 2147483648.0, 0x80000000u, 0x7FFFFFFFu)
+WA_DEFINE_TRUNC_SAT(wa_i32_trunc_sat_f64_s, double, int32_t, uint32_t, x > -2147483649.0, 2147483648.0, 0x80000000u,
+                    0x7FFFFFFFu)
 WA_DEFINE_TRUNC_SAT(wa_i32_trunc_sat_f64_u, double, uint32_t, uint32_t, x > -1.0, 4294967296.0, 0u, 0xFFFFFFFFu)
-WA_DEFINE_TRUNC_SAT(wa_i64_trunc_sat_f32_s, float, int64_t, uint64_t, x >= -9223372036854775808.0f, 9223372036854775808.0f, 0x8000000000000000ull, 0x7FFFFFFFFFFFFFFFull)
+WA_DEFINE_TRUNC_SAT(wa_i64_trunc_sat_f32_s, float, int64_t, uint64_t, x >= -9223372036854775808.0f,
+                    9223372036854775808.0f, 0x8000000000000000ull, 0x7FFFFFFFFFFFFFFFull)
 WA_DEFINE_TRUNC_SAT(wa_i64_trunc_sat_f32_u, float, uint64_t, uint64_t, x > -1.0f, 18446744073709551616.0f, 0ull, ~0ull)
-WA_DEFINE_TRUNC_SAT(wa_i64_trunc_sat_f64_s, double, int64_t, uint64_t, x >= -9223372036854775808.0, 9223372036854775808.0, 0x8000000000000000ull, 0x7FFFFFFFFFFFFFFFull)
+WA_DEFINE_TRUNC_SAT(wa_i64_trunc_sat_f64_s, double, int64_t, uint64_t, x >= -9223372036854775808.0,
+                    9223372036854775808.0, 0x8000000000000000ull, 0x7FFFFFFFFFFFFFFFull)
 WA_DEFINE_TRUNC_SAT(wa_i64_trunc_sat_f64_u, double, uint64_t, uint64_t, x > -1.0, 18446744073709551616.0, 0ull, ~0ull)
 
 /* ---- tables and calls --------------------------------------------------------- */
 /* The funcref for call_indirect: bounds, null and signature checked. */
-WA_INLINE const wasmaot_funcref *wa_indirect_target(wasmaot_instance *ctx, uint32_t fn, uint32_t table, uint32_t index, uint32_t type) {
+WA_INLINE const wasmaot_funcref *wa_indirect_target(wasmaot_instance *ctx, uint32_t fn, uint32_t table, uint32_t index,
+                                                    uint32_t type) {
   const wasmaot_table *t = ctx->tables[table];
   const wasmaot_funcref *f = NULL;
   /* One trap path per call site (the kind worked out there): less code for
    * clang to compile than three, the same checks on the hot path. */
   if (WA_UNLIKELY(index >= t->size || (f = (const wasmaot_funcref *)t->elements[index]) == NULL ||
                   f->type_id != ctx->type_ids[type]))
-    wa_trap(ctx, fn, index >= t->size ? WASMAOT_TRAP_UNDEFINED_ELEMENT
-                     : f == NULL      ? WASMAOT_TRAP_UNINITIALIZED_ELEMENT
-                                      : WASMAOT_TRAP_INDIRECT_CALL_TYPE_MISMATCH);
+    wa_trap(ctx, fn,
+            index >= t->size ? WASMAOT_TRAP_UNDEFINED_ELEMENT
+            : f == NULL      ? WASMAOT_TRAP_UNINITIALIZED_ELEMENT
+                             : WASMAOT_TRAP_INDIRECT_CALL_TYPE_MISMATCH);
   return f;
 }
 /* The funcref of an imported function. */

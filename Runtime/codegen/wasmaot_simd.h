@@ -2,13 +2,11 @@
  * wasmaot_simd.h — the inline helpers for the WebAssembly 2.0 SIMD (v128)
  * instructions, with exact wasm semantics. Generated code includes it after
  * wasmaot_ops.h (whose WA_INLINE, WA_ADDR, WA_CHECK_BOUNDS and WA_FP_REG it
- * uses) only when the module uses v128, sparing other modules its parse. A v128 is a clang vector of two uint64 lanes; the lane views
- * below reinterpret it by casting (a bitcast). Lanes are numbered like wasm
- * (lane 0 = lowest address). Nothing relies on undefined behaviour: lane
- * arithmetic is unsigned, shift counts and lane indices are masked, floats are
- * clamped before conversion to integers, memory is accessed with memcpy.
- * Generic vector code is written so clang picks single SSE/NEON instructions;
- * x86 builtins appear only under feature macros, with a portable fallback.
+ * uses) only when the module uses v128, sparing other modules its parse. A v128 is a clang vector of two uint64 lanes;
+ * the lane views below reinterpret it by casting (a bitcast). Lanes are numbered like wasm (lane 0 = lowest address).
+ * Nothing relies on undefined behaviour: lane arithmetic is unsigned, shift counts and lane indices are masked, floats
+ * are clamped before conversion to integers, memory is accessed with memcpy. Generic vector code is written so clang
+ * picks single SSE/NEON instructions; x86 builtins appear only under feature macros, with a portable fallback.
  */
 #ifndef WASMAOT_SIMD_H
 #define WASMAOT_SIMD_H
@@ -46,28 +44,38 @@ typedef _Bool wa_b2 __attribute__((ext_vector_type(2)));
 
 /* ---- ABI, global cells, constants -------------------------------------------- */
 WA_INLINE wa_v128 wa_v128_from_abi(wasmaot_v128 x) { return (wa_v128){x.lo, x.hi}; }
-WA_INLINE wasmaot_v128 wa_v128_to_abi(wa_v128 v) { wasmaot_v128 r = {v[0], v[1]}; return r; }
-WA_INLINE wa_v128 wa_v128_get_cell(const wasmaot_value *cell) { wa_v128 v; memcpy(&v, cell->v128, 16); return v; }
+WA_INLINE wasmaot_v128 wa_v128_to_abi(wa_v128 v) {
+  wasmaot_v128 r = {v[0], v[1]};
+  return r;
+}
+WA_INLINE wa_v128 wa_v128_get_cell(const wasmaot_value *cell) {
+  wa_v128 v;
+  memcpy(&v, cell->v128, 16);
+  return v;
+}
 WA_INLINE void wa_v128_set_cell(wasmaot_value *cell, wa_v128 v) { memcpy(cell->v128, &v, 16); }
 #define wa_v128_const(lo, hi) ((wa_v128){(lo), (hi)})
 /* Like wa_f32_opaque: keeps clang from folding float lanes (x*1 would let a
  * signalling NaN through unquietened). */
-WA_INLINE wa_v128 wa_v128_opaque(wa_v128 v) { __asm__("" : "+" WA_FP_REG(v)); return v; }
+WA_INLINE wa_v128 wa_v128_opaque(wa_v128 v) {
+  __asm__("" : "+" WA_FP_REG(v));
+  return v;
+}
 
 /* ---- stamping macros: a, b are the operands seen as lane type T ---------------- */
-#define WA_BIN(name, T, expr)                                                        \
-  WA_INLINE wa_v128 name(wa_v128 a_, wa_v128 b_) {                                   \
-    T a = (T)a_, b = (T)b_;                                                          \
-    return (wa_v128)(expr);                                                          \
+#define WA_BIN(name, T, expr)                      \
+  WA_INLINE wa_v128 name(wa_v128 a_, wa_v128 b_) { \
+    T a = (T)a_, b = (T)b_;                        \
+    return (wa_v128)(expr);                        \
   }
-#define WA_UN(name, T, expr)                                                         \
-  WA_INLINE wa_v128 name(wa_v128 a_) {                                               \
-    T a = (T)a_;                                                                     \
-    return (wa_v128)(expr);                                                          \
+#define WA_UN(name, T, expr)           \
+  WA_INLINE wa_v128 name(wa_v128 a_) { \
+    T a = (T)a_;                       \
+    return (wa_v128)(expr);            \
   }
 
 /* ---- bitwise ------------------------------------------------------------------ */
-WA_BIN(wa_v128_and, wa_v128, a & b)
+WA_BIN(wa_v128_and, wa_v128, a &b)
 WA_BIN(wa_v128_andnot, wa_v128, a & ~b)
 WA_BIN(wa_v128_or, wa_v128, a | b)
 WA_BIN(wa_v128_xor, wa_v128, a ^ b)
@@ -76,43 +84,43 @@ WA_INLINE wa_v128 wa_v128_bitselect(wa_v128 v1, wa_v128 v2, wa_v128 c) { return 
 WA_INLINE uint32_t wa_v128_any_true(wa_v128 a) { return (a[0] | a[1]) != 0; }
 
 /* ---- integer lanes: wrapping arithmetic in unsigned lanes, comparisons -------- */
-#define WA_INT_COMMON(sh, S, U, bits)                                                \
-  WA_BIN(wa_##sh##_add, U, a + b)                                                    \
-  WA_BIN(wa_##sh##_sub, U, a - b)                                                    \
-  WA_UN(wa_##sh##_neg, U, -a)                                                        \
-  WA_UN(wa_##sh##_abs, U, (a ^ (U)((S)a >> (bits - 1))) - (U)((S)a >> (bits - 1)))   \
-  WA_BIN(wa_##sh##_eq, U, a == b)                                                    \
-  WA_BIN(wa_##sh##_ne, U, a != b)                                                    \
-  WA_BIN(wa_##sh##_lt_s, S, a < b)                                                   \
-  WA_BIN(wa_##sh##_gt_s, S, a > b)                                                   \
-  WA_BIN(wa_##sh##_le_s, S, a <= b)                                                  \
-  WA_BIN(wa_##sh##_ge_s, S, a >= b)                                                  \
-  WA_INLINE uint32_t wa_##sh##_all_true(wa_v128 a) {                                 \
-    wa_v128 z = (wa_v128)((U)a == 0);                                                \
-    return (z[0] | z[1]) == 0;                                                       \
-  }                                                                                  \
-  /* Shift counts are taken modulo the lane width. */                                \
-  WA_INLINE wa_v128 wa_##sh##_shl(wa_v128 a, uint32_t n) { return (wa_v128)((U)a << (int)(n & (bits - 1))); } \
+#define WA_INT_COMMON(sh, S, U, bits)                                                                           \
+  WA_BIN(wa_##sh##_add, U, a + b)                                                                               \
+  WA_BIN(wa_##sh##_sub, U, a - b)                                                                               \
+  WA_UN(wa_##sh##_neg, U, -a)                                                                                   \
+  WA_UN(wa_##sh##_abs, U, (a ^ (U)((S)a >> (bits - 1))) - (U)((S)a >> (bits - 1)))                              \
+  WA_BIN(wa_##sh##_eq, U, a == b)                                                                               \
+  WA_BIN(wa_##sh##_ne, U, a != b)                                                                               \
+  WA_BIN(wa_##sh##_lt_s, S, a < b)                                                                              \
+  WA_BIN(wa_##sh##_gt_s, S, a > b)                                                                              \
+  WA_BIN(wa_##sh##_le_s, S, a <= b)                                                                             \
+  WA_BIN(wa_##sh##_ge_s, S, a >= b)                                                                             \
+  WA_INLINE uint32_t wa_##sh##_all_true(wa_v128 a) {                                                            \
+    wa_v128 z = (wa_v128)((U)a == 0);                                                                           \
+    return (z[0] | z[1]) == 0;                                                                                  \
+  }                                                                                                             \
+  /* Shift counts are taken modulo the lane width. */                                                           \
+  WA_INLINE wa_v128 wa_##sh##_shl(wa_v128 a, uint32_t n) { return (wa_v128)((U)a << (int)(n & (bits - 1))); }   \
   WA_INLINE wa_v128 wa_##sh##_shr_s(wa_v128 a, uint32_t n) { return (wa_v128)((S)a >> (int)(n & (bits - 1))); } \
   WA_INLINE wa_v128 wa_##sh##_shr_u(wa_v128 a, uint32_t n) { return (wa_v128)((U)a >> (int)(n & (bits - 1))); }
 /* i8x16, i16x8 and i32x4 also have unsigned comparisons and min/max; i8x16 and
  * i16x8 saturating arithmetic and the rounding average. */
-#define WA_INT_SMALL(sh, S, U)                                                       \
-  WA_BIN(wa_##sh##_lt_u, U, a < b)                                                   \
-  WA_BIN(wa_##sh##_gt_u, U, a > b)                                                   \
-  WA_BIN(wa_##sh##_le_u, U, a <= b)                                                  \
-  WA_BIN(wa_##sh##_ge_u, U, a >= b)                                                  \
-  WA_BIN(wa_##sh##_min_s, S, __builtin_elementwise_min(a, b))                        \
-  WA_BIN(wa_##sh##_min_u, U, __builtin_elementwise_min(a, b))                        \
-  WA_BIN(wa_##sh##_max_s, S, __builtin_elementwise_max(a, b))                        \
+#define WA_INT_SMALL(sh, S, U)                                \
+  WA_BIN(wa_##sh##_lt_u, U, a < b)                            \
+  WA_BIN(wa_##sh##_gt_u, U, a > b)                            \
+  WA_BIN(wa_##sh##_le_u, U, a <= b)                           \
+  WA_BIN(wa_##sh##_ge_u, U, a >= b)                           \
+  WA_BIN(wa_##sh##_min_s, S, __builtin_elementwise_min(a, b)) \
+  WA_BIN(wa_##sh##_min_u, U, __builtin_elementwise_min(a, b)) \
+  WA_BIN(wa_##sh##_max_s, S, __builtin_elementwise_max(a, b)) \
   WA_BIN(wa_##sh##_max_u, U, __builtin_elementwise_max(a, b))
-#define WA_INT_SAT(sh, S, U, UW)                                                     \
-  WA_BIN(wa_##sh##_add_sat_s, S, __builtin_elementwise_add_sat(a, b))                \
-  WA_BIN(wa_##sh##_add_sat_u, U, __builtin_elementwise_add_sat(a, b))                \
-  WA_BIN(wa_##sh##_sub_sat_s, S, __builtin_elementwise_sub_sat(a, b))                \
-  WA_BIN(wa_##sh##_sub_sat_u, U, __builtin_elementwise_sub_sat(a, b))                \
-  /* (a + b + 1) >> 1 in wider lanes: pavgb / pavgw, urhadd. */                      \
-  WA_BIN(wa_##sh##_avgr_u, U,                                                        \
+#define WA_INT_SAT(sh, S, U, UW)                                      \
+  WA_BIN(wa_##sh##_add_sat_s, S, __builtin_elementwise_add_sat(a, b)) \
+  WA_BIN(wa_##sh##_add_sat_u, U, __builtin_elementwise_add_sat(a, b)) \
+  WA_BIN(wa_##sh##_sub_sat_s, S, __builtin_elementwise_sub_sat(a, b)) \
+  WA_BIN(wa_##sh##_sub_sat_u, U, __builtin_elementwise_sub_sat(a, b)) \
+  /* (a + b + 1) >> 1 in wider lanes: pavgb / pavgw, urhadd. */       \
+  WA_BIN(wa_##sh##_avgr_u, U,                                         \
          __builtin_convertvector((__builtin_convertvector(a, UW) + __builtin_convertvector(b, UW) + 1) >> 1, U))
 WA_INT_COMMON(i8x16, wa_i8x16, wa_u8x16, 8)
 WA_INT_COMMON(i16x8, wa_i16x8, wa_u16x8, 16)
@@ -123,9 +131,9 @@ WA_INT_SMALL(i16x8, wa_i16x8, wa_u16x8)
 WA_INT_SMALL(i32x4, wa_i32x4, wa_u32x4)
 WA_INT_SAT(i8x16, wa_i8x16, wa_u8x16, wa_u16x16)
 WA_INT_SAT(i16x8, wa_i16x8, wa_u16x8, wa_u32x8)
-WA_BIN(wa_i16x8_mul, wa_u16x8, a * b)
-WA_BIN(wa_i32x4_mul, wa_u32x4, a * b)
-WA_BIN(wa_i64x2_mul, wa_v128, a * b)
+WA_BIN(wa_i16x8_mul, wa_u16x8, a *b)
+WA_BIN(wa_i32x4_mul, wa_u32x4, a *b)
+WA_BIN(wa_i64x2_mul, wa_v128, a *b)
 WA_UN(wa_i8x16_popcnt, wa_u8x16, __builtin_elementwise_popcount(a))
 
 /* sat((a*b + 0x4000) >> 15): pmulhrsw computes it but wraps the single overflow
@@ -135,35 +143,35 @@ WA_INLINE wa_v128 wa_i16x8_q15mulr_sat_s(wa_v128 a, wa_v128 b) {
   wa_i16x8 r = __builtin_ia32_pmulhrsw128((wa_i16x8)a, (wa_i16x8)b);
   return (wa_v128)(r ^ (r == -32768));
 #else
-  wa_u32x8 p = (wa_u32x8)__builtin_convertvector((wa_i16x8)a, wa_i32x8) *
-               (wa_u32x8)__builtin_convertvector((wa_i16x8)b, wa_i32x8);
+  wa_u32x8 p = (wa_u32x8) __builtin_convertvector((wa_i16x8)a, wa_i32x8) *
+               (wa_u32x8) __builtin_convertvector((wa_i16x8)b, wa_i32x8);
   wa_i32x8 r = (wa_i32x8)(p + 0x4000u) >> 15;
-  return (wa_v128)__builtin_convertvector(__builtin_elementwise_min(r, WA_SPLAT(wa_i32x8, 32767)), wa_i16x8);
+  return (wa_v128) __builtin_convertvector(__builtin_elementwise_min(r, WA_SPLAT(wa_i32x8, 32767)), wa_i16x8);
 #endif
 }
 /* Pairwise sums of signed 16-bit products, wrapping (clang emits pmaddwd / smull+addp). */
 WA_INLINE wa_v128 wa_i32x4_dot_i16x8_s(wa_v128 a, wa_v128 b) {
-  wa_u32x8 p = (wa_u32x8)__builtin_convertvector((wa_i16x8)a, wa_i32x8) *
-               (wa_u32x8)__builtin_convertvector((wa_i16x8)b, wa_i32x8);
+  wa_u32x8 p = (wa_u32x8) __builtin_convertvector((wa_i16x8)a, wa_i32x8) *
+               (wa_u32x8) __builtin_convertvector((wa_i16x8)b, wa_i32x8);
   return (wa_v128)(__builtin_shufflevector(p, p, 0, 2, 4, 6) + __builtin_shufflevector(p, p, 1, 3, 5, 7));
 }
 
 /* ---- widening: extend, extmul (signed or unsigned source → wide unsigned lanes) */
-#define WA_HALF_16_low 0, 1, 2, 3, 4, 5, 6, 7
+#define WA_HALF_16_low  0, 1, 2, 3, 4, 5, 6, 7
 #define WA_HALF_16_high 8, 9, 10, 11, 12, 13, 14, 15
-#define WA_HALF_8_low 0, 1, 2, 3
-#define WA_HALF_8_high 4, 5, 6, 7
-#define WA_HALF_4_low 0, 1
-#define WA_HALF_4_high 2, 3
-#define WA_WIDEN1(to, from, n, sx, T, WU, part)                                      \
-  WA_UN(wa_##to##_extend_##part##_##from##_##sx, T,                                  \
+#define WA_HALF_8_low   0, 1, 2, 3
+#define WA_HALF_8_high  4, 5, 6, 7
+#define WA_HALF_4_low   0, 1
+#define WA_HALF_4_high  2, 3
+#define WA_WIDEN1(to, from, n, sx, T, WU, part)                                           \
+  WA_UN(wa_##to##_extend_##part##_##from##_##sx, T,                                       \
         __builtin_convertvector(__builtin_shufflevector(a, a, WA_HALF_##n##_##part), WU)) \
-  WA_BIN(wa_##to##_extmul_##part##_##from##_##sx, WU,                                \
-         (WU)wa_##to##_extend_##part##_##from##_##sx((wa_v128)a) *                   \
+  WA_BIN(wa_##to##_extmul_##part##_##from##_##sx, WU,                                     \
+         (WU)wa_##to##_extend_##part##_##from##_##sx((wa_v128)a) *                        \
              (WU)wa_##to##_extend_##part##_##from##_##sx((wa_v128)b))
-#define WA_WIDEN(to, from, n, S, U, WU)                                              \
-  WA_WIDEN1(to, from, n, s, S, WU, low) WA_WIDEN1(to, from, n, u, U, WU, low)         \
-  WA_WIDEN1(to, from, n, s, S, WU, high) WA_WIDEN1(to, from, n, u, U, WU, high)
+#define WA_WIDEN(to, from, n, S, U, WU) \
+  WA_WIDEN1(to, from, n, s, S, WU, low) \
+  WA_WIDEN1(to, from, n, u, U, WU, low) WA_WIDEN1(to, from, n, s, S, WU, high) WA_WIDEN1(to, from, n, u, U, WU, high)
 WA_WIDEN(i16x8, i8x16, 16, wa_i8x16, wa_u8x16, wa_u16x8)
 WA_WIDEN(i32x4, i16x8, 8, wa_i16x8, wa_u16x8, wa_u32x4)
 WA_WIDEN(i64x2, i32x4, 4, wa_i32x4, wa_u32x4, wa_v128)
@@ -179,23 +187,26 @@ WA_UN(wa_i32x4_extadd_pairwise_i16x8_u, wa_u32x4, (a & 0xFFFF) + (a >> 16))
 
 /* ---- narrowing: signed lanes of a (low half) and b (high half), saturated ----- */
 #define WA_CAT_16 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
-#define WA_CAT_8 0, 1, 2, 3, 4, 5, 6, 7
-#define WA_NARROW(name, S, WS, n, D, lo, hi)                                         \
-  WA_BIN(name, S,                                                                    \
-         __builtin_convertvector(__builtin_elementwise_min(__builtin_elementwise_max( \
-             __builtin_shufflevector(a, b, WA_CAT_##n), WA_SPLAT(WS, lo)), WA_SPLAT(WS, hi)), D))
+#define WA_CAT_8  0, 1, 2, 3, 4, 5, 6, 7
+#define WA_NARROW(name, S, WS, n, D, lo, hi)                                                             \
+  WA_BIN(name, S,                                                                                        \
+         __builtin_convertvector(                                                                        \
+             __builtin_elementwise_min(                                                                  \
+                 __builtin_elementwise_max(__builtin_shufflevector(a, b, WA_CAT_##n), WA_SPLAT(WS, lo)), \
+                 WA_SPLAT(WS, hi)),                                                                      \
+             D))
 WA_NARROW(wa_i8x16_narrow_i16x8_s, wa_i16x8, wa_i16x16, 16, wa_i8x16, -128, 127)
 WA_NARROW(wa_i8x16_narrow_i16x8_u, wa_i16x8, wa_i16x16, 16, wa_u8x16, 0, 255)
 WA_NARROW(wa_i16x8_narrow_i32x4_s, wa_i32x4, wa_i32x8, 8, wa_i16x8, -32768, 32767)
 WA_NARROW(wa_i16x8_narrow_i32x4_u, wa_i32x4, wa_i32x8, 8, wa_u16x8, 0, 65535)
 
 /* ---- bitmask: bit i = top bit of lane i (pmovmskb / movmskps / movmskpd) ------- */
-#define WA_BITMASK(sh, S, B, bytes, all)                                             \
-  WA_INLINE uint32_t wa_##sh##_bitmask(wa_v128 a) {                                  \
-    B m = __builtin_convertvector((S)a < 0, B);                                      \
-    uint16_t r = 0;                                                                  \
-    memcpy(&r, &m, bytes);                                                           \
-    return r & (all);                                                                \
+#define WA_BITMASK(sh, S, B, bytes, all)            \
+  WA_INLINE uint32_t wa_##sh##_bitmask(wa_v128 a) { \
+    B m = __builtin_convertvector((S)a < 0, B);     \
+    uint16_t r = 0;                                 \
+    memcpy(&r, &m, bytes);                          \
+    return r & (all);                               \
   }
 WA_BITMASK(i8x16, wa_i8x16, wa_b16, 2, 0xFFFFu)
 WA_BITMASK(i16x8, wa_i16x8, wa_b8, 1, 0xFFu)
@@ -216,17 +227,16 @@ WA_INLINE wa_v128 wa_i8x16_swizzle(wa_v128 a, wa_v128 b) {
 #endif
 }
 /* 16 integer constants in 0..31: 0–15 pick from a, 16–31 from b. */
-#define wa_i8x16_shuffle(a, b, ...) \
-  ((wa_v128)__builtin_shufflevector((wa_u8x16)(a), (wa_u8x16)(b), __VA_ARGS__))
+#define wa_i8x16_shuffle(a, b, ...) ((wa_v128)__builtin_shufflevector((wa_u8x16)(a), (wa_u8x16)(b), __VA_ARGS__))
 
 /* ---- splat, extract_lane, replace_lane (lane masked; float bits kept exactly) ---- */
 #define WA_EXTRACT(name, T, N, RT) \
   WA_INLINE RT name(wa_v128 v, unsigned lane) { return (RT)((T)v)[lane & (N - 1)]; }
-#define WA_REPLACE(sh, T, N, ST, RT)                                                 \
-  WA_INLINE wa_v128 wa_##sh##_replace_lane(wa_v128 v, unsigned lane, RT x) {         \
-    T t = (T)v;                                                                      \
-    t[lane & (N - 1)] = (ST)x;                                                       \
-    return (wa_v128)t;                                                               \
+#define WA_REPLACE(sh, T, N, ST, RT)                                         \
+  WA_INLINE wa_v128 wa_##sh##_replace_lane(wa_v128 v, unsigned lane, RT x) { \
+    T t = (T)v;                                                              \
+    t[lane & (N - 1)] = (ST)x;                                               \
+    return (wa_v128)t;                                                       \
   }
 WA_EXTRACT(wa_i8x16_extract_lane_s, wa_i8x16, 16, uint32_t) /* int8 → uint32: sign-extends */
 WA_EXTRACT(wa_i8x16_extract_lane_u, wa_u8x16, 16, uint32_t)
@@ -252,38 +262,36 @@ WA_INLINE wa_v128 wa_f64x2_splat(double x) { return (wa_v128)(wa_f64x2){x, x}; }
 
 /* ---- float lanes ---------------------------------------------------------------------
  * Comparisons are IEEE (ne is true for NaN); abs/neg touch only the sign bit. */
-#define WA_FLOAT(sh, F, U, sign, sfx)                                                \
-  WA_BIN(wa_##sh##_add, F, a + b)                                                    \
-  WA_BIN(wa_##sh##_sub, F, a - b)                                                    \
-  WA_BIN(wa_##sh##_mul, F, a * b)                                                    \
-  WA_BIN(wa_##sh##_div, F, a / b)                                                    \
-  WA_BIN(wa_##sh##_eq, F, a == b)                                                    \
-  WA_BIN(wa_##sh##_ne, F, a != b)                                                    \
-  WA_BIN(wa_##sh##_lt, F, a < b)                                                     \
-  WA_BIN(wa_##sh##_gt, F, a > b)                                                     \
-  WA_BIN(wa_##sh##_le, F, a <= b)                                                    \
-  WA_BIN(wa_##sh##_ge, F, a >= b)                                                    \
-  WA_UN(wa_##sh##_abs, U, a & ~(U){} >> 1)                                           \
-  WA_UN(wa_##sh##_neg, U, a ^ WA_SPLAT(U, sign))                                     \
-  WA_UN(wa_##sh##_sqrt, F, __builtin_elementwise_sqrt(a))                            \
-  WA_UN(wa_##sh##_ceil, F, __builtin_elementwise_ceil(a))                            \
-  WA_UN(wa_##sh##_floor, F, __builtin_elementwise_floor(a))                          \
-  WA_UN(wa_##sh##_trunc, F, __builtin_elementwise_trunc(a))                          \
-  WA_UN(wa_##sh##_nearest, F, __builtin_elementwise_roundeven(a))                    \
-  /* pmin = b < a ? b : a, pmax = a < b ? b : a (NaN bits pass through). */        \
-  WA_BIN(wa_##sh##_pmin, F, WA_PSEL(min, sfx, b < a, b, a))                          \
-  WA_BIN(wa_##sh##_pmax, F, WA_PSEL(max, sfx, b > a, b, a))                          \
-  /* min: the OR of both operand orders' pmin (-0 wins a tie of zeros); max: the    \
-   * AND of both pmax (+0 wins). A NaN lane takes a + b: a quiet NaN, canonical if  \
-   * the NaN operands are. */                                                        \
-  WA_BIN(wa_##sh##_min, F,                                                           \
-         WA_SEL((a != a) | (b != b), a + b,                                          \
-                (wa_v128)WA_PSEL(min, sfx, a < b, a, b) |                            \
-                    (wa_v128)WA_PSEL(min, sfx, b < a, b, a)))                        \
-  WA_BIN(wa_##sh##_max, F,                                                           \
-         WA_SEL((a != a) | (b != b), a + b,                                          \
-                (wa_v128)WA_PSEL(max, sfx, a > b, a, b) &                            \
-                    (wa_v128)WA_PSEL(max, sfx, b > a, b, a)))
+#define WA_FLOAT(sh, F, U, sign, sfx)                                                               \
+  WA_BIN(wa_##sh##_add, F, a + b)                                                                   \
+  WA_BIN(wa_##sh##_sub, F, a - b)                                                                   \
+  WA_BIN(wa_##sh##_mul, F, a *b)                                                                    \
+  WA_BIN(wa_##sh##_div, F, a / b)                                                                   \
+  WA_BIN(wa_##sh##_eq, F, a == b)                                                                   \
+  WA_BIN(wa_##sh##_ne, F, a != b)                                                                   \
+  WA_BIN(wa_##sh##_lt, F, a < b)                                                                    \
+  WA_BIN(wa_##sh##_gt, F, a > b)                                                                    \
+  WA_BIN(wa_##sh##_le, F, a <= b)                                                                   \
+  WA_BIN(wa_##sh##_ge, F, a >= b)                                                                   \
+  WA_UN(wa_##sh##_abs, U, a & ~(U){} >> 1)                                                          \
+  WA_UN(wa_##sh##_neg, U, a ^ WA_SPLAT(U, sign))                                                    \
+  WA_UN(wa_##sh##_sqrt, F, __builtin_elementwise_sqrt(a))                                           \
+  WA_UN(wa_##sh##_ceil, F, __builtin_elementwise_ceil(a))                                           \
+  WA_UN(wa_##sh##_floor, F, __builtin_elementwise_floor(a))                                         \
+  WA_UN(wa_##sh##_trunc, F, __builtin_elementwise_trunc(a))                                         \
+  WA_UN(wa_##sh##_nearest, F, __builtin_elementwise_roundeven(a))                                   \
+  /* pmin = b < a ? b : a, pmax = a < b ? b : a (NaN bits pass through). */                         \
+  WA_BIN(wa_##sh##_pmin, F, WA_PSEL(min, sfx, b < a, b, a))                                         \
+  WA_BIN(wa_##sh##_pmax, F, WA_PSEL(max, sfx, b > a, b, a))                                         \
+  /* min: the OR of both operand orders' pmin (-0 wins a tie of zeros); max: the                    \
+   * AND of both pmax (+0 wins). A NaN lane takes a + b: a quiet NaN, canonical if                  \
+   * the NaN operands are. */                                                                       \
+  WA_BIN(wa_##sh##_min, F,                                                                          \
+         WA_SEL((a != a) | (b != b), a + b,                                                         \
+                (wa_v128)WA_PSEL(min, sfx, a < b, a, b) | (wa_v128)WA_PSEL(min, sfx, b < a, b, a))) \
+  WA_BIN(wa_##sh##_max, F,                                                                          \
+         WA_SEL((a != a) | (b != b), a + b,                                                         \
+                (wa_v128)WA_PSEL(max, sfx, a > b, a, b) & (wa_v128)WA_PSEL(max, sfx, b > a, b, a)))
 /* WA_PSEL(op, sfx, x < y, x, y) = x < y ? x : y (op min), x > y ? x : y (op max):
  * on x86 exactly minps/maxps (minpd/maxpd), NaNs included. */
 #if defined(__SSE2__)
@@ -320,9 +328,11 @@ WA_UN(wa_f32x4_convert_i32x4_s, wa_i32x4, __builtin_convertvector(a, wa_f32x4))
 WA_UN(wa_f32x4_convert_i32x4_u, wa_u32x4, __builtin_convertvector(a, wa_f32x4))
 /* Two doubles → lanes 0, 1; lanes 2, 3 zero. Bounds are exact doubles; the
  * selects compile to maxpd/minpd once NaN lanes are zeroed. */
-#define WA_TRUNC_SAT_F64(name, I2, lo, hi)                                           \
-  WA_UN(name, wa_f64x2, __builtin_shufflevector(__builtin_convertvector(             \
-      wa__clamp_f64x2((wa_f64x2)((wa_v128)a & (wa_v128)(a == a)), lo, hi), I2), (I2){}, 0, 1, 2, 3))
+#define WA_TRUNC_SAT_F64(name, I2, lo, hi)                                                                            \
+  WA_UN(name, wa_f64x2,                                                                                               \
+        __builtin_shufflevector(                                                                                      \
+            __builtin_convertvector(wa__clamp_f64x2((wa_f64x2)((wa_v128)a & (wa_v128)(a == a)), lo, hi), I2), (I2){}, \
+            0, 1, 2, 3))
 WA_INLINE wa_f64x2 wa__clamp_f64x2(wa_f64x2 x, double lo, double hi) {
   x = (wa_f64x2)WA_SEL(x < lo, WA_SPLAT(wa_f64x2, lo), x);
   return (wa_f64x2)WA_SEL(x > hi, WA_SPLAT(wa_f64x2, hi), x);
@@ -341,20 +351,20 @@ WA_UN(wa_f64x2_convert_low_i32x4_u, wa_u32x4, __builtin_convertvector(__builtin_
  * while the widening or lane insert still folds into the load (pmovsxbw (mem),
  * pinsrb $i, (mem)). Unaligned addresses are fine: memcpy. */
 #define WA_FORCE_READ_V(v) __asm__ volatile("" ::WA_FP_REG(v))
-#define WA_DEFINE_V128_LOAD(name, ctype, expr)                                       \
-  WA_INLINE wa_v128 name(const uint8_t *mem, uint64_t addr, uint64_t offset) {       \
-    ctype x;                                                                         \
-    memcpy(&x, WA_ADDR(mem, addr, offset), sizeof x);                                \
-    wa_v128 v = (expr);                                                              \
-    WA_FORCE_READ_V(v);                                                              \
-    return v;                                                                        \
-  }                                                                                  \
+#define WA_DEFINE_V128_LOAD(name, ctype, expr)                                                            \
+  WA_INLINE wa_v128 name(const uint8_t *mem, uint64_t addr, uint64_t offset) {                            \
+    ctype x;                                                                                              \
+    memcpy(&x, WA_ADDR(mem, addr, offset), sizeof x);                                                     \
+    wa_v128 v = (expr);                                                                                   \
+    WA_FORCE_READ_V(v);                                                                                   \
+    return v;                                                                                             \
+  }                                                                                                       \
   WA_INLINE wa_v128 name##_checked(wasmaot_instance *ctx, uint32_t fn, uint64_t size, const uint8_t *mem, \
-                                   uint64_t addr, uint64_t offset) {                 \
-    WA_CHECK_BOUNDS(ctx, fn, size, addr, offset, sizeof(ctype));                     \
-    ctype x;                                                                         \
-    memcpy(&x, WA_ADDR(mem, addr, offset), sizeof x);                                \
-    return (expr);                                                                   \
+                                   uint64_t addr, uint64_t offset) {                                      \
+    WA_CHECK_BOUNDS(ctx, fn, size, addr, offset, sizeof(ctype));                                          \
+    ctype x;                                                                                              \
+    memcpy(&x, WA_ADDR(mem, addr, offset), sizeof x);                                                     \
+    return (expr);                                                                                        \
   }
 WA_DEFINE_V128_LOAD(wa_v128_load, wa_v128, x)
 WA_DEFINE_V128_LOAD(wa_v128_load8x8_s, uint64_t, wa_i16x8_extend_low_i8x16_s((wa_v128){x, 0}))
@@ -374,46 +384,44 @@ WA_INLINE void wa_v128_store(uint8_t *mem, uint64_t addr, uint64_t offset, wa_v1
   memcpy(WA_ADDR(mem, addr, offset), &v, sizeof v);
   WA_KEEP_STORE(WA_ADDR(mem, addr, offset), 16);
 }
-WA_INLINE void wa_v128_store_checked(wasmaot_instance *ctx, uint32_t fn, uint64_t size, uint8_t *mem,
-                                     uint64_t addr, uint64_t offset, wa_v128 v) {
+WA_INLINE void wa_v128_store_checked(wasmaot_instance *ctx, uint32_t fn, uint64_t size, uint8_t *mem, uint64_t addr,
+                                     uint64_t offset, wa_v128 v) {
   WA_CHECK_BOUNDS(ctx, fn, size, addr, offset, 16);
   memcpy(WA_ADDR(mem, addr, offset), &v, sizeof v);
 }
 
 /* load/store one lane: the lane of shape T (N lanes of ctype) at the address. */
-#define WA_DEFINE_V128_LANE(bits, ctype, T, N)                                       \
-  WA_INLINE wa_v128 wa_v128_load##bits##_lane(const uint8_t *mem, uint64_t addr, uint64_t offset, \
-                                              wa_v128 v, unsigned lane) {            \
-    ctype x;                                                                         \
-    memcpy(&x, WA_ADDR(mem, addr, offset), sizeof x);                                \
-    T t = (T)v;                                                                      \
-    t[lane & (N - 1)] = x;                                                           \
-    v = (wa_v128)t;                                                                  \
-    WA_FORCE_READ_V(v);                                                              \
-    return v;                                                                        \
-  }                                                                                  \
-  WA_INLINE wa_v128 wa_v128_load##bits##_lane_checked(wasmaot_instance *ctx, uint32_t fn, uint64_t size, \
-                                                      const uint8_t *mem, uint64_t addr, uint64_t offset, \
-                                                      wa_v128 v, unsigned lane) {    \
-    WA_CHECK_BOUNDS(ctx, fn, size, addr, offset, sizeof(ctype));                     \
-    ctype x;                                                                         \
-    memcpy(&x, WA_ADDR(mem, addr, offset), sizeof x);                                \
-    T t = (T)v;                                                                      \
-    t[lane & (N - 1)] = x;                                                           \
-    return (wa_v128)t;                                                               \
-  }                                                                                  \
-  WA_INLINE void wa_v128_store##bits##_lane(uint8_t *mem, uint64_t addr, uint64_t offset, wa_v128 v, \
-                                            unsigned lane) {                         \
-    ctype x = ((T)v)[lane & (N - 1)];                                                \
-    memcpy(WA_ADDR(mem, addr, offset), &x, sizeof x);                                \
-    WA_KEEP_STORE(WA_ADDR(mem, addr, offset), sizeof(ctype));                        \
-  }                                                                                  \
-  WA_INLINE void wa_v128_store##bits##_lane_checked(wasmaot_instance *ctx, uint32_t fn, uint64_t size, \
-                                                    uint8_t *mem, uint64_t addr, uint64_t offset, \
-                                                    wa_v128 v, unsigned lane) {      \
-    WA_CHECK_BOUNDS(ctx, fn, size, addr, offset, sizeof(ctype));                     \
-    ctype x = ((T)v)[lane & (N - 1)];                                                \
-    memcpy(WA_ADDR(mem, addr, offset), &x, sizeof x);                                \
+#define WA_DEFINE_V128_LANE(bits, ctype, T, N)                                                                        \
+  WA_INLINE wa_v128 wa_v128_load##bits##_lane(const uint8_t *mem, uint64_t addr, uint64_t offset, wa_v128 v,          \
+                                              unsigned lane) {                                                        \
+    ctype x;                                                                                                          \
+    memcpy(&x, WA_ADDR(mem, addr, offset), sizeof x);                                                                 \
+    T t = (T)v;                                                                                                       \
+    t[lane & (N - 1)] = x;                                                                                            \
+    v = (wa_v128)t;                                                                                                   \
+    WA_FORCE_READ_V(v);                                                                                               \
+    return v;                                                                                                         \
+  }                                                                                                                   \
+  WA_INLINE wa_v128 wa_v128_load##bits##_lane_checked(wasmaot_instance *ctx, uint32_t fn, uint64_t size,              \
+                                                      const uint8_t *mem, uint64_t addr, uint64_t offset, wa_v128 v,  \
+                                                      unsigned lane) {                                                \
+    WA_CHECK_BOUNDS(ctx, fn, size, addr, offset, sizeof(ctype));                                                      \
+    ctype x;                                                                                                          \
+    memcpy(&x, WA_ADDR(mem, addr, offset), sizeof x);                                                                 \
+    T t = (T)v;                                                                                                       \
+    t[lane & (N - 1)] = x;                                                                                            \
+    return (wa_v128)t;                                                                                                \
+  }                                                                                                                   \
+  WA_INLINE void wa_v128_store##bits##_lane(uint8_t *mem, uint64_t addr, uint64_t offset, wa_v128 v, unsigned lane) { \
+    ctype x = ((T)v)[lane & (N - 1)];                                                                                 \
+    memcpy(WA_ADDR(mem, addr, offset), &x, sizeof x);                                                                 \
+    WA_KEEP_STORE(WA_ADDR(mem, addr, offset), sizeof(ctype));                                                         \
+  }                                                                                                                   \
+  WA_INLINE void wa_v128_store##bits##_lane_checked(wasmaot_instance *ctx, uint32_t fn, uint64_t size, uint8_t *mem,  \
+                                                    uint64_t addr, uint64_t offset, wa_v128 v, unsigned lane) {       \
+    WA_CHECK_BOUNDS(ctx, fn, size, addr, offset, sizeof(ctype));                                                      \
+    ctype x = ((T)v)[lane & (N - 1)];                                                                                 \
+    memcpy(WA_ADDR(mem, addr, offset), &x, sizeof x);                                                                 \
   }
 WA_DEFINE_V128_LANE(8, uint8_t, wa_u8x16, 16)
 WA_DEFINE_V128_LANE(16, uint16_t, wa_u16x8, 8)

@@ -90,8 +90,8 @@ typedef enum wasmaot_trap_kind {
   WASMAOT_TRAP_STACK_EXHAUSTED = 9,
   WASMAOT_TRAP_TABLE_OUT_OF_BOUNDS = 10,
   WASMAOT_TRAP_NULL_REFERENCE = 11,
-  WASMAOT_TRAP_HOST = 12,  /* a host function failed; the loader holds the error */
-  WASMAOT_TRAP_EXIT = 13,  /* a host function asked to exit (e.g. WASI proc_exit) */
+  WASMAOT_TRAP_HOST = 12,        /* a host function failed; the loader holds the error */
+  WASMAOT_TRAP_EXIT = 13,        /* a host function asked to exit (e.g. WASI proc_exit) */
   WASMAOT_TRAP_INTERRUPTED = 14, /* the host interrupted the instance (interruptible code only) */
   WASMAOT_TRAP_COUNT
 } wasmaot_trap_kind;
@@ -105,25 +105,25 @@ typedef struct wasmaot_instance wasmaot_instance;
 /* A function reference. Tables, ref.func and the import table hold these.
  * Immutable once published. */
 typedef struct wasmaot_funcref {
-  const void *fn;      /* native code with the calling convention above */
+  const void *fn; /* native code with the calling convention above */
   wasmaot_instance *ctx;
   uint32_t type_id;    /* process-wide interned function type */
   uint32_t func_index; /* index in the defining module (for backtraces) */
 } wasmaot_funcref;
 
 typedef struct wasmaot_memory {
-  uint8_t *base;       /* start of the reservation; never moves */
-  uint64_t size;       /* accessible bytes (a multiple of the page size) */
-  uint64_t max_pages;  /* declared maximum, or WASMAOT_MAX_PAGES */
-  uint64_t reserved;   /* bytes reserved at base */
+  uint8_t *base;      /* start of the reservation; never moves */
+  uint64_t size;      /* accessible bytes (a multiple of the page size) */
+  uint64_t max_pages; /* declared maximum, or WASMAOT_MAX_PAGES */
+  uint64_t reserved;  /* bytes reserved at base */
 } wasmaot_memory;
 
 typedef struct wasmaot_table {
-  void **elements;     /* funcref: const wasmaot_funcref *, externref: opaque; NULL = null */
+  void **elements; /* funcref: const wasmaot_funcref *, externref: opaque; NULL = null */
   uint32_t size;
-  uint32_t max;        /* declared maximum, or UINT32_MAX */
-  uint32_t capacity;   /* allocated elements */
-  uint8_t elem_type;   /* WASMAOT_FUNCREF or WASMAOT_EXTERNREF */
+  uint32_t max;      /* declared maximum, or UINT32_MAX */
+  uint32_t capacity; /* allocated elements */
+  uint8_t elem_type; /* WASMAOT_FUNCREF or WASMAOT_EXTERNREF */
   uint8_t _pad[3];
 } wasmaot_table;
 
@@ -146,19 +146,20 @@ typedef union wasmaot_value {
  * bounds before writing anything and trap (never return) on failure. */
 typedef struct wasmaot_runtime {
   uint32_t abi_version;
-  uint32_t size; /* sizeof(wasmaot_runtime) */
+  uint32_t size;                                                                /* sizeof(wasmaot_runtime) */
   __attribute__((noreturn)) void (*trap)(wasmaot_instance *ctx, uint32_t code); /* WASMAOT_TRAP_CODE */
   /* Returns the old size in pages, or UINT32_MAX if the memory cannot grow. */
   uint32_t (*memory_grow)(wasmaot_instance *ctx, uint32_t memory, uint32_t delta_pages);
   /* memory.fill / memory.copy check their ranges inline (wasmaot_ops.h) and move
    * the bytes with the host C library's routines, reached through these. */
-  void *(*fill_bytes)(void *dst, int value, size_t n);   /* memset */
+  void *(*fill_bytes)(void *dst, int value, size_t n);       /* memset */
   void *(*move_bytes)(void *dst, const void *src, size_t n); /* memmove */
   void (*memory_init)(wasmaot_instance *ctx, uint32_t memory, uint32_t segment, uint32_t dst, uint32_t src, uint32_t n);
   void (*data_drop)(wasmaot_instance *ctx, uint32_t segment);
   void (*table_init)(wasmaot_instance *ctx, uint32_t table, uint32_t segment, uint32_t dst, uint32_t src, uint32_t n);
   void (*elem_drop)(wasmaot_instance *ctx, uint32_t segment);
-  void (*table_copy)(wasmaot_instance *ctx, uint32_t dst_table, uint32_t src_table, uint32_t dst, uint32_t src, uint32_t n);
+  void (*table_copy)(wasmaot_instance *ctx, uint32_t dst_table, uint32_t src_table, uint32_t dst, uint32_t src,
+                     uint32_t n);
   /* Returns the old size, or UINT32_MAX if the table cannot grow. */
   uint32_t (*table_grow)(wasmaot_instance *ctx, uint32_t table, void *init, uint32_t delta);
   void (*table_fill)(wasmaot_instance *ctx, uint32_t table, uint32_t dst, void *value, uint32_t n);
@@ -166,8 +167,8 @@ typedef struct wasmaot_runtime {
 
 /* A passive segment's bytes (data) or references (elements); dropped = length 0. */
 typedef struct wasmaot_segment {
-  const void *items;   /* data: bytes; element: void *[] */
-  uint64_t length;     /* bytes for data, entries for elements */
+  const void *items; /* data: bytes; element: void *[] */
+  uint64_t length;   /* bytes for data, entries for elements */
 } wasmaot_segment;
 
 /* The instance: everything generated code reads, at fixed offsets. The arrays
@@ -177,17 +178,17 @@ struct wasmaot_instance {
   wasmaot_memory **memories;
   wasmaot_table **tables;
   wasmaot_value **globals;
-  wasmaot_funcref *funcs;       /* imports first, then defined functions (fn NULL where the module gives no code) */
-  const uint32_t *type_ids;     /* module type index → interned type id */
+  wasmaot_funcref *funcs;   /* imports first, then defined functions (fn NULL where the module gives no code) */
+  const uint32_t *type_ids; /* module type index → interned type id */
   wasmaot_segment *data_segments;
   wasmaot_segment *elem_segments;
-  void *host;                   /* owned by the loader */
-  uint8_t *memory0;             /* memories[0]->base (it never moves), NULL without memory:
-                                 * one load instead of two at the entry of every function */
-  uint32_t interrupt;           /* nonzero: the host asked the instance to stop. Written by any
-                                 * thread with __atomic stores; code compiled interruptible
-                                 * reads it at every function entry and loop head and traps
-                                 * (WASMAOT_TRAP_INTERRUPTED) while it is set */
+  void *host;         /* owned by the loader */
+  uint8_t *memory0;   /* memories[0]->base (it never moves), NULL without memory:
+                       * one load instead of two at the entry of every function */
+  uint32_t interrupt; /* nonzero: the host asked the instance to stop. Written by any
+                       * thread with __atomic stores; code compiled interruptible
+                       * reads it at every function entry and loop head and traps
+                       * (WASMAOT_TRAP_INTERRUPTED) while it is set */
   uint32_t _pad;
 };
 
@@ -201,7 +202,7 @@ typedef struct wasmaot_module_desc {
                                  * function no funcref can name (not exported, not the start
                                  * function, in no element segment or global initializer) */
   uint32_t function_count;
-  uint32_t flags;          /* WASMAOT_MODULE_* */
+  uint32_t flags; /* WASMAOT_MODULE_* */
 } wasmaot_module_desc;
 
 /* wasmaot_module_desc.flags: the code polls `interrupt` (wasmaot compile --interruptible). */

@@ -25,8 +25,8 @@ void wasmaot_set_interrupt(wasmaot_instance *ctx, uint32_t value);
  * A native call signature (libffi cif) for a wasm function type. Immutable,
  * shareable between threads; the loader caches one per function type. */
 typedef struct wasmaot_signature wasmaot_signature;
-wasmaot_signature *wasmaot_signature_create(const uint8_t *params, uint32_t param_count,
-                                            const uint8_t *results, uint32_t result_count);
+wasmaot_signature *wasmaot_signature_create(const uint8_t *params, uint32_t param_count, const uint8_t *results,
+                                            uint32_t result_count);
 void wasmaot_signature_free(wasmaot_signature *sig);
 
 /* ---- memories ------------------------------------------------------------------ */
@@ -61,8 +61,7 @@ void wasmaot_memory_image_free(wasmaot_memory_image *image);
 /* A memory whose first bytes are the image's, the rest zeros (the image must
  * fit in `min_pages`). A memory of the same image and size freed earlier is
  * reused as it is, already reset: no system call. NULL (with errno) on failure. */
-wasmaot_memory *wasmaot_memory_create_with_image(uint64_t min_pages, uint64_t max_pages,
-                                                 wasmaot_memory_image *image);
+wasmaot_memory *wasmaot_memory_create_with_image(uint64_t min_pages, uint64_t max_pages, wasmaot_memory_image *image);
 
 /* ---- tables ---------------------------------------------------------------------- */
 wasmaot_table *wasmaot_table_create(uint32_t min, uint32_t max, uint8_t elem_type);
@@ -75,16 +74,16 @@ uint32_t wasmaot_table_grow(wasmaot_table *table, uint32_t delta, void *init);
  * per result. Returns WASMAOT_TRAP_NONE, or the trap kind if the call trapped
  * (then wasmaot_last_trap() tells more). Safe to nest (host → wasm → host →
  * wasm). */
-uint32_t wasmaot_invoke(wasmaot_instance *ctx, const void *fn, const wasmaot_signature *sig,
-                        const wasmaot_value *args, wasmaot_value *results);
+uint32_t wasmaot_invoke(wasmaot_instance *ctx, const void *fn, const wasmaot_signature *sig, const wasmaot_value *args,
+                        wasmaot_value *results);
 
 #define WASMAOT_MAX_BACKTRACE 64
 typedef struct wasmaot_trap_info {
   uint32_t kind;
   uint32_t frame_count;
-  uint32_t function;                    /* explicit traps: wasm function index + 1 of the site; 0 unknown */
-  wasmaot_instance *instance;           /* explicit traps: the trapping function's instance */
-  uintptr_t fault_address;              /* for faults: the address accessed */
+  uint32_t function;                       /* explicit traps: wasm function index + 1 of the site; 0 unknown */
+  wasmaot_instance *instance;              /* explicit traps: the trapping function's instance */
+  uintptr_t fault_address;                 /* for faults: the address accessed */
   uintptr_t frames[WASMAOT_MAX_BACKTRACE]; /* return addresses, innermost first */
 } wasmaot_trap_info;
 /* The calling thread's last trap. */

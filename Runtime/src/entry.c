@@ -34,8 +34,8 @@ typedef struct wa_entry {
 } wa_entry;
 
 typedef struct wa_thread_state {
-  wa_entry *entry;    /* innermost active wasmaot_invoke */
-  int in_wasm;        /* 1 while generated code (not a host callback) runs */
+  wa_entry *entry; /* innermost active wasmaot_invoke */
+  int in_wasm;     /* 1 while generated code (not a host callback) runs */
   int prepared;
   uintptr_t stack_low, stack_high;
   uintptr_t stack_limit; /* below it only wasm frames: the rest is the reserve for other code */

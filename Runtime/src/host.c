@@ -13,23 +13,33 @@ static ffi_type v128_type = {sizeof(wasmaot_v128), _Alignof(wasmaot_v128), FFI_T
 
 ffi_type *wa_ffi_type(uint8_t t) {
   switch (t) {
-  case WASMAOT_V128: return &v128_type;
-  case WASMAOT_I32: return &ffi_type_uint32;
-  case WASMAOT_I64: return &ffi_type_uint64;
-  case WASMAOT_F32: return &ffi_type_float;
-  case WASMAOT_F64: return &ffi_type_double;
+  case WASMAOT_V128:
+    return &v128_type;
+  case WASMAOT_I32:
+    return &ffi_type_uint32;
+  case WASMAOT_I64:
+    return &ffi_type_uint64;
+  case WASMAOT_F32:
+    return &ffi_type_float;
+  case WASMAOT_F64:
+    return &ffi_type_double;
   case WASMAOT_FUNCREF:
-  case WASMAOT_EXTERNREF: return &ffi_type_pointer;
-  default: return NULL;
+  case WASMAOT_EXTERNREF:
+    return &ffi_type_pointer;
+  default:
+    return NULL;
   }
 }
 
 size_t wa_value_size(uint8_t t) {
   switch (t) {
   case WASMAOT_I32:
-  case WASMAOT_F32: return 4;
-  case WASMAOT_V128: return 16;
-  default: return 8;
+  case WASMAOT_F32:
+    return 4;
+  case WASMAOT_V128:
+    return 16;
+  default:
+    return 8;
   }
 }
 
@@ -115,7 +125,10 @@ wasmaot_host_func *wasmaot_host_func_create(const wasmaot_signature *sig, wasmao
   wasmaot_host_func *h = calloc(1, sizeof *h);
   if (!h) return NULL;
   h->closure = ffi_closure_alloc(sizeof(ffi_closure), &h->code);
-  if (!h->closure) { free(h); return NULL; }
+  if (!h->closure) {
+    free(h);
+    return NULL;
+  }
   h->sig = sig;
   h->callback = callback;
   h->host_context = host_context;

@@ -23,8 +23,8 @@ void wa_require_stack(void);
 
 struct wasmaot_signature {
   ffi_cif cif;
-  ffi_type *arg_types[1 + WASMAOT_MAX_ARITY];   /* ctx, then parameters */
-  ffi_type result_struct;                        /* for several results */
+  ffi_type *arg_types[1 + WASMAOT_MAX_ARITY];       /* ctx, then parameters */
+  ffi_type result_struct;                           /* for several results */
   ffi_type *result_elements[WASMAOT_MAX_ARITY + 1]; /* NULL-terminated */
   size_t result_offsets[WASMAOT_MAX_ARITY];
   uint32_t param_count, result_count;

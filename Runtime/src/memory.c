@@ -29,11 +29,11 @@ typedef struct {
 
 struct wasmaot_memory_image {
   int fd;
-  uint64_t size;       /* end of the last extent: the memory must be at least this big */
+  uint64_t size; /* end of the last extent: the memory must be at least this big */
   uint32_t extent_count;
   wa_extent extents[WA_IMAGE_MAX_EXTENTS];
-  uint32_t refs;     /* the creator's, plus one per memory or pooled slot mapping it */
-  int released;      /* the creator let go: no new memory will ask for it */
+  uint32_t refs; /* the creator's, plus one per memory or pooled slot mapping it */
+  int released;  /* the creator let go: no new memory will ask for it */
 };
 
 static uint64_t host_page_size(void) {
@@ -58,7 +58,12 @@ static int plan_extents(const wasmaot_image_segment *segments, uint32_t count, u
                         wa_extent out[WA_IMAGE_MAX_EXTENTS]) {
   wa_extent *runs = malloc((count ? count : 1) * sizeof *runs);
   uint64_t *gaps = malloc((count ? count : 1) * sizeof *gaps);
-  if (!runs || !gaps) { free(runs); free(gaps); errno = ENOMEM; return -1; }
+  if (!runs || !gaps) {
+    free(runs);
+    free(gaps);
+    errno = ENOMEM;
+    return -1;
+  }
   uint32_t n = 0;
   for (uint32_t i = 0; i < count; i++) {
     if (segments[i].length == 0) continue;
@@ -71,7 +76,8 @@ static int plan_extents(const wasmaot_image_segment *segments, uint32_t count, u
   for (uint32_t i = 0; i < n; i++) {
     if (merged && runs[i].offset <= runs[merged - 1].offset + runs[merged - 1].length) {
       uint64_t end = runs[i].offset + runs[i].length;
-      if (end > runs[merged - 1].offset + runs[merged - 1].length) runs[merged - 1].length = end - runs[merged - 1].offset;
+      if (end > runs[merged - 1].offset + runs[merged - 1].length)
+        runs[merged - 1].length = end - runs[merged - 1].offset;
     } else {
       runs[merged++] = runs[i];
     }
@@ -112,7 +118,10 @@ wasmaot_memory_image *wasmaot_memory_image_create(const wasmaot_image_segment *s
   wasmaot_memory_image *image = calloc(1, sizeof *image);
   if (!image) return NULL;
   int extents = plan_extents(segments, count, page, image->extents);
-  if (extents < 0) { free(image); return NULL; }
+  if (extents < 0) {
+    free(image);
+    return NULL;
+  }
   image->extent_count = (uint32_t)extents;
   image->refs = 1;
   uint64_t stored = 0; /* bytes of file the extents map */
@@ -121,14 +130,18 @@ wasmaot_memory_image *wasmaot_memory_image_create(const wasmaot_image_segment *s
     stored += image->extents[i].length;
   }
   image->fd = memfd_create("wasmaot-memory-image", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  if (image->fd < 0) { free(image); return NULL; }
+  if (image->fd < 0) {
+    free(image);
+    return NULL;
+  }
   int failed = ftruncate(image->fd, (off_t)stored) != 0;
   /* In order, so that a later segment overwrites an earlier one, as instantiation would. */
   for (uint32_t i = 0; i < count && !failed; i++) {
     const wasmaot_image_segment *segment = &segments[i];
     if (segment->length == 0) continue;
     const wa_extent *extent = &image->extents[0];
-    for (uint32_t e = 1; e < image->extent_count && image->extents[e].offset <= segment->offset; e++) extent = &image->extents[e];
+    for (uint32_t e = 1; e < image->extent_count && image->extents[e].offset <= segment->offset; e++)
+      extent = &image->extents[e];
     uint64_t at = extent->file_offset + (segment->offset - extent->offset), written = 0;
     while (written < segment->length) {
       ssize_t n = pwrite(image->fd, segment->bytes + written, segment->length - written, (off_t)(at + written));
@@ -166,7 +179,8 @@ static void image_destroy(wasmaot_memory_image *image) {
 static int map_image_at(uint8_t *base, const wasmaot_memory_image *image) {
   for (uint32_t i = 0; i < image->extent_count; i++) {
     const wa_extent *e = &image->extents[i];
-    void *p = mmap(base + e->offset, e->length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, image->fd, (off_t)e->file_offset);
+    void *p = mmap(base + e->offset, e->length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, image->fd,
+                   (off_t)e->file_offset);
     if (p == MAP_FAILED) return -1;
   }
   return 0;
@@ -209,7 +223,11 @@ static uint8_t *pool_take(const wasmaot_memory_image *image, uint64_t size, int 
   pthread_mutex_lock(&pool_lock);
   uint32_t found = pool_count;
   for (uint32_t i = 0; i < pool_count; i++) {
-    if (pool[i].image == image && pool[i].size == size) { found = i; *resident = 1; break; }
+    if (pool[i].image == image && pool[i].size == size) {
+      found = i;
+      *resident = 1;
+      break;
+    }
     if (found == pool_count && pool[i].image == NULL && pool[i].size == 0) found = i;
   }
   if (found < pool_count) {
@@ -226,8 +244,10 @@ static void pool_put(uint8_t *base, wasmaot_memory_image *image, uint64_t size) 
   wasmaot_memory_image *dead = NULL;
   pthread_mutex_lock(&pool_lock);
   int kept = pool_count < WA_POOL_SLOTS && !(image && image->released);
-  if (kept) pool[pool_count++] = (wa_slot){base, image, size};
-  else dead = image_unref_locked(image);
+  if (kept)
+    pool[pool_count++] = (wa_slot){base, image, size};
+  else
+    dead = image_unref_locked(image);
   pthread_mutex_unlock(&pool_lock);
   if (!kept) munmap(base, WASMAOT_MEMORY_RESERVATION);
   image_destroy(dead);
@@ -242,7 +262,7 @@ void wasmaot_memory_image_free(wasmaot_memory_image *image) {
   for (uint32_t i = 0; i < pool_count;) {
     if (pool[i].image == image) {
       dropped[count++] = pool[i].base;
-      image->refs--;  /* never the last: the creator's is still there */
+      image->refs--; /* never the last: the creator's is still there */
       pool[i] = pool[--pool_count];
     } else {
       i++;
@@ -308,20 +328,28 @@ static int reset_to_none(uint8_t *base, uint64_t from, uint64_t to) {
 }
 
 /* ---- memories ------------------------------------------------------------------ */
-wasmaot_memory *wasmaot_memory_create_with_image(uint64_t min_pages, uint64_t max_pages,
-                                                 wasmaot_memory_image *image) {
+wasmaot_memory *wasmaot_memory_create_with_image(uint64_t min_pages, uint64_t max_pages, wasmaot_memory_image *image) {
   wasmaot_install_signal_handlers();
   if (max_pages > WASMAOT_MAX_PAGES) max_pages = WASMAOT_MAX_PAGES;
-  if (min_pages > max_pages) { errno = EINVAL; return NULL; }
+  if (min_pages > max_pages) {
+    errno = EINVAL;
+    return NULL;
+  }
   uint64_t size = min_pages * WASMAOT_PAGE_SIZE;
-  if (image && image->size > size) { errno = EINVAL; return NULL; }
+  if (image && image->size > size) {
+    errno = EINVAL;
+    return NULL;
+  }
   wa_memory *m = calloc(1, sizeof *m);
   if (!m) return NULL;
   int resident = 0;
   uint8_t *base = pool_take(image, size, &resident);
   if (!base) {
     base = reserve();
-    if (!base) { free(m); return NULL; }
+    if (!base) {
+      free(m);
+      return NULL;
+    }
   }
   if (!resident) {
     if ((size && mprotect(base, size, PROT_READ | PROT_WRITE) != 0) || (image && map_image_at(base, image) != 0)) {

@@ -11,7 +11,10 @@ wasmaot_table *wasmaot_table_create(uint32_t min, uint32_t max, uint8_t elem_typ
   wasmaot_table *t = calloc(1, sizeof *t);
   if (!t) return NULL;
   t->elements = calloc(min ? min : 1, sizeof(void *));
-  if (!t->elements) { free(t); return NULL; }
+  if (!t->elements) {
+    free(t);
+    return NULL;
+  }
   t->size = min;
   t->capacity = min ? min : 1;
   t->max = max;

@@ -46,13 +46,17 @@ struct CompileCommand: ParsableCommand {
     @Option(help: "CPU to compile for (default: a portable baseline; 'native' for this machine).") var cpu: String?
     @Option(help: "Bounds checks: guard-pages (no code, faults trap) or explicit (a compare per load and store).")
     var bounds: BoundsChecks = .guardPages
-    @Flag(help: "Poll for interruption at every function entry and loop head, so that the host can stop the guest (wasmaot run --timeout, Instance.interrupt()).")
+    @Flag(
+        help:
+            "Poll for interruption at every function entry and loop head, so that the host can stop the guest (wasmaot run --timeout, Instance.interrupt())."
+    )
     var interruptible = false
     @Option(help: "Keep the generated C and metadata in this directory.") var keepC: String?
     @Option(name: .shortAndLong, help: "clang processes at once (default: the number of cores).") var jobs: Int?
-    @Option(help: ArgumentHelp(
-        "Reuse compiled translation units from this directory and add new ones: a large module compiled again after an edit recompiles only the units whose functions changed.",
-        valueName: "dir")) var unitCache: String?
+    @Option(
+        help: ArgumentHelp(
+            "Reuse compiled translation units from this directory and add new ones: a large module compiled again after an edit recompiles only the units whose functions changed.",
+            valueName: "dir")) var unitCache: String?
     @Flag(help: "Print the clang command and timings.") var verbose = false
 
     func validate() throws {
@@ -109,9 +113,10 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("env"), help: ArgumentHelp("Pass an environment variable to the program.", valueName: "KEY=VALUE"))
     var env: [String] = []
     @Flag(help: "Compile a .wasm/.wat afresh instead of using the compile cache.") var noCache = false
-    @Option(help: ArgumentHelp(
-        "Stop the guest once it has run this many seconds (a trap, exit status 134). A .wasm/.wat is compiled interruptible for it; a .so must have been (wasmaot compile --interruptible).",
-        valueName: "seconds")) var timeout: Double?
+    @Option(
+        help: ArgumentHelp(
+            "Stop the guest once it has run this many seconds (a trap, exit status 134). A .wasm/.wat is compiled interruptible for it; a .so must have been (wasmaot compile --interruptible).",
+            valueName: "seconds")) var timeout: Double?
 
     func validate() throws {
         if let timeout, !(timeout > 0 && timeout <= 1e9) {
@@ -121,7 +126,9 @@ struct RunCommand: ParsableCommand {
 
     func run() {
         var request = RunRequest(module: program.module)
-        (request.invoke, request.arguments, request.dirs, request.bounds) = (program.invoke, program.arguments, program.dirs, program.bounds)
+        (request.invoke, request.arguments, request.dirs, request.bounds) = (
+            program.invoke, program.arguments, program.dirs, program.bounds
+        )
         (request.env, request.cache, request.timeout) = (env, !noCache, timeout)
         perform {
             let status = try request.run(stuck: { fail($0) })

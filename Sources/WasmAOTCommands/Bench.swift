@@ -59,7 +59,9 @@ public struct BenchRequest: Sendable {
         }
         if wasmkitRuns > 0, let wasmBytes {
             let program: Interpreter.Program
-            do { program = try Interpreter.prepare(wasm: wasmBytes) } catch { throw CommandFailure("WasmKit cannot load the module: \(error)") }
+            do { program = try Interpreter.prepare(wasm: wasmBytes) } catch {
+                throw CommandFailure("WasmKit cannot load the module: \(error)")
+            }
             var interpreter = EngineTimes()
             for _ in 0..<wasmkitRuns {
                 try interpreter.measure(module) { try runInterpreter(program, invokeArguments, configuration) }
@@ -70,7 +72,9 @@ public struct BenchRequest: Sendable {
     }
 
     /// Instantiation alone, `runs` times on each engine (imports made once, outside the timing).
-    private func timeInstantiation(_ module: Module, _ wasm: [UInt8]?, _ configuration: WASIConfiguration) throws(CommandFailure) -> BenchReport {
+    private func timeInstantiation(
+        _ module: Module, _ wasm: [UInt8]?, _ configuration: WASIConfiguration
+    ) throws(CommandFailure) -> BenchReport {
         var report = BenchReport(module: self.module, aot: EngineTimes(), measuresInstantiation: true)
         do {
             let wasi = module.importsWASI ? try WASI(configuration) : nil
@@ -115,9 +119,13 @@ public struct BenchRequest: Sendable {
         return EngineTimes.Run(try WASI.runCommand(module, configuration))
     }
 
-    private func runInterpreter(_ program: Interpreter.Program, _ arguments: [Value], _ configuration: WASIConfiguration) throws -> EngineTimes.Run {
+    private func runInterpreter(
+        _ program: Interpreter.Program, _ arguments: [Value], _ configuration: WASIConfiguration
+    ) throws -> EngineTimes.Run {
         if let invoke {
-            do { return EngineTimes.Run(outcome: "\(try Interpreter.invoke(program, invoke, arguments))") } catch where Interpreter.isTrap(error) {
+            do { return EngineTimes.Run(outcome: "\(try Interpreter.invoke(program, invoke, arguments))") } catch
+                where Interpreter.isTrap(error)
+            {
                 return EngineTimes.Run(outcome: "trap")
             }
         }
@@ -181,8 +189,8 @@ public struct BenchReport: Sendable {
         func line(_ name: String, _ r: EngineTimes) -> String {
             name.padding(toLength: 8, withPad: " ", startingAt: 0)
                 + String(
-                format: " median %.6g %@  (min %.6g, max %.6g, %d runs)  %@", r.median * scale, unit,
-                (r.times.min() ?? 0) * scale, (r.times.max() ?? 0) * scale, r.times.count, r.last.outcome)
+                    format: " median %.6g %@  (min %.6g, max %.6g, %d runs)  %@", r.median * scale, unit,
+                    (r.times.min() ?? 0) * scale, (r.times.max() ?? 0) * scale, r.times.count, r.last.outcome)
         }
         var lines = [line("wasmaot", aot)]
         if !teardown.isEmpty {

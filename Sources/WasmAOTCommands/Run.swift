@@ -37,7 +37,8 @@ public struct RunRequest: Sendable {
         options.interruptible = timeout != nil
         let loaded = try ModuleSource.load(module, cache: cache, cacheDirectory: cacheDirectory, options: options)
         if timeout != nil, !loaded.isInterruptible {
-            throw CommandFailure("\(module): --timeout needs code that polls for interruption: compile it with `wasmaot compile --interruptible`")
+            throw CommandFailure(
+                "\(module): --timeout needs code that polls for interruption: compile it with `wasmaot compile --interruptible`")
         }
         let args = arguments.first == "--" ? Array(arguments.dropFirst()) : arguments
         var wasi: WASI?
@@ -56,9 +57,10 @@ public struct RunRequest: Sendable {
                 Thread.sleep(forTimeInterval: 1)
                 // ...unless it is in a host call that blocks, or still in its start function.
                 guard !running.finished else { return }
-                stuck(CommandFailure(
-                    "\(module): still running 1 s after --timeout \(timeout) s (in a host call, or in the start function): stopped",
-                    status: CommandFailure.trapStatus))
+                stuck(
+                    CommandFailure(
+                        "\(module): still running 1 s after --timeout \(timeout) s (in a host call, or in the start function): stopped",
+                        status: CommandFailure.trapStatus))
             }
         }
         let instance: Instance

@@ -148,7 +148,8 @@ public struct SpecTestSuite: Sendable {
         let name = (file as NSString).lastPathComponent
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["spectest", "--single", "--verbose", "-O", "\(compile.optimization)", "--bounds", compile.bounds.rawValue]
+        process.arguments =
+            ["spectest", "--single", "--verbose", "-O", "\(compile.optimization)", "--bounds", compile.bounds.rawValue]
             + (compile.interruptible ? ["--interruptible"] : []) + [file]
         let pipe = Pipe()
         process.standardOutput = pipe

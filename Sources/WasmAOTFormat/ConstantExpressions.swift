@@ -90,7 +90,8 @@ public struct ConstExprError: Error, Equatable, Sendable, CustomStringConvertibl
         case .unreadableGlobal(let index, .initialized, _):
             text += " refers to global \(index), which is not initialized yet (only imported and earlier globals may be read)"
         case .unreadableGlobal(let index, .importedImmutable, let imported):
-            text += " refers to global \(index), but constant expressions may only read "
+            text +=
+                " refers to global \(index), but constant expressions may only read "
                 + "the module's \(plural(imported, "imported global"))"
         case .mutableGlobal(let index):
             text += " refers to global \(index), which is mutable (only immutable globals may be read)"

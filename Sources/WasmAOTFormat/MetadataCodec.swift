@@ -163,7 +163,7 @@ public struct ByteReader: Sendable {
             throw error("unexpected end of data (expected \(count) more bytes, \(remaining) remain)")
         }
         defer { offset += count }
-        return bytes[offset ..< offset + count]
+        return bytes[offset..<offset + count]
     }
 
     /// Reads a length-prefixed byte array.
@@ -417,7 +417,7 @@ extension Array: MetadataCodable where Element: MetadataCodable {
         }
         self = []
         reserveCapacity(count)
-        for index in 0 ..< count { append(try r.readItem(index)) }
+        for index in 0..<count { append(try r.readItem(index)) }
     }
 }
 

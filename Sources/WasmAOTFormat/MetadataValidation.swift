@@ -78,7 +78,8 @@ private struct MetadataValidator {
         case .field(let field):
             offset = locations?.fields[field]
         case .item(let field, let index):
-            offset = locations?.items[field].flatMap { $0.indices.contains(index) ? $0[index] : nil }
+            offset =
+                locations?.items[field].flatMap { $0.indices.contains(index) ? $0[index] : nil }
                 ?? locations?.fields[field]
         }
         return MetadataError(message, offset: offset)
@@ -227,7 +228,8 @@ private struct MetadataValidator {
     }
 
     func checkLimits(
-        _ limits: Limits, upTo maximum: UInt64, unit: String, _ what: @autoclosure () -> String, at site: Site) throws(MetadataError) {
+        _ limits: Limits, upTo maximum: UInt64, unit: String, _ what: @autoclosure () -> String, at site: Site
+    ) throws(MetadataError) {
         if let max = limits.max, limits.min > max {
             throw failure("\(what()) has minimum \(limits.min) greater than its maximum \(max)", at: site)
         }

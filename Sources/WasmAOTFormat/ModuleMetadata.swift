@@ -449,7 +449,7 @@ extension ModuleMetadata {
     /// - Precondition: the metadata is valid and `segment` is one of its ``data`` segments.
     public func bytes(of segment: DataSegment) -> ArraySlice<UInt8> {
         let start = Int(segment.blobOffset)
-        return dataBlob[start ..< start + Int(segment.length)]
+        return dataBlob[start..<start + Int(segment.length)]
     }
 
     /// Entry `index` of an index space made of the imports `extract` accepts, then `defined`.

@@ -5,7 +5,6 @@ import WasmAOTCompiler
 import WasmAOTFormat
 import WasmParser
 
-
 /// The outcome of one `.wast` file.
 public struct SpecFileResult: Sendable, Equatable {
     public var file: String
@@ -155,9 +154,11 @@ public final class SpecTestRunner {
                 let actual = try perform(execute)
                 return .fail("\(describe(execute)): expected trap '\(message)', got \(actual)")
             } catch let trap as Trap {
-                return trapMatches(trap.kind, message) ? .pass : .fail("\(describe(execute)): expected trap '\(message)', got '\(trap.kind)'")
+                return trapMatches(trap.kind, message)
+                    ? .pass : .fail("\(describe(execute)): expected trap '\(message)', got '\(trap.kind)'")
             } catch InstantiationError.trapped(let trap) {
-                return trapMatches(trap.kind, message) ? .pass : .fail("\(describe(execute)): expected trap '\(message)', got '\(trap.kind)'")
+                return trapMatches(trap.kind, message)
+                    ? .pass : .fail("\(describe(execute)): expected trap '\(message)', got '\(trap.kind)'")
             } catch {
                 return .fail("\(describe(execute)): expected trap '\(message)', got error: \(error)")
             }
@@ -201,7 +202,9 @@ public final class SpecTestRunner {
                 return .skip("invalid text module ('\(message)') not encodable by WAT (\(error)) and no wasm-tools to encode it")
             }
             do {
-                guard let text = moduleText(line: line, column: column) else { return .fail("cannot find the module text of the directive") }
+                guard let text = moduleText(line: line, column: column) else {
+                    return .fail("cannot find the module text of the directive")
+                }
                 bytes = try encodeWithWasmTools(text, wasmTools)
             } catch {
                 return .fail("cannot encode invalid module with wasm-tools: \(error)")
@@ -400,7 +403,8 @@ public final class SpecTestRunner {
             let range = lane * laneBytes..<(lane + 1) * laneBytes
             if expected.shape != nil, expected.nanLaneMask & (1 << lane) != 0 {
                 let bits = range.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64(actual[$1]) }
-                let isNaN = laneBytes == 4
+                let isNaN =
+                    laneBytes == 4
                     ? Float(bitPattern: UInt32(truncatingIfNeeded: bits)).isNaN : Double(bitPattern: bits).isNaN
                 if !isNaN { return false }
             } else if !range.allSatisfy({ actual[$0] == expected.bytes[$0] }) {

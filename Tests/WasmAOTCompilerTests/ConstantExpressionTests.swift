@@ -104,7 +104,8 @@ struct ConstantExpressionTests {
         }
         #expect(error?.position == 1)
         #expect(error?.instruction == .globalGet(9))
-        #expect(error?.description == "the initializer of global 3, instruction 1 (global.get) refers to global 9 but the module has 4 globals")
+        #expect(
+            error?.description == "the initializer of global 3, instruction 1 (global.get) refers to global 9 but the module has 4 globals")
     }
 
     @Test func whichGlobalsMayBeRead() {
@@ -116,8 +117,10 @@ struct ConstantExpressionTests {
         #expect(Self.problem([.globalGet(1)]) == nil)
         #expect(Self.problem([.globalGet(3)]) == nil)
         #expect(Self.problem([.globalGet(2)], at: .globalInitializer(global: 3)) == nil)
-        #expect(Self.problem([.globalGet(2)], at: .globalInitializer(global: 2)) == .unreadableGlobal(2, .initialized, importedGlobalCount: 2))
-        #expect(Self.problem([.globalGet(3)], at: .globalInitializer(global: 2)) == .unreadableGlobal(3, .initialized, importedGlobalCount: 2))
+        #expect(
+            Self.problem([.globalGet(2)], at: .globalInitializer(global: 2)) == .unreadableGlobal(2, .initialized, importedGlobalCount: 2))
+        #expect(
+            Self.problem([.globalGet(3)], at: .globalInitializer(global: 2)) == .unreadableGlobal(3, .initialized, importedGlobalCount: 2))
     }
 
     @Test func otherInstructionRules() {
@@ -133,7 +136,7 @@ struct ConstantExpressionTests {
         #expect(try Self.evaluate([.refNull(.externref)], produces: .externref) == .null(.externref))
         #expect(try Self.evaluate([.refFunc(2)], produces: .funcref) == .function(2))
         #expect(try Self.evaluate([.globalGet(1)], produces: .i64) == .i64(1 << 40))
-        #expect(try Self.evaluate([.v128Const(Array(0 ..< 16))], produces: .v128) == .v128(SIMD16(Array(0 ..< 16))))
+        #expect(try Self.evaluate([.v128Const(Array(0..<16))], produces: .v128) == .v128(SIMD16(Array(0..<16))))
         let offset: ConstExpr = [.globalGet(0), .i32Const(16), .i32Mul, .i32Const(4), .i32Add, .i32Const(1), .i32Sub]
         #expect(try Self.evaluate(offset, produces: .i32) == .i32(5 * 16 + 4 - 1))
     }

@@ -89,7 +89,8 @@ struct GoldenTests {
             return
         }
         if let difference = Self.firstDifference(expected: expected, actual: actual) {
-            Issue.record("""
+            Issue.record(
+                """
                 the C of \(golden.module).wat\(golden.variant.map { " (\($0.rawValue))" } ?? "") differs from \
                 \(golden.expectedFile):
                 \(difference)

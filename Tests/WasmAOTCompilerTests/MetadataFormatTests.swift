@@ -11,7 +11,7 @@ private func richModule() -> ModuleMetadata {
     ModuleMetadata(
         abiVersion: 3,
         compilerVersion: "wasmaot 0.1.0 ✓",
-        wasmSHA256: Array(0 ..< 32),
+        wasmSHA256: Array(0..<32),
         compileSettings: "-O2 -march=x86-64-v2 bounds=guard-pages",
         types: [
             FuncType(params: [], results: []),
@@ -35,7 +35,7 @@ private func richModule() -> ModuleMetadata {
                 initializer: [.globalGet(0), .i32Const(16), .i32Mul, .i32Const(4), .i32Add, .i32Const(1), .i32Sub]),
             Global(type: GlobalType(type: .f32, mutable: false), initializer: [.f32Const(0x3F80_0000)]),
             Global(type: GlobalType(type: .f64, mutable: true), initializer: [.f64Const(0x4000_0000_0000_0000)]),
-            Global(type: GlobalType(type: .v128, mutable: false), initializer: [.v128Const(Array(100 ..< 116))]),
+            Global(type: GlobalType(type: .v128, mutable: false), initializer: [.v128Const(Array(100..<116))]),
             Global(type: GlobalType(type: .funcref, mutable: false), initializer: [.refFunc(3)]),
             Global(type: GlobalType(type: .externref, mutable: true), initializer: [.refNull(.externref)]),
             Global(
@@ -89,7 +89,7 @@ private func decodeError(_ bytes: [UInt8]) -> MetadataError? {
 /// Position of the first occurrence of `pattern` in `bytes`.
 private func find(_ pattern: [UInt8], in bytes: [UInt8]) -> Int? {
     guard pattern.count <= bytes.count else { return nil }
-    return (0 ... bytes.count - pattern.count).first { bytes[$0 ..< $0 + pattern.count].elementsEqual(pattern) }
+    return (0...bytes.count - pattern.count).first { bytes[$0..<$0 + pattern.count].elementsEqual(pattern) }
 }
 
 /// Small deterministic PRNG (xorshift64*), so that failures reproduce.
@@ -201,7 +201,7 @@ private struct XorShift: RandomNumberGenerator {
 
     @Test func everyTruncationIsRejected() throws {
         let bytes = richModule().encode()
-        for length in 0 ..< bytes.count {
+        for length in 0..<bytes.count {
             let error = try #require(decodeError(Array(bytes.prefix(length))), "prefix of \(length) bytes was accepted")
             let offset = try #require(error.offset)
             #expect(offset <= length, "prefix \(length): \(error)")
@@ -222,7 +222,7 @@ private struct XorShift: RandomNumberGenerator {
         let bytes = richModule().encode()
         #expect(bytes[9] == 3)  // abiVersion
         var patched = bytes
-        patched.replaceSubrange(9 ... 9, with: [0x83, 0x80, 0x80, 0x80, 0x80, 0x00])
+        patched.replaceSubrange(9...9, with: [0x83, 0x80, 0x80, 0x80, 0x80, 0x00])
         var error = try #require(decodeError(patched))
         #expect(error.message.contains("abiVersion"))
         #expect(error.message.contains("over-long"))
@@ -230,13 +230,13 @@ private struct XorShift: RandomNumberGenerator {
 
         // Does not fit in 32 bits.
         patched = bytes
-        patched.replaceSubrange(9 ... 9, with: [0xFF, 0xFF, 0xFF, 0xFF, 0x1F])
+        patched.replaceSubrange(9...9, with: [0xFF, 0xFF, 0xFF, 0xFF, 0x1F])
         error = try #require(decodeError(patched))
         #expect(error.message.contains("does not fit in 32 bits"))
 
         // Non-minimal (a padded 3).
         patched = bytes
-        patched.replaceSubrange(9 ... 9, with: [0x83, 0x00])
+        patched.replaceSubrange(9...9, with: [0x83, 0x00])
         error = try #require(decodeError(patched))
         #expect(error.message.contains("non-minimal"))
 
@@ -338,14 +338,14 @@ private struct XorShift: RandomNumberGenerator {
         let bytes = richModule().encode()
         var rng = XorShift(state: 0x9E37_79B9_7F4A_7C15)
         var accepted = 0
-        for _ in 0 ..< 3000 {
+        for _ in 0..<3000 {
             var corrupt = bytes
-            for _ in 0 ..< Int.random(in: 1 ... 3, using: &rng) {
-                switch Int.random(in: 0 ..< 4, using: &rng) {
-                case 0: corrupt[Int.random(in: 0 ..< corrupt.count, using: &rng)] = UInt8.random(in: 0 ... 255, using: &rng)
-                case 1: corrupt[Int.random(in: 0 ..< corrupt.count, using: &rng)] ^= 1 << UInt8.random(in: 0 ..< 8, using: &rng)
-                case 2: corrupt.remove(at: Int.random(in: 8 ..< corrupt.count, using: &rng))
-                default: corrupt.insert(UInt8.random(in: 0 ... 255, using: &rng), at: Int.random(in: 8 ..< corrupt.count, using: &rng))
+            for _ in 0..<Int.random(in: 1...3, using: &rng) {
+                switch Int.random(in: 0..<4, using: &rng) {
+                case 0: corrupt[Int.random(in: 0..<corrupt.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng)
+                case 1: corrupt[Int.random(in: 0..<corrupt.count, using: &rng)] ^= 1 << UInt8.random(in: 0..<8, using: &rng)
+                case 2: corrupt.remove(at: Int.random(in: 8..<corrupt.count, using: &rng))
+                default: corrupt.insert(UInt8.random(in: 0...255, using: &rng), at: Int.random(in: 8..<corrupt.count, using: &rng))
                 }
             }
             if let decoded = try? ModuleMetadata.decode(corrupt) {
@@ -394,7 +394,9 @@ private struct XorShift: RandomNumberGenerator {
         Corruption("start type", "the start function 3 has type (f64, v128, funcref, externref) -> (i32, i64)") {
             $0.start = 3
         },
-        Corruption("global.get index", "the initializer of global 2, instruction 0 (global.get) refers to global 9 but the module has 9 globals") {
+        Corruption(
+            "global.get index", "the initializer of global 2, instruction 0 (global.get) refers to global 9 but the module has 9 globals"
+        ) {
             $0.globals[1].initializer[0] = .globalGet(9)
         },
         Corruption("global.get of a later global", "refers to global 2, which is not initialized yet") {
@@ -403,7 +405,9 @@ private struct XorShift: RandomNumberGenerator {
         Corruption("global.get in data offset", "the offset of data segment 2, instruction 0 (global.get) refers to global 100") {
             $0.data[2].mode = .active(memory: 1, offset: [.globalGet(100)])
         },
-        Corruption("ref.func index", "item 1 of element segment 0, instruction 0 (ref.func) refers to function 5 but the module has 5 functions") {
+        Corruption(
+            "ref.func index", "item 1 of element segment 0, instruction 0 (ref.func) refers to function 5 but the module has 5 functions"
+        ) {
             $0.elements[0].items[1] = [.refFunc(5)]
         },
         Corruption("ref.func in global", "the initializer of global 6, instruction 0 (ref.func) refers to function 77") {
@@ -493,7 +497,7 @@ private struct XorShift: RandomNumberGenerator {
         let bytes = module.encode()
         let error = try #require(decodeError(bytes))
         let offset = try #require(error.offset)
-        #expect(Array(bytes[offset ..< offset + 8]) == [7] + Array("counter".utf8))
+        #expect(Array(bytes[offset..<offset + 8]) == [7] + Array("counter".utf8))
         #expect(error.description.hasPrefix("invalid metadata at byte \(offset): export 3 ('counter') refers to global 42"))
     }
 }

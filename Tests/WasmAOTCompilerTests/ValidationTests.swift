@@ -242,7 +242,8 @@ extension ValidationTests {
             #expect(throws: Never.self) { try Validator.validate(module) }
 
             // The same nesting with a type error at the bottom is reported, not crashed on.
-            let bad = [UInt8](repeating: 0x02, count: depth).flatMap { [$0, 0x40] } + [0x41, 0x00]
+            let bad =
+                [UInt8](repeating: 0x02, count: depth).flatMap { [$0, 0x40] } + [0x41, 0x00]
                 + [UInt8](repeating: 0x0B, count: depth + 1)
             expectInvalid(try ModuleDecoder.decode(singleFunction(bad)), ValidationRule.typeMismatch)
         }
@@ -454,7 +455,8 @@ extension ValidationTests {
     @Suite("module structure")
     struct ModuleStructure {
         @Test func duplicateExportName() throws {
-            try expectInvalid("(module (func) (export \"a\" (func 0)) (export \"a\" (func 0)))", ValidationRule.duplicateExport, inBody: false)
+            try expectInvalid(
+                "(module (func) (export \"a\" (func 0)) (export \"a\" (func 0)))", ValidationRule.duplicateExport, inBody: false)
         }
 
         @Test func exportIndices() throws {
@@ -476,7 +478,8 @@ extension ValidationTests {
 
         @Test func constantExpressionGlobals() throws {
             // Only imported globals may be read.
-            try expectInvalid("(module (global i32 (i32.const 0)) (global i32 (global.get 0)))", ValidationRule.unknownGlobal, inBody: false)
+            try expectInvalid(
+                "(module (global i32 (i32.const 0)) (global i32 (global.get 0)))", ValidationRule.unknownGlobal, inBody: false)
             // (memory 1) (data (global.get 0) "") and (table 1 funcref) (elem (global.get 0)) without globals.
             let data = binary([(5, [0x01, 0x00, 0x01]), (11, [0x01, 0x00, 0x23, 0x00, 0x0B, 0x00])])
             expectInvalid(try ModuleDecoder.decode(data), ValidationRule.unknownGlobal, inBody: false)
@@ -548,8 +551,9 @@ extension ValidationTests {
     struct UnsupportedFeatures {
         @Test func relaxedSimd() throws {
             // SIMD is WebAssembly 2.0 and validates; its relaxed successor does not yet.
-            try Validator.validate(try parse(
-                "(module (func (result v128) (i32x4.add (v128.const i64x2 0 0) (v128.const i64x2 0 0))))"))
+            try Validator.validate(
+                try parse(
+                    "(module (func (result v128) (i32x4.add (v128.const i64x2 0 0) (v128.const i64x2 0 0))))"))
             try expectInvalid(
                 "(module (func (result v128) (i8x16.relaxed_swizzle (v128.const i64x2 0 0) (v128.const i64x2 0 0))))",
                 ValidationRule.unsupported(.relaxedSimd))
@@ -728,10 +732,12 @@ struct DecoderRepairTests {
     func module(body bytes: [UInt8]) -> [UInt8] {
         let body: [UInt8] = [0x00] + bytes
         let code: [UInt8] = [0x01, UInt8(body.count)] + body
-        return [0x00, 0x61, 0x73, 0x6D, 0x01, 0x00, 0x00, 0x00,
-                0x01, 0x04, 0x01, 0x60, 0x00, 0x00,  // type () -> ()
-                0x03, 0x02, 0x01, 0x00,  // function 0: type 0
-                0x0A, UInt8(code.count)] + code
+        return [
+            0x00, 0x61, 0x73, 0x6D, 0x01, 0x00, 0x00, 0x00,
+            0x01, 0x04, 0x01, 0x60, 0x00, 0x00,  // type () -> ()
+            0x03, 0x02, 0x01, 0x00,  // function 0: type 0
+            0x0A, UInt8(code.count),
+        ] + code
     }
 
     @Test("non-minimal 0xFC sub-opcodes of 2 to 5 bytes decode to the right instructions")
@@ -752,11 +758,13 @@ struct DecoderRepairTests {
         try Validator.validate(decoded)
     }
 
-    @Test("overlong or too large sub-opcodes stay malformed", arguments: [
-        [0xFC, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00] as [UInt8],  // 6 bytes
-        [0xFC, 0x80, 0x80, 0x80, 0x80, 0x10],  // bits past 32
-        [0xFC, 0xFF, 0x7F],  // 16383: no such opcode
-    ])
+    @Test(
+        "overlong or too large sub-opcodes stay malformed",
+        arguments: [
+            [0xFC, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00] as [UInt8],  // 6 bytes
+            [0xFC, 0x80, 0x80, 0x80, 0x80, 0x10],  // bits past 32
+            [0xFC, 0xFF, 0x7F],  // 16383: no such opcode
+        ])
     func stillMalformed(_ bytes: [UInt8]) {
         #expect(throws: DecodeError.self) { try ModuleDecoder.decode(module(body: bytes + [0x0B])) }
     }

@@ -10,7 +10,7 @@ struct ABIMirrorTests {
     /// Every C trap code from 1 to WASMAOT_TRAP_COUNT - 1 maps to its own kind and back, and
     /// there are as many kinds as codes.
     @Test func trapKindsMatchTheCTrapCodes() {
-        let codes = Array(1 ..< WASMAOT_TRAP_COUNT.rawValue)
+        let codes = Array(1..<WASMAOT_TRAP_COUNT.rawValue)
         var kinds: [TrapKind] = []
         for code in codes {
             let kind = TrapKind(code: code)

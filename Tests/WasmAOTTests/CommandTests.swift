@@ -65,7 +65,8 @@ struct CommandTests {
 
     @Test("a WASI configuration from flags: argv[0] the file name, KEY=VALUE pairs, HOST::GUEST directories")
     func wasiConfiguration() throws {
-        let c = try WASIConfiguration(program: "build/app.wasm", arguments: ["a", "b"], dirs: ["./data::/d", "/tmp"], env: ["K=V=W", "E="])
+        let c = try WASIConfiguration(
+            program: "build/app.wasm", arguments: ["a", "b"], dirs: ["./data::/d", "/tmp"], env: ["K=V=W", "E="])
         #expect(c.args == ["app.wasm", "a", "b"])
         #expect(c.env == ["K": "V=W", "E": ""])
         #expect(c.preopens == [.init(guestPath: "/d", hostPath: "./data"), .init(guestPath: "/tmp", hostPath: "/tmp")])
@@ -170,8 +171,10 @@ struct CommandTests {
         let so = try CompileModule.run(input: spin, options: CompileOptions(optimization: 1)).outputPath
         var plain = RunRequest(module: so)
         (plain.invoke, plain.timeout) = ("spin", 1)
-        #expect(throws: CommandFailure(
-            "\(so): --timeout needs code that polls for interruption: compile it with `wasmaot compile --interruptible`")) {
+        #expect(
+            throws: CommandFailure(
+                "\(so): --timeout needs code that polls for interruption: compile it with `wasmaot compile --interruptible`")
+        ) {
             try plain.run(stuck: { _ in })
         }
     }
@@ -219,7 +222,11 @@ struct CommandTests {
         #expect(lines.contains("memory 0: {min 1, max 2} pages"))
         #expect(lines.contains("data segments: 1 (2 bytes), element segments: 0"))
         #expect(lines.contains("runtime ABI \(Module.runtimeABIVersion)") == false)
-        #expect(lines.contains { $0.hasPrefix("format:") && $0.hasSuffix("runtime ABI \(Module.runtimeABIVersion) (this runtime: \(Module.runtimeABIVersion))") })
+        #expect(
+            lines.contains {
+                $0.hasPrefix("format:")
+                    && $0.hasSuffix("runtime ABI \(Module.runtimeABIVersion) (this runtime: \(Module.runtimeABIVersion))")
+            })
     }
 
     @Test("spec tests: a child's result line, the expectations file, regressions and known failures")
@@ -235,7 +242,9 @@ struct CommandTests {
         #expect(regressions == ["b.wast: 1 failed, expected to pass fully", "c.wast: 2 passed, expected at least 3"])
         #expect(known == 2)
 
-        let (dir, wast) = try scratchFile("t.wast", """
+        let (dir, wast) = try scratchFile(
+            "t.wast",
+            """
             (module (func (export "f") (result i32) (i32.const 1)))
             (assert_return (invoke "f") (i32.const 1))
             (assert_return (invoke "f") (i32.const 2))

@@ -28,7 +28,8 @@ struct CompilationTests {
     /// every function), is recorded in the metadata, and keys the cache apart.
     @Test("explicit bounds checks guard every load and store; the choice is recorded")
     func explicitBoundsLowering() throws {
-        let wasm = try ModuleDecoder.wat2wasm("""
+        let wasm = try ModuleDecoder.wat2wasm(
+            """
             (module (memory 1)
               (func (param i32) (result i64)
                 (i32.store8 offset=3 (local.get 0) (i32.const 1))
@@ -59,10 +60,11 @@ struct CompilationTests {
     func loopPassesAtO2() throws {
         let dir = try makeScratch()
         defer { removeScratch(dir) }
-        let wat = "(module (memory 1) (data (i32.const 4) \"\\02\\00\\00\\00\\03\\00\\00\\00\")" +
-            " (func (export \"sum\") (param i32) (result i32) (local i32)" +
-            " (loop (local.set 1 (i32.add (local.get 1) (i32.load (local.get 0))))" +
-            " (br_if 0 (local.tee 0 (i32.sub (local.get 0) (i32.const 4))))) (local.get 1)))"
+        let wat =
+            "(module (memory 1) (data (i32.const 4) \"\\02\\00\\00\\00\\03\\00\\00\\00\")"
+            + " (func (export \"sum\") (param i32) (result i32) (local i32)"
+            + " (loop (local.set 1 (i32.add (local.get 1) (i32.load (local.get 0))))"
+            + " (br_if 0 (local.tee 0 (i32.sub (local.get 0) (i32.const 4))))) (local.get 1)))"
         for (optimization, bounds, reduced) in [(2, BoundsChecks.guardPages, true), (2, .explicit, false), (3, .guardPages, false)] {
             let so = dir + "/O\(optimization)-\(bounds.rawValue).so"
             let command = try compile(wat: wat, to: so, optimization: optimization, bounds: bounds).clangCommand
@@ -237,7 +239,9 @@ struct CompilationTests {
         #expect(after.prefix { !$0.contains(2500) } == units.prefix { !$0.contains(2500) })
         // A module under twice the minimum is one unit (decided by the caller); a tiny split is one run.
         #expect(ModuleLowering.split([5, 5, 5], fingerprints: [0, 0, 0], chunking) == [[0, 1, 2]])
-        #expect(ModuleLowering.fingerprint("w1") == ModuleLowering.fingerprint("w1") && ModuleLowering.fingerprint("w1") != ModuleLowering.fingerprint("w2"))
+        #expect(
+            ModuleLowering.fingerprint("w1") == ModuleLowering.fingerprint("w1")
+                && ModuleLowering.fingerprint("w1") != ModuleLowering.fingerprint("w2"))
     }
 
     @Test("the compile cache builds once, keys on the options, and rebuilds a damaged entry")

@@ -10,8 +10,9 @@ struct EmbeddingTests {
 
     @Test("the README example: fib through a typed closure and a dynamic call")
     func readmeExample() throws {
-        let source = try String(contentsOfFile: #filePath.replacingOccurrences(
-            of: "Tests/WasmAOTTests/EmbeddingTests.swift", with: "examples/fib.wat"), encoding: .utf8)
+        let source = try String(
+            contentsOfFile: #filePath.replacingOccurrences(
+                of: "Tests/WasmAOTTests/EmbeddingTests.swift", with: "examples/fib.wat"), encoding: .utf8)
         let module = try load(wat: source)
         let instance = try module.instantiate()
         let fib = try instance.exports.function("fib", ((Int32) -> Int32).self)
@@ -144,15 +145,16 @@ struct EmbeddingTests {
 
     @Test("a memory, a global and a function shared between two instances")
     func sharing() throws {
-        let producer = try instantiate(wat: """
-            (module
-              (memory (export "mem") 1 4)
-              (global (export "counter") (mut i32) (i32.const 0))
-              (func (export "bump") (result i32)
-                (global.set 0 (i32.add (global.get 0) (i32.const 1)))
-                (i32.store (i32.const 0) (global.get 0))
-                (global.get 0)))
-            """)
+        let producer = try instantiate(
+            wat: """
+                (module
+                  (memory (export "mem") 1 4)
+                  (global (export "counter") (mut i32) (i32.const 0))
+                  (func (export "bump") (result i32)
+                    (global.set 0 (i32.add (global.get 0) (i32.const 1)))
+                    (i32.store (i32.const 0) (global.get 0))
+                    (global.get 0)))
+                """)
         let consumer = try instantiate(
             wat: """
                 (module
@@ -175,11 +177,12 @@ struct EmbeddingTests {
 
     @Test("calls from several threads at once, each on its own instance")
     func threads() async throws {
-        let module = try load(wat: """
-            (module (func $f (export "fib") (param i32) (result i32)
-              (if (result i32) (i32.lt_u (local.get 0) (i32.const 2)) (then (local.get 0))
-                (else (i32.add (call $f (i32.sub (local.get 0) (i32.const 1))) (call $f (i32.sub (local.get 0) (i32.const 2))))))))
-            """)
+        let module = try load(
+            wat: """
+                (module (func $f (export "fib") (param i32) (result i32)
+                  (if (result i32) (i32.lt_u (local.get 0) (i32.const 2)) (then (local.get 0))
+                    (else (i32.add (call $f (i32.sub (local.get 0) (i32.const 1))) (call $f (i32.sub (local.get 0) (i32.const 2))))))))
+                """)
         try await withThrowingTaskGroup(of: Int32.self) { group in
             for _ in 0..<8 {
                 group.addTask {

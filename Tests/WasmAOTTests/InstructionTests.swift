@@ -473,7 +473,9 @@ struct InstructionTests {
                     (i32.store8 offset=1 (local.get 0) (i32.const 0x22))))
                 """, optimization: optimization, bounds: bounds)
         let memory = try instance.exports.memory("memory")
-        for (name, p) in [("overwritten", 65536), ("global_between", 65533), ("v128_overwritten", 65530), ("bytes", 65535)] as [(String, UInt32)] {
+        for (name, p) in [("overwritten", 65536), ("global_between", 65533), ("v128_overwritten", 65530), ("bytes", 65535)]
+            as [(String, UInt32)]
+        {
             #expect(throws: Trap.self, "\(name)(\(p))") { try instance.exports.function(name).call([.i32(p)]) }
         }
         #expect(try memory.read(at: 0, count: 8) == [0, 0, 0, 0, 0, 0, 0, 0], "a store after the fault happened")

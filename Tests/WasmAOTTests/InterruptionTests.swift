@@ -34,7 +34,11 @@ struct InterruptionTests {
     final class Counter: @unchecked Sendable {
         let lock = NSLock()
         var value = 0
-        func increment() -> Int { lock.withLock { value += 1; return value } }
+        func increment() -> Int {
+            lock.withLock {
+                value += 1; return value
+            }
+        }
     }
 
     static func interruptible(_ wat: String) throws -> Module {
@@ -74,10 +78,14 @@ struct InterruptionTests {
         let module = try Self.interruptible(Self.wat)
         #expect(module.isInterruptible)
         let ticks = Counter()
-        let instance = try module.instantiate(imports: ["env": ["tick": HostFunction(params: [], results: []) { _, _ in
-            _ = ticks.increment()
-            return []
-        }]])
+        let instance = try module.instantiate(imports: [
+            "env": [
+                "tick": HostFunction(params: [], results: []) { _, _ in
+                    _ = ticks.increment()
+                    return []
+                }
+            ]
+        ])
         let spin = try instance.exports.function("spin"), tree = try instance.exports.function("tree")
         #expect(try Self.interruptedKind(instance) { try spin.call([]) } == .interrupted)
         // Still set: the next call stops at its first function entry.

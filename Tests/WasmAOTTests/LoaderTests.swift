@@ -43,7 +43,7 @@ struct LoaderTests {
             return "(module (func (export \"f\") (param \(types)) (result i32) (i32.sub (local.get 0) (local.get \(params - 1)))))"
         }
         let instance = try instantiate(wat: module(params: limit))
-        let arguments = (0 ..< limit).map { Value.i32(UInt32($0) * 2 + 1) }
+        let arguments = (0..<limit).map { Value.i32(UInt32($0) * 2 + 1) }
         #expect(try instance.exports.function("f").call(arguments) == [.int32(1 - Int32(2 * limit - 1))])
 
         let (dir, so) = try compiled(module(params: limit + 1))
@@ -89,11 +89,13 @@ struct LoaderTests {
         let so = (dir as NSString).appendingPathComponent("evil.so")
         let marker = (dir as NSString).appendingPathComponent("constructor-ran")
         // A constructor that would leave a file behind if the object were ever dlopen'ed.
-        try Data("""
+        try Data(
+            """
             #include <stdio.h>
             __attribute__((constructor)) static void ran(void) { FILE *f = fopen("\(marker)", "w"); if (f) fclose(f); }
             const int wasmaot_module = 1;
-            """.utf8).write(to: URL(fileURLWithPath: c))
+            """.utf8
+        ).write(to: URL(fileURLWithPath: c))
         let clang = ["/opt/swift/usr/bin/clang", "/usr/bin/clang"].first { FileManager.default.isExecutableFile(atPath: $0) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try #require(clang))
@@ -195,7 +197,9 @@ struct LoaderTests {
         var provided = try imports()
         provided["env"]!["log"] = nil
         let error = try instantiationError(provided)
-        guard case .missingImport(let module, let name, let expected)? = error else { Issue.record("got \(String(describing: error))"); return }
+        guard case .missingImport(let module, let name, let expected)? = error else {
+            Issue.record("got \(String(describing: error))"); return
+        }
         #expect(module == "env" && name == "log")
         #expect(expected == "function (i32) -> ()")
         #expect(error!.description == "unknown import: env.log is not provided (expected function (i32) -> ())")
@@ -203,7 +207,9 @@ struct LoaderTests {
 
     @Test func functionOfTheWrongType() throws {
         let error = try instantiationError(try imports(log: HostFunction(params: [.i64]) { _, _ in [] }))
-        guard case .incompatibleImport(_, let name, _, let actual)? = error else { Issue.record("got \(String(describing: error))"); return }
+        guard case .incompatibleImport(_, let name, _, let actual)? = error else {
+            Issue.record("got \(String(describing: error))"); return
+        }
         #expect(name == "log")
         #expect(actual == "function (i64) -> ()")
     }
@@ -215,7 +221,9 @@ struct LoaderTests {
 
     @Test func memoryWithoutTheRequiredMaximum() throws {
         let error = try instantiationError(try imports(mem: try Memory(limits: Limits(min: 1))))
-        guard case .incompatibleImport(_, "mem", let expected, let actual)? = error else { Issue.record("got \(String(describing: error))"); return }
+        guard case .incompatibleImport(_, "mem", let expected, let actual)? = error else {
+            Issue.record("got \(String(describing: error))"); return
+        }
         #expect(expected == "memory {min 1, max 2}")
         #expect(actual == "memory {min 1}")
     }
@@ -231,10 +239,11 @@ struct LoaderTests {
 
     @Test("a data segment out of bounds traps at instantiation, before the start function")
     func segmentOutOfBounds() throws {
-        let module = try load(wat: """
-            (module (memory 1) (data (i32.const 65535) "ab")
-              (func $start unreachable) (start $start))
-            """)
+        let module = try load(
+            wat: """
+                (module (memory 1) (data (i32.const 65535) "ab")
+                  (func $start unreachable) (start $start))
+                """)
         do {
             _ = try module.instantiate()
             Issue.record("expected a trap")

@@ -97,16 +97,17 @@ struct MemoryTests {
     @Test("a data image holds only the pages segments touch: a stack-first layout maps its data pages, not 16 MiB")
     func sparseMemoryImage() throws {
         // The layout of wasm-ld with a 16 MiB stack first (zig's default): data far above zero.
-        let module = try load(wat: """
-            (module
-              (memory (export "memory") 300)
-              (data (i32.const 100) "hello")
-              (data (i32.const 200) "aaaa")
-              (data (i32.const 202) "bb")
-              (data (i32.const 8190) "spans two host pages")
-              (data (i32.const 16777216) "far data")
-              (data (i32.const 9000000) ""))
-            """)
+        let module = try load(
+            wat: """
+                (module
+                  (memory (export "memory") 300)
+                  (data (i32.const 100) "hello")
+                  (data (i32.const 200) "aaaa")
+                  (data (i32.const 202) "bb")
+                  (data (i32.const 8190) "spans two host pages")
+                  (data (i32.const 16777216) "far data")
+                  (data (i32.const 9000000) ""))
+                """)
         for round in 0..<3 {  // the second and third take the pooled memory of the first
             let instance = try module.instantiate()
             let memory = try instance.exports.memory("memory")
@@ -132,11 +133,12 @@ struct MemoryTests {
     func scatteredImageSegments() throws {
         let page = 65536
         let scattered = (0..<40).map { i in "(data (i32.const \(i * 3 * page + i)) \"seg\(i)\")" }.joined(separator: "\n")
-        let module = try load(wat: """
-            (module (memory (export "memory") 130)
-              \(scattered)
-              (data (i32.const \(3 * page)) "overwrites seg1's start"))
-            """)
+        let module = try load(
+            wat: """
+                (module (memory (export "memory") 130)
+                  \(scattered)
+                  (data (i32.const \(3 * page)) "overwrites seg1's start"))
+                """)
         let memory = try module.instantiate().exports.memory("memory")
         #expect(try memory.read(at: 3 * page, count: 23) == Array("overwrites seg1's start".utf8))
         for i in [0, 2, 17, 39] {
@@ -155,7 +157,8 @@ struct MemoryTests {
         var inside = false
         for line in try procFile("/proc/self/smaps").split(separator: "\n") {
             if let dash = line.firstIndex(of: "-"), let start = UInt(line[..<dash], radix: 16),
-               let end = UInt(line[line.index(after: dash)...].prefix { $0 != " " }, radix: 16) {
+                let end = UInt(line[line.index(after: dash)...].prefix { $0 != " " }, radix: 16)
+            {
                 inside = start <= target && target < end
             } else if inside, line.hasPrefix("VmFlags:") {
                 return line.split(separator: " ").dropFirst().map(String.init)
@@ -168,7 +171,8 @@ struct MemoryTests {
     func hugePageAdvice() throws {
         let setting = (try? String(contentsOfFile: "/sys/kernel/mm/transparent_hugepage/enabled", encoding: .utf8)) ?? ""
         // Without kernel support (or with THP off) the advice is refused and nothing changes.
-        let advised = (setting.contains("[always]") || setting.contains("[madvise]"))
+        let advised =
+            (setting.contains("[always]") || setting.contains("[madvise]"))
             && ProcessInfo.processInfo.environment["WASMAOT_HUGE_PAGES"] != "0"
         for round in 0..<3 {  // later rounds take the pooled reservation of the first
             let memory = try Memory(limits: Limits(min: 64, max: nil))  // 4 MiB

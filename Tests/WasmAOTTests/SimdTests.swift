@@ -87,8 +87,9 @@ struct SimdTests {
         #expect(try f("horizontal-sum").call([Self.i32x4(1, 2, 3, 0xFFFF_FFFF)]) == [.i32(5)])
         // Typed: a v128 is a SIMD16<UInt8> in Swift.
         let add = try instance.exports.function("add", ((SIMD16<UInt8>, SIMD16<UInt8>) -> SIMD16<UInt8>).self)
-        #expect(try add(SIMD16(repeating: 1), SIMD16((0..<16).map { UInt8($0) }))
-            == SIMD16([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]))
+        #expect(
+            try add(SIMD16(repeating: 1), SIMD16((0..<16).map { UInt8($0) }))
+                == SIMD16([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]))
         // A signalling NaN times a constant 1 comes out quiet (clang must not fold x*1 to x).
         let signalling: UInt32 = 0x7FA0_0000
         let product = Self.lanes(try f("f32x4.mul-one").call([Self.i32x4(signalling, 0x3F80_0000, 0, 0x8000_0000)])[0])
@@ -104,16 +105,18 @@ struct SimdTests {
         try memory.write((0..<32).map { UInt8($0) }, at: 100)
         let load = try instance.exports.function("load")
         #expect(try load.call([.i32(102)]) == [.v128(SIMD16((3..<19).map { UInt8($0) }))])
-        #expect(try instance.exports.function("load-splat").call([.i32(105)])
-            == [Self.i32x4(0x0605_0605, 0x0605_0605, 0x0605_0605, 0x0605_0605)])
+        #expect(
+            try instance.exports.function("load-splat").call([.i32(105)])
+                == [Self.i32x4(0x0605_0605, 0x0605_0605, 0x0605_0605, 0x0605_0605)])
         _ = try instance.exports.function("store-lane").call([.i32(65532), Self.i32x4(0, 0, 0xA1B2_C3D4, 0)])
         #expect(try memory.read(at: 65532, count: 4) == [0xD4, 0xC3, 0xB2, 0xA1])
         // The last 16 bytes load; one byte further traps, the result used or not.
         _ = try load.call([.i32(65536 - 17)])
         #expect(trapKind { try load.call([.i32(65536 - 16)]) } == .memoryOutOfBounds)
         #expect(trapKind { try instance.exports.function("dead-load").call([.i32(65536 - 15)]) } == .memoryOutOfBounds)
-        #expect(trapKind { try instance.exports.function("store-lane").call([.i32(65533), Self.i32x4(0, 0, 0, 0)]) }
-            == .memoryOutOfBounds)
+        #expect(
+            trapKind { try instance.exports.function("store-lane").call([.i32(65533), Self.i32x4(0, 0, 0, 0)]) }
+                == .memoryOutOfBounds)
         #expect(try memory.read(at: 65532, count: 4) == [0xD4, 0xC3, 0xB2, 0xA1])  // nothing written
     }
 

@@ -16,7 +16,8 @@ public enum LoadError: Error, CustomStringConvertible, Sendable {
         case .notAModule(let path, let reason): return "'\(path)' is not a wasmaot module: \(reason)"
         case .invalidMetadata(let path, let error): return "'\(path)': \(error)"
         case .abiMismatch(let path, let compiler, let moduleABI, let runtimeABI):
-            return "'\(path)' was compiled by \(compiler) with ABI \(moduleABI); this runtime accepts ABI \(runtimeABI) — recompile it with this version of wasmaot"
+            return
+                "'\(path)' was compiled by \(compiler) with ABI \(moduleABI); this runtime accepts ABI \(runtimeABI) — recompile it with this version of wasmaot"
         case .dlopenFailed(let path, let message): return "cannot load '\(path)': \(message)"
         case .inconsistent(let path, let reason): return "'\(path)' is inconsistent with its metadata: \(reason)"
         }

@@ -61,7 +61,8 @@ public final class Module: @unchecked Sendable {
         let metadata: ModuleMetadata
         do { metadata = try ModuleMetadata.decode(Array(section)) } catch { throw .invalidMetadata(path: path, error) }
         guard metadata.abiVersion == WASMAOT_ABI_VERSION else {
-            throw .abiMismatch(path: path, compiler: metadata.compilerVersion, moduleABI: metadata.abiVersion, runtimeABI: WASMAOT_ABI_VERSION)
+            throw .abiMismatch(
+                path: path, compiler: metadata.compilerVersion, moduleABI: metadata.abiVersion, runtimeABI: WASMAOT_ABI_VERSION)
         }
         for type in metadata.types where type.params.count > WASMAOT_MAX_ARITY || type.results.count > WASMAOT_MAX_ARITY {
             throw .inconsistent(
@@ -82,13 +83,15 @@ public final class Module: @unchecked Sendable {
         let desc = symbol.assumingMemoryBound(to: wasmaot_module_desc.self)
         guard desc.pointee.magic == WASMAOT_MODULE_MAGIC else { throw .inconsistent(path: path, reason: "bad magic in the root symbol") }
         guard desc.pointee.abi_version == WASMAOT_ABI_VERSION else {
-            throw .abiMismatch(path: path, compiler: metadata.compilerVersion, moduleABI: desc.pointee.abi_version, runtimeABI: WASMAOT_ABI_VERSION)
+            throw .abiMismatch(
+                path: path, compiler: metadata.compilerVersion, moduleABI: desc.pointee.abi_version, runtimeABI: WASMAOT_ABI_VERSION)
         }
         guard let loadedMeta = desc.pointee.metadata, desc.pointee.metadata_size == UInt64(section.count),
             memcmp(loadedMeta, Array(section), section.count) == 0
         else { throw .inconsistent(path: path, reason: "the loaded metadata differs from the file's") }
         guard Int(desc.pointee.function_count) == metadata.functions.count, let table = desc.pointee.functions else {
-            throw .inconsistent(path: path, reason: "root symbol lists \(desc.pointee.function_count) functions, metadata \(metadata.functions.count)")
+            throw .inconsistent(
+                path: path, reason: "root symbol lists \(desc.pointee.function_count) functions, metadata \(metadata.functions.count)")
         }
         let referenceable = metadata.referenceableFunctions
         let importCount = metadata.importedFunctionCount

@@ -124,13 +124,17 @@ public final class WASIStdio: @unchecked Sendable {
                 return fd
             case .capture, .bytes:
                 let fd = wasmaot_anonymous_file("wasmaot-\(name)")
-                guard fd >= 0 else { throw WASISetupError(message: "\(name): cannot create an in-memory file: \(String(cString: strerror(errno)))") }
+                guard fd >= 0 else {
+                    throw WASISetupError(message: "\(name): cannot create an in-memory file: \(String(cString: strerror(errno)))")
+                }
                 owned.append(fd)
                 if case .bytes(let bytes) = stream {
                     var written = 0
                     while written < bytes.count {
                         let n = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-                        guard n > 0 else { throw WASISetupError(message: "\(name): cannot write input: \(String(cString: strerror(errno)))") }
+                        guard n > 0 else {
+                            throw WASISetupError(message: "\(name): cannot write input: \(String(cString: strerror(errno)))")
+                        }
                         written += n
                     }
                     lseek(fd, 0, SEEK_SET)
@@ -294,9 +298,11 @@ public final class WASI: @unchecked Sendable {
                 // path_open's inputs and output live in a private scratch memory, not in the guest's.
                 let scratch = GuestView(scratchBytes: path + [UInt8](repeating: 0, count: 8 + (8 - path.count % 8)))
                 let fdSlot = UInt32((path.count + 7) / 8 * 8)
-                let opened = try call(open, scratch, [
-                    .i32(fd), .i32(1), .i32(0), .i32(pathLength), .i32(0), .i64(0), .i64(0), .i32(0), .i32(fdSlot),
-                ])
+                let opened = try call(
+                    open, scratch,
+                    [
+                        .i32(fd), .i32(1), .i32(0), .i32(pathLength), .i32(0), .i64(0), .i64(0), .i32(0), .i32(fdSlot),
+                    ])
                 guard opened == [.i32(0)] else { return opened }
                 let newFD = scratch.loadU32(at: Int(fdSlot))
                 defer { _ = try? call(close, scratch, [.i32(newFD)]) }

@@ -155,7 +155,9 @@ enum Clang {
     }
 
     /// Runs the compiler; returns its status and combined output.
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws(CompileError) -> (Int32, String) {
+    static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil
+    ) throws(CompileError) -> (Int32, String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments

@@ -135,13 +135,16 @@ public enum Compiler {
 
     /// Decodes and validates a module, and translates it to C. `metadataPath`
     /// is where the caller will write ``Translation/metadata`` for the assembler.
-    public static func translate(wasm bytes: [UInt8], metadataPath: String, options: CompileOptions = .init()) throws(CompileError) -> Translation {
+    public static func translate(
+        wasm bytes: [UInt8], metadataPath: String, options: CompileOptions = .init()
+    ) throws(CompileError) -> Translation {
         let module: WasmModule
         do { module = try ModuleDecoder.decode(bytes) } catch { throw .malformed(error) }
         do { try Validator.validate(module) } catch { throw .invalid(error) }
         let sha = Array(SHA256.hash(data: bytes))
         do {
-            let metadata = try MetadataBuilder.build(module, sha256: sha, settings: settingsDescription(options), abiVersion: WASMAOT_ABI_VERSION)
+            let metadata = try MetadataBuilder.build(
+                module, sha256: sha, settings: settingsDescription(options), abiVersion: WASMAOT_ABI_VERSION)
             let encoded = metadata.encode()
             let lowering = ModuleLowering(
                 module, referenceable: metadata.referenceableFunctions, bounds: options.bounds, interruptible: options.interruptible,
@@ -156,8 +159,12 @@ public enum Compiler {
     }
 
     /// Compiles a module to a shared object at `output`.
-    public static func compile(wasm bytes: [UInt8], to output: String, options: CompileOptions = .init()) throws(CompileError) -> CompileResult {
-        guard (0...3).contains(options.optimization) else { throw .badOptions("optimisation level must be 0...3, got \(options.optimization)") }
+    public static func compile(
+        wasm bytes: [UInt8], to output: String, options: CompileOptions = .init()
+    ) throws(CompileError) -> CompileResult {
+        guard (0...3).contains(options.optimization) else {
+            throw .badOptions("optimisation level must be 0...3, got \(options.optimization)")
+        }
         let fm = FileManager.default
         let work: String
         if let keep = options.keepIntermediatesIn {
@@ -185,7 +192,8 @@ public enum Compiler {
                 try fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                 try Data(source.utf8).write(to: URL(fileURLWithPath: path))
             }
-            try Data(String(cString: wasmaot_abi_header_text()).utf8).write(to: URL(fileURLWithPath: (work as NSString).appendingPathComponent("wasmaot_abi.h")))
+            try Data(String(cString: wasmaot_abi_header_text()).utf8).write(
+                to: URL(fileURLWithPath: (work as NSString).appendingPathComponent("wasmaot_abi.h")))
             for (name, text) in [("wasmaot_ops.h", wasmaot_ops_header_text()), ("wasmaot_simd.h", wasmaot_simd_header_text())] {
                 try Data(String(cString: text!).utf8).write(to: URL(fileURLWithPath: (work as NSString).appendingPathComponent(name)))
             }
@@ -224,13 +232,19 @@ public enum Compiler {
         let cache = try options.unitCache.map { (dir) throws(CompileError) in try UnitCache(directory: dir) }
         let compiled = units.map { ($0 as NSString).deletingPathExtension + ".o" }
         let p = UnitCache.placeholder
-        let keys: [String?] = cache == nil ? Array(repeating: nil, count: units.count) : UnitCache.keys(
-            units: Array(texts.dropLast()),
-            arguments: Clang.arguments(clang: clang, options: options, include: p.include, sources: [p.source], output: p.object, mode: .object),
-            clang: clang) + [nil]
+        let keys: [String?] =
+            cache == nil
+            ? Array(repeating: nil, count: units.count)
+            : UnitCache.keys(
+                units: Array(texts.dropLast()),
+                arguments: Clang.arguments(
+                    clang: clang, options: options, include: p.include, sources: [p.source], output: p.object, mode: .object),
+                clang: clang) + [nil]
         let compile = { @Sendable (i: Int) throws(CompileError) -> String in
-            try Clang.check(clang, Clang.arguments(
-                clang: clang, options: options, include: work, sources: [units[i]], output: compiled[i], mode: .object))
+            try Clang.check(
+                clang,
+                Clang.arguments(
+                    clang: clang, options: options, include: work, sources: [units[i]], output: compiled[i], mode: .object))
         }
         let outcomes = Mutex<[Result<(object: String, command: String?), CompileError>?]>(Array(repeating: nil, count: units.count))
         let queue = OperationQueue()
@@ -260,8 +274,10 @@ public enum Compiler {
             }
         }
         let link = { (objects: [String]) throws(CompileError) -> String in
-            try Clang.check(clang, Clang.arguments(
-                clang: clang, options: options, include: work, sources: objects, output: output, mode: .link, soname: soname))
+            try Clang.check(
+                clang,
+                Clang.arguments(
+                    clang: clang, options: options, include: work, sources: objects, output: output, mode: .link, soname: soname))
         }
         do {
             commands.append(try link(objects))

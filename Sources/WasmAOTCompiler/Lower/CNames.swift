@@ -128,7 +128,8 @@ enum CNames {
     static func sanitize(_ name: String) -> String {
         var out = ""
         for scalar in name.unicodeScalars.prefix(200) {
-            let ok = (scalar >= "a" && scalar <= "z") || (scalar >= "A" && scalar <= "Z")
+            let ok =
+                (scalar >= "a" && scalar <= "z") || (scalar >= "A" && scalar <= "Z")
                 || (scalar >= "0" && scalar <= "9") || scalar == "_"
             out.unicodeScalars.append(ok ? scalar : "_")
         }

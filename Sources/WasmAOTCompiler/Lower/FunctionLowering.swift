@@ -131,8 +131,11 @@ struct FunctionLowering {
         }
         if usesMemory { out.append("  uint8_t *const \(CNames.memoryBase(0)) = ctx->memory0;") }
         // (set after calls even where no access reads it: hence WA_SLOT)
-        if module.checksBounds && (usesMemory || makesCalls || growsMemory) { out.append("  WA_SLOT uint64_t \(CNames.memorySize(0)) = \(Self.memorySize0);") }
-        out.append("  " + (["ctx"] + type.parameters.indices.map { CNames.local(UInt32($0)) }).map { "(void)\($0);" }.joined(separator: " "))
+        if module.checksBounds && (usesMemory || makesCalls || growsMemory) {
+            out.append("  WA_SLOT uint64_t \(CNames.memorySize(0)) = \(Self.memorySize0);")
+        }
+        out.append(
+            "  " + (["ctx"] + type.parameters.indices.map { CNames.local(UInt32($0)) }).map { "(void)\($0);" }.joined(separator: " "))
         if module.interruptible { out.append("  WA_POLL();") }  // call trees without loops stop too
         for line in lines where !line.isEmpty { out.append(line) }
         out.append("}")
@@ -287,8 +290,9 @@ struct FunctionLowering {
     private mutating func enterFrame(_ kind: FrameKind, _ blockType: BlockType) throws(LoweringError) -> Int {
         let (params, results) = try blockSignature(blockType)
         guard stack.count >= params.count else { throw fail("operand stack underflow") }
-        let frame = Frame(kind: kind, label: allocateLabel(), params: params, results: results,
-                          base: stack.count - params.count)
+        let frame = Frame(
+            kind: kind, label: allocateLabel(), params: params, results: results,
+            base: stack.count - params.count)
         frames.append(frame)
         return frames.count - 1
     }
@@ -435,7 +439,9 @@ struct FunctionLowering {
             guard let helper = OpTable.load(load) else { throw fail("unsupported instruction \(InstructionTypes.mnemonic(load))") }
             usesMemory = true
             let address = try pop()
-            assign(push(InstructionTypes.access(load).valueType), "\(helper)\(accessCallHead)\(CNames.memoryBase(0)), \(address), \(memarg.offset)u)")
+            assign(
+                push(InstructionTypes.access(load).valueType),
+                "\(helper)\(accessCallHead)\(CNames.memoryBase(0)), \(address), \(memarg.offset)u)")
         case .store(let store, let memarg):
             guard let helper = OpTable.store(store) else { throw fail("unsupported instruction \(InstructionTypes.mnemonic(store))") }
             usesMemory = true

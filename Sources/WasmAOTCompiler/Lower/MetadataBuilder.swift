@@ -65,7 +65,9 @@ enum MetadataBuilder {
         var tables: [WasmAOTFormat.TableType] = []
         for t in wasm.tables { tables.append(try tableType(t.type)) }
         var globals: [WasmAOTFormat.Global] = []
-        for g in wasm.globals { globals.append(WasmAOTFormat.Global(type: try globalType(g.type), initializer: try constExpr(g.initializer))) }
+        for g in wasm.globals {
+            globals.append(WasmAOTFormat.Global(type: try globalType(g.type), initializer: try constExpr(g.initializer)))
+        }
         var elements: [WasmAOTFormat.ElementSegment] = []
         for e in wasm.elements {
             let mode: WasmAOTFormat.ElementSegment.Mode

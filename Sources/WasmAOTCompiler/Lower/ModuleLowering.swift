@@ -110,7 +110,8 @@ final class ModuleLowering: Sendable {
         }
         // No tail calls: wasm calls (MVP) always take stack, so unbounded recursion must exhaust it.
         let linkage = chunked ? "__attribute__((visibility(\"hidden\")))" : "static"
-        return "\(linkage) __attribute__((disable_tail_calls)) \(resultType(t.results)) \(symbols[index])(\(params.joined(separator: ", ")))"
+        return
+            "\(linkage) __attribute__((disable_tail_calls)) \(resultType(t.results)) \(symbols[index])(\(params.joined(separator: ", ")))"
     }
 
     // MARK: The translation units
@@ -143,7 +144,9 @@ final class ModuleLowering: Sendable {
         func typeDeclarations(results: some Sequence<Int>, pointers: some Sequence<Int>) -> String {
             var out = ""
             var resultStructs: [String: [ValueType]] = [:]
-            for i in results where wasm.types[i].results.count > 1 { resultStructs[resultType(wasm.types[i].results)] = wasm.types[i].results }
+            for i in results where wasm.types[i].results.count > 1 {
+                resultStructs[resultType(wasm.types[i].results)] = wasm.types[i].results
+            }
             for (name, results) in resultStructs.sorted(by: { $0.key < $1.key }) {
                 let fields = results.enumerated().map { "\(CNames.abiType($0.element)) \(CNames.resultField($0.offset));" }
                 out += "typedef struct { \(fields.joined(separator: " ")) } \(name);\n"
@@ -172,7 +175,9 @@ final class ModuleLowering: Sendable {
         tail.append("WA_EMBED_METADATA(\(CNames.stringLiteral(assemblerPath)));")
         tail.append("")
         tail.append("__attribute__((visibility(\"default\"))) const wasmaot_module_desc wasmaot_module = {")
-        tail.append("  WASMAOT_MODULE_MAGIC, WASMAOT_ABI_VERSION, wa_metadata, \(metadataSize)u, wa_functions, \(defined.count)u, \(interruptible ? "WASMAOT_MODULE_INTERRUPTIBLE" : "0")};")
+        tail.append(
+            "  WASMAOT_MODULE_MAGIC, WASMAOT_ABI_VERSION, wa_metadata, \(metadataSize)u, wa_functions, \(defined.count)u, \(interruptible ? "WASMAOT_MODULE_INTERRUPTIBLE" : "0")};"
+        )
         let table = tail.joined(separator: "\n") + "\n"
 
         if !chunked {
