@@ -85,6 +85,7 @@ private func singleFunction(_ code: [UInt8], extra: [(UInt8, [UInt8])] = []) -> 
 private func order(_ id: UInt8) -> Int {
     switch id {
     case 12: return 95  // between element (9) and code (10)
+    case 13: return 55  // tags: between memory (5) and global (6)
     default: return Int(id) * 10
     }
 }
@@ -567,6 +568,42 @@ extension ValidationTests {
             // `throw 0` (0x08 0x00): the decoder reads the instruction without a tag section.
             let module = try ModuleDecoder.decode(singleFunction([0x08, 0x00, 0x0B]))
             expectInvalid(module, ValidationRule.unsupported(.exceptionHandling))
+        }
+
+        /// A valid module with a tag (exception handling) is unsupported, not malformed (it was
+        /// refused with `Message(text: "malformed section id: 13")`), and so is a local of type exnref.
+        @Test func exceptionHandlingIsNotMalformed() throws {
+            let tag = singleFunction([0x0B], extra: [(13, [0x01, 0x00, 0x00])])  // tag 0: type 0
+            let error = #expect(throws: DecodeError.self) { try ModuleDecoder.decode(tag) }
+            #expect(error?.feature == .exceptionHandling)
+            #expect(
+                error?.description.hasPrefix("unsupported feature: exception handling at offset 0x") == true, "\(String(describing: error))"
+            )
+
+            let exnrefLocal: [UInt8] = binary([
+                (1, [0x01, 0x60, 0x00, 0x00]), (3, [0x01, 0x00]),
+                (10, [0x01, 0x04, 0x01, 0x01, 0x69, 0x0B]),  // one body: one exnref local, end
+            ])
+            let invalid = expectInvalid(
+                try ModuleDecoder.decode(exnrefLocal), ValidationRule.unsupported(.exceptionHandling), inBody: false)
+            #expect(invalid?.description.hasPrefix("unsupported feature: exception handling") == true, "\(String(describing: invalid))")
+        }
+
+        @Test("an unsupported feature reads as such, naming function and offset")
+        func unsupportedWording() throws {
+            let error = try expectInvalid("(module (func (return_call 0)))", ValidationRule.unsupported(.tailCall))
+            let text = error?.description ?? ""
+            #expect(text.hasPrefix("unsupported feature: tail calls (function 0, offset 0x"), "\(text)")
+            #expect(!text.contains("invalid module"))
+        }
+
+        @Test("parser errors in WasmParser's words, never a Swift debug description")
+        func parserMessages() throws {
+            let unknownSection = binary([(0x20, [])])
+            let error = #expect(throws: DecodeError.self) { try ModuleDecoder.decode(unknownSection) }
+            let text = error?.description ?? ""
+            #expect(text.hasPrefix("malformed module at offset 0x"), "\(text)")
+            #expect(text.contains("section") && !text.contains("Message(") && !text.contains("text:"), "\(text)")
         }
 
         @Test func memory64() throws {

@@ -2,21 +2,46 @@ import WAT
 import WasmParser
 import WasmTypes
 
-/// Errors from reading the input: a malformed binary or text module.
+/// Errors from reading the input: a malformed binary or text module, or a well-formed one
+/// that uses a proposal the compiler does not implement (``feature``).
 public struct DecodeError: Error, CustomStringConvertible, Sendable {
     public var message: String
     /// Byte offset in the binary, where known.
     public var offset: Int?
+    /// The proposal the module uses, when it is well-formed but not supported.
+    public var feature: ValidatorFeature?
+
+    public init(message: String, offset: Int?, feature: ValidatorFeature? = nil) {
+        self.message = message
+        self.offset = offset
+        self.feature = feature
+    }
+
     public var description: String {
-        if let offset { return "malformed module at offset 0x\(String(offset, radix: 16)): \(message)" }
-        return "malformed module: \(message)"
+        let at = offset.map { " at offset 0x\(String($0, radix: 16))" } ?? ""
+        if let feature { return "unsupported feature: \(feature.rawValue)\(at): \(message)" }
+        return "malformed module\(at): \(message)"
+    }
+
+    /// An error of WasmParser (or WAT) in its own words, at `offset` or else at the parser's.
+    /// WasmKit 0.4.2's `description` prints a parser message as the debug form of its struct
+    /// (`"Message(text: …)"`), and the fields are not public: the text and offset are read by
+    /// reflection, on this error path only.
+    init(_ error: any Error, offset: Int?) {
+        let fields = Mirror(reflecting: error)
+        if error is WasmParserError, let text = fields.descendant("kind", "message", "text") as? String {
+            self.init(message: text, offset: offset ?? fields.descendant("location") as? Int)
+        } else {
+            self.init(message: "\(error)", offset: offset)  // the other kinds word themselves
+        }
     }
 }
 
-/// The wasm features the decoder accepts: WebAssembly 2.0 (SIMD decodes so that
-/// validation can name it as unsupported). Enabling multi-memory or memory64
-/// here would change how 2.0 binaries decode (reserved zero bytes, limit flags).
-let decoderFeatures: WasmFeatureSet = [.referenceTypes, .simd]
+/// The wasm features the decoder accepts: WebAssembly 2.0, and exception handling's tag
+/// section and `exnref` so that validation can name them as unsupported rather than
+/// malformed. Enabling multi-memory or memory64 here would change how 2.0 binaries decode
+/// (reserved zero bytes, limit flags).
+let decoderFeatures: WasmFeatureSet = [.referenceTypes, .simd, .exceptionHandling]
 
 /// Decodes wasm binaries (and `.wat` text) into a ``WasmModule`` using WasmKit's parser.
 public enum ModuleDecoder {
@@ -35,7 +60,7 @@ public enum ModuleDecoder {
                     for group in groups {
                         for sub in group.types {
                             guard case .function(let type) = sub.body else {
-                                throw DecodeError(message: "GC struct/array types are not supported", offset: parser.offset)
+                                throw DecodeError(message: "a struct or array type", offset: parser.offset, feature: .gc)
                             }
                             module.types.append(type)
                         }
@@ -46,7 +71,7 @@ public enum ModuleDecoder {
                 case .memorySection(let memories): module.memories = memories
                 case .globalSection(let globals): module.globals = globals
                 case .tagSection:
-                    throw DecodeError(message: "exception-handling tags are not supported", offset: parser.offset)
+                    throw DecodeError(message: "a tag section", offset: parser.offset, feature: .exceptionHandling)
                 case .exportSection(let exports): module.exports = exports
                 case .startSection(let start): module.start = start
                 case .elementSection(let elements): module.elements = elements
@@ -57,10 +82,8 @@ public enum ModuleDecoder {
             }
         } catch let error as DecodeError {
             throw error
-        } catch let error as WasmParserError {
-            throw DecodeError(message: "\(error)", offset: nil)
         } catch {
-            throw DecodeError(message: "\(error)", offset: nil)
+            throw DecodeError(error, offset: nil)
         }
         guard codes.count == module.functions.count else {
             throw DecodeError(message: "function and code section have inconsistent lengths", offset: nil)
@@ -80,7 +103,7 @@ public enum ModuleDecoder {
                 }
                 ops = collector.ops
             } catch {
-                let failure = DecodeError(message: "\(error)", offset: expression.offset)
+                let failure = DecodeError(error, offset: expression.offset)
                 guard let repaired = PrefixedOpcodeRepair.decode(code, start: start, failure: failure) else { throw failure }
                 ops = repaired
             }
@@ -97,7 +120,7 @@ public enum ModuleDecoder {
         do {
             return try WAT.wat2wasm(text, features: decoderFeatures, options: .init(nameSection: true))
         } catch {
-            throw DecodeError(message: "\(error)", offset: nil)
+            throw DecodeError(error, offset: nil)
         }
     }
 
@@ -179,12 +202,12 @@ enum PrefixedOpcodeRepair {
                 do {
                     while let visit = try expression.parse() { visit(visitor: &collector) }
                 } catch {
-                    return .failure(DecodeError(message: "\(error)", offset: expression.offset - start))
+                    return .failure(DecodeError(error, offset: expression.offset - start))
                 }
                 return .success((collector.ops, start))
             }
         } catch {
-            return .failure(DecodeError(message: "\(error)", offset: nil))
+            return .failure(DecodeError(error, offset: nil))
         }
         return .failure(DecodeError(message: "no code", offset: nil))
     }

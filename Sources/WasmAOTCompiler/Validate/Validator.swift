@@ -23,10 +23,19 @@ public struct ValidationError: Error, CustomStringConvertible, Sendable {
         self.detail = detail
     }
 
+    /// `invalid module: <rule> in function N at offset 0xX: <detail>`; a module that is valid but
+    /// uses a proposal the compiler does not implement reads `unsupported feature: <feature>
+    /// (function N, offset 0xX): <detail>`.
     public var description: String {
-        var text = "invalid module: \(rule)"
-        if let function { text += " in function \(function)" }
-        if let offset { text += " at offset 0x\(String(offset, radix: 16))" }
+        let place = [function.map { "function \($0)" }, offset.map { "offset 0x\(String($0, radix: 16))" }].compactMap { $0 }
+        var text: String
+        if case .unsupported = rule {
+            text = "\(rule)" + (place.isEmpty ? "" : " (\(place.joined(separator: ", ")))")
+        } else {
+            text = "invalid module: \(rule)"
+            if let function { text += " in function \(function)" }
+            if let offset { text += " at offset 0x\(String(offset, radix: 16))" }
+        }
         if !detail.isEmpty { text += ": \(detail)" }
         return text
     }
