@@ -597,6 +597,16 @@ extension ValidationTests {
             #expect(!text.contains("invalid module"))
         }
 
+        @Test("a component binary is an unsupported feature, not a malformed module")
+        func component() throws {
+            let component: [UInt8] = [0x00, 0x61, 0x73, 0x6D, 0x0D, 0x00, 0x01, 0x00]
+            let error = #expect(throws: DecodeError.self) { try ModuleDecoder.decode(component) }
+            #expect(error?.description == "unsupported feature: components at offset 0x4: a component, not a core module")
+            // Another version of a core module stays malformed.
+            let version2: [UInt8] = [0x00, 0x61, 0x73, 0x6D, 0x02, 0x00, 0x00, 0x00]
+            #expect(try #require(#expect(throws: DecodeError.self) { try ModuleDecoder.decode(version2) }).feature == nil)
+        }
+
         @Test("parser errors in WasmParser's words, never a Swift debug description")
         func parserMessages() throws {
             let unknownSection = binary([(0x20, [])])

@@ -47,6 +47,9 @@ let decoderFeatures: WasmFeatureSet = [.referenceTypes, .simd, .exceptionHandlin
 public enum ModuleDecoder {
     /// Decodes a binary module. Every function body is decoded into instructions.
     public static func decode(_ bytes: [UInt8]) throws(DecodeError) -> WasmModule {
+        if bytes.starts(with: [0x00, 0x61, 0x73, 0x6D]), bytes.dropFirst(6).starts(with: [0x01, 0x00]), bytes.count >= 8, bytes[4] != 0x01 {
+            throw DecodeError(message: "a component, not a core module", offset: 4, feature: .components)
+        }
         var module = WasmModule()
         var codes: [Code] = []
         var parser = Parser(bytes: bytes, features: decoderFeatures)

@@ -67,6 +67,8 @@ public enum ValidatorFeature: String, Sendable, CaseIterable {
     case gc = "gc"
     case memory64 = "memory64"
     case multiMemory = "multi-memory"
+    /// A component (the component model's binary: the wasm magic, then version 0x0d, layer 1).
+    case components = "components"
 }
 
 /// Per-family type tables: what each instruction pops and pushes, the natural
