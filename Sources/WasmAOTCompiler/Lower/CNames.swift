@@ -136,10 +136,17 @@ enum CNames {
         return out
     }
 
-    /// Text for a C comment: identifier characters only, so that it can neither end the
-    /// comment nor hold anything but plain text.
+    /// Text for a C comment: letters, digits, spaces and `_.,:-` as they are, anything else
+    /// `_`, so that it can neither end the comment nor hold anything but plain text.
     static func comment(_ text: String) -> String {
-        sanitize(text)
+        var out = ""
+        for scalar in text.unicodeScalars.prefix(200) {
+            let plain =
+                (scalar >= "a" && scalar <= "z") || (scalar >= "A" && scalar <= "Z") || (scalar >= "0" && scalar <= "9")
+                || " _.,:-".unicodeScalars.contains(scalar)
+            out.unicodeScalars.append(plain ? scalar : "_")
+        }
+        return out
     }
 
     /// A C string literal of `text` (escapes `"`, `\`, `?` and every byte outside printable ASCII).
