@@ -30,7 +30,7 @@ public struct BenchRequest: Sendable {
     /// disagree are reported by ``BenchReport/disagreement``.
     public func run() throws(CommandFailure) -> BenchReport {
         guard runs >= 1, wasmkitRuns >= 0 else { throw CommandFailure("--runs must be at least 1 and --wasmkit-runs at least 0") }
-        let args = arguments.first == "--" ? Array(arguments.dropFirst()) : arguments
+        let args = withoutSeparator(arguments)
         let wasmBytes = try ModuleSource.wasmBytes(module, wasm: wasm)
         if wasmBytes == nil && wasmkitRuns > 0 {
             throw CommandFailure("\(module) is a compiled object: pass --wasm FILE for the interpreter, or --wasmkit-runs 0")

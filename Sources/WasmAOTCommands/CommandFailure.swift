@@ -14,3 +14,8 @@ public struct CommandFailure: Error, CustomStringConvertible, Sendable, Equatabl
     /// The status of a run that trapped.
     public static let trapStatus: Int32 = 134
 }
+
+/// The arguments after the command's own flags, without the `--` that may separate them.
+func withoutSeparator(_ arguments: [String]) -> [String] {
+    arguments.first == "--" ? Array(arguments.dropFirst()) : arguments
+}

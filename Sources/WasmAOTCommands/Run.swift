@@ -40,7 +40,7 @@ public struct RunRequest: Sendable {
             throw CommandFailure(
                 "\(module): --timeout needs code that polls for interruption: compile it with `wasmaot compile --interruptible`")
         }
-        let args = arguments.first == "--" ? Array(arguments.dropFirst()) : arguments
+        let args = withoutSeparator(arguments)
         var wasi: WASI?
         if loaded.importsWASI || invoke == nil {
             do {

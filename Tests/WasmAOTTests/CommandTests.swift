@@ -221,7 +221,6 @@ struct CommandTests {
         #expect(lines.contains("  add: function 1 (i32, i64) -> (i64)"))
         #expect(lines.contains("memory 0: {min 1, max 2} pages"))
         #expect(lines.contains("data segments: 1 (2 bytes), element segments: 0"))
-        #expect(lines.contains("runtime ABI \(Module.runtimeABIVersion)") == false)
         #expect(
             lines.contains {
                 $0.hasPrefix("format:")
