@@ -75,7 +75,7 @@ public final class SpecTestRunner {
         }
         source = text.split(separator: "\n", omittingEmptySubsequences: false)
         var wast: WAST
-        do { wast = try parseWAST(text, features: [.referenceTypes]) } catch {
+        do { wast = try parseWAST(text, features: .all) } catch {
             result.failed = 1
             result.failures.append("cannot parse: \(error)")
             return result
