@@ -56,12 +56,12 @@ wasi-programs: venv
 # The official testsuite (WebAssembly 2.0, SIMD included) through the real AOT path (clang -O2).
 # wasm-tools encodes the assert_invalid text modules that WasmKit's WAT refuses to encode.
 spectest: build venv
-	WASM_TOOLS=$(VENV)/bin/wasm-tools $(WASMAOT) spectest $(SPEC_SUITE)/core -j $(JOBS) --expectations Tests/spectest-expectations.txt
+	WASM_TOOLS=$(VENV)/bin/wasm-tools $(WASMAOT) spectest $(SPEC_SUITE)/core -j $(JOBS) --wasm 2.0 --expectations Tests/spectest-expectations.txt
 
 # The same suite with a compare in every load and store (`--bounds explicit`) instead of guard
 # pages, and with interruption polls at every function entry and loop head (`--interruptible`).
 spectest-explicit: build venv
-	WASM_TOOLS=$(VENV)/bin/wasm-tools $(WASMAOT) spectest $(SPEC_SUITE)/core -j $(JOBS) --expectations Tests/spectest-expectations.txt --bounds explicit --interruptible
+	WASM_TOOLS=$(VENV)/bin/wasm-tools $(WASMAOT) spectest $(SPEC_SUITE)/core -j $(JOBS) --wasm 2.0 --expectations Tests/spectest-expectations.txt --bounds explicit --interruptible
 
 unit-test: build wasi-programs
 	WASMAOT_WASI_PROGRAMS=$(CURDIR)/$(OUT)/wasi $(SWIFT) test --scratch-path $(DEBUG_BUILD) --skip-build

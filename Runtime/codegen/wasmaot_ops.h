@@ -157,20 +157,32 @@ WA_DEFINE_STORE(wa_i64_store8, uint8_t, uint64_t)
 WA_DEFINE_STORE(wa_i64_store16, uint16_t, uint64_t)
 WA_DEFINE_STORE(wa_i64_store32, uint32_t, uint64_t)
 
-/* memory.copy and memory.fill: both ranges checked before any byte moves (a
- * 64-bit sum, so u32 + u32 cannot wrap), then the C library's routines through
- * the service table. Inline, so a copy costs one indirect call, as in C. */
+/* 64-bit memories (memory64): no guard region covers a 64-bit address, so every
+ * access is checked against the size kept in a local, without wrapping; then
+ * the access helper above runs on the checked address. */
+WA_INLINE uint64_t wa_address64(wasmaot_instance *ctx, uint32_t fn, uint64_t size, uint64_t addr, uint64_t offset,
+                                uint64_t n) {
+  if (WA_UNLIKELY(addr > size || offset > size - addr || n > size - addr - offset))
+    wa_trap(ctx, fn, WASMAOT_TRAP_MEMORY_OUT_OF_BOUNDS);
+  return addr;
+}
+
+/* memory.copy and memory.fill: both ranges checked before any byte moves
+ * (without wrapping: 64-bit memories pass 64-bit operands), then the C
+ * library's routines through the service table. Inline, so a copy costs one
+ * indirect call, as in C. */
+#define WA_OUT_OF_RANGE(start, n, size) ((n) > (size) || (start) > (size) - (n))
 WA_INLINE void wa_memory_copy(wasmaot_instance *ctx, uint32_t fn, uint32_t dst_memory, uint32_t src_memory,
-                              uint32_t dst, uint32_t src, uint32_t n) {
+                              uint64_t dst, uint64_t src, uint64_t n) {
   const wasmaot_memory *d = ctx->memories[dst_memory], *s = ctx->memories[src_memory];
-  if (WA_UNLIKELY((uint64_t)dst + n > d->size || (uint64_t)src + n > s->size))
+  if (WA_UNLIKELY(WA_OUT_OF_RANGE(dst, n, d->size) || WA_OUT_OF_RANGE(src, n, s->size)))
     wa_trap(ctx, fn, WASMAOT_TRAP_MEMORY_OUT_OF_BOUNDS);
   ctx->rt->move_bytes(d->base + dst, s->base + src, n);
 }
-WA_INLINE void wa_memory_fill(wasmaot_instance *ctx, uint32_t fn, uint32_t memory, uint32_t dst, uint32_t value,
-                              uint32_t n) {
+WA_INLINE void wa_memory_fill(wasmaot_instance *ctx, uint32_t fn, uint32_t memory, uint64_t dst, uint32_t value,
+                              uint64_t n) {
   const wasmaot_memory *m = ctx->memories[memory];
-  if (WA_UNLIKELY((uint64_t)dst + n > m->size)) wa_trap(ctx, fn, WASMAOT_TRAP_MEMORY_OUT_OF_BOUNDS);
+  if (WA_UNLIKELY(WA_OUT_OF_RANGE(dst, n, m->size))) wa_trap(ctx, fn, WASMAOT_TRAP_MEMORY_OUT_OF_BOUNDS);
   ctx->rt->fill_bytes(m->base + dst, (int)(uint8_t)value, n);
 }
 
@@ -328,7 +340,7 @@ WA_DEFINE_TRUNC_SAT(wa_i64_trunc_sat_f64_u, double, uint64_t, uint64_t, x > -1.0
 
 /* ---- tables and calls --------------------------------------------------------- */
 /* The funcref for call_indirect: bounds, null and signature checked. */
-WA_INLINE const wasmaot_funcref *wa_indirect_target(wasmaot_instance *ctx, uint32_t fn, uint32_t table, uint32_t index,
+WA_INLINE const wasmaot_funcref *wa_indirect_target(wasmaot_instance *ctx, uint32_t fn, uint32_t table, uint64_t index,
                                                     uint32_t type) {
   const wasmaot_table *t = ctx->tables[table];
   const wasmaot_funcref *f = NULL;
@@ -344,12 +356,12 @@ WA_INLINE const wasmaot_funcref *wa_indirect_target(wasmaot_instance *ctx, uint3
 }
 /* The funcref of an imported function. */
 WA_INLINE const wasmaot_funcref *wa_import_target(wasmaot_instance *ctx, uint32_t func) { return &ctx->funcs[func]; }
-WA_INLINE void *wa_table_get(wasmaot_instance *ctx, uint32_t fn, uint32_t table, uint32_t index) {
+WA_INLINE void *wa_table_get(wasmaot_instance *ctx, uint32_t fn, uint32_t table, uint64_t index) {
   const wasmaot_table *t = ctx->tables[table];
   if (WA_UNLIKELY(index >= t->size)) wa_trap(ctx, fn, WASMAOT_TRAP_TABLE_OUT_OF_BOUNDS);
   return t->elements[index];
 }
-WA_INLINE void wa_table_set(wasmaot_instance *ctx, uint32_t fn, uint32_t table, uint32_t index, void *value) {
+WA_INLINE void wa_table_set(wasmaot_instance *ctx, uint32_t fn, uint32_t table, uint64_t index, void *value) {
   wasmaot_table *t = ctx->tables[table];
   if (WA_UNLIKELY(index >= t->size)) wa_trap(ctx, fn, WASMAOT_TRAP_TABLE_OUT_OF_BOUNDS);
   t->elements[index] = value;

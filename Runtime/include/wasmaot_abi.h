@@ -29,7 +29,11 @@
  * The reservation covers any u32 address + any u32 offset + access width, so
  * generated code needs no bounds check: a stray access faults in the guard
  * region and the runtime's signal handler turns it into a trap. `base` never
- * moves: memory.grow only changes protections.
+ * moves: memory.grow only changes protections. A 64-bit memory (memory64) has
+ * the same reservation and at most WASMAOT_MAX_PAGES pages, but no guard region
+ * can cover a 64-bit address: its accesses are always checked explicitly.
+ * Service arguments that are addresses, sizes or counts are 64-bit, so that one
+ * service serves 32- and 64-bit memories and tables.
  *
  * The native stack: generated code runs on the calling thread's stack with no
  * check of its own (wasm calls always take stack: no tail calls). It is
@@ -45,7 +49,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WASMAOT_ABI_VERSION 6u
+#define WASMAOT_ABI_VERSION 7u
 /* "WAOT" little-endian: first field of the root symbol. */
 #define WASMAOT_MODULE_MAGIC 0x544F4157u
 /* Name of the one root data symbol of a compiled module. */
@@ -148,21 +152,21 @@ typedef struct wasmaot_runtime {
   uint32_t abi_version;
   uint32_t size;                                                                /* sizeof(wasmaot_runtime) */
   __attribute__((noreturn)) void (*trap)(wasmaot_instance *ctx, uint32_t code); /* WASMAOT_TRAP_CODE */
-  /* Returns the old size in pages, or UINT32_MAX if the memory cannot grow. */
-  uint32_t (*memory_grow)(wasmaot_instance *ctx, uint32_t memory, uint32_t delta_pages);
+  /* Returns the old size in pages, or UINT64_MAX if the memory cannot grow. */
+  uint64_t (*memory_grow)(wasmaot_instance *ctx, uint32_t memory, uint64_t delta_pages);
   /* memory.fill / memory.copy check their ranges inline (wasmaot_ops.h) and move
    * the bytes with the host C library's routines, reached through these. */
   void *(*fill_bytes)(void *dst, int value, size_t n);       /* memset */
   void *(*move_bytes)(void *dst, const void *src, size_t n); /* memmove */
-  void (*memory_init)(wasmaot_instance *ctx, uint32_t memory, uint32_t segment, uint32_t dst, uint32_t src, uint32_t n);
+  void (*memory_init)(wasmaot_instance *ctx, uint32_t memory, uint32_t segment, uint64_t dst, uint32_t src, uint32_t n);
   void (*data_drop)(wasmaot_instance *ctx, uint32_t segment);
-  void (*table_init)(wasmaot_instance *ctx, uint32_t table, uint32_t segment, uint32_t dst, uint32_t src, uint32_t n);
+  void (*table_init)(wasmaot_instance *ctx, uint32_t table, uint32_t segment, uint64_t dst, uint32_t src, uint32_t n);
   void (*elem_drop)(wasmaot_instance *ctx, uint32_t segment);
-  void (*table_copy)(wasmaot_instance *ctx, uint32_t dst_table, uint32_t src_table, uint32_t dst, uint32_t src,
-                     uint32_t n);
-  /* Returns the old size, or UINT32_MAX if the table cannot grow. */
-  uint32_t (*table_grow)(wasmaot_instance *ctx, uint32_t table, void *init, uint32_t delta);
-  void (*table_fill)(wasmaot_instance *ctx, uint32_t table, uint32_t dst, void *value, uint32_t n);
+  void (*table_copy)(wasmaot_instance *ctx, uint32_t dst_table, uint32_t src_table, uint64_t dst, uint64_t src,
+                     uint64_t n);
+  /* Returns the old size, or UINT64_MAX if the table cannot grow. */
+  uint64_t (*table_grow)(wasmaot_instance *ctx, uint32_t table, void *init, uint64_t delta);
+  void (*table_fill)(wasmaot_instance *ctx, uint32_t table, uint64_t dst, void *value, uint64_t n);
 } wasmaot_runtime;
 
 /* A passive segment's bytes (data) or references (elements); dropped = length 0. */

@@ -8,14 +8,16 @@ static __attribute__((noreturn)) void svc_trap(wasmaot_instance *ctx, uint32_t c
   wa_raise_trap_at(code & 0xFF, code >> 8, ctx);
 }
 
-static uint32_t svc_memory_grow(wasmaot_instance *ctx, uint32_t memory, uint32_t delta) {
+static uint64_t svc_memory_grow(wasmaot_instance *ctx, uint32_t memory, uint64_t delta) {
   wa_require_stack();
-  return wasmaot_memory_grow(ctx->memories[memory], delta);
+  uint32_t old = wasmaot_memory_grow(ctx->memories[memory], delta);
+  return old == UINT32_MAX ? UINT64_MAX : old;
 }
 
-static int in_range(uint64_t start, uint64_t n, uint64_t size) { return start + n <= size; }
+/* [start, start + n) lies in [0, size), without wrapping for 64-bit operands. */
+static int in_range(uint64_t start, uint64_t n, uint64_t size) { return n <= size && start <= size - n; }
 
-static void svc_memory_init(wasmaot_instance *ctx, uint32_t memory, uint32_t segment, uint32_t dst, uint32_t src,
+static void svc_memory_init(wasmaot_instance *ctx, uint32_t memory, uint32_t segment, uint64_t dst, uint32_t src,
                             uint32_t n) {
   wasmaot_memory *m = ctx->memories[memory];
   const wasmaot_segment *seg = &ctx->data_segments[segment];
@@ -25,7 +27,7 @@ static void svc_memory_init(wasmaot_instance *ctx, uint32_t memory, uint32_t seg
 
 static void svc_data_drop(wasmaot_instance *ctx, uint32_t segment) { ctx->data_segments[segment].length = 0; }
 
-static void svc_table_init(wasmaot_instance *ctx, uint32_t table, uint32_t segment, uint32_t dst, uint32_t src,
+static void svc_table_init(wasmaot_instance *ctx, uint32_t table, uint32_t segment, uint64_t dst, uint32_t src,
                            uint32_t n) {
   wasmaot_table *t = ctx->tables[table];
   const wasmaot_segment *seg = &ctx->elem_segments[segment];
@@ -35,19 +37,20 @@ static void svc_table_init(wasmaot_instance *ctx, uint32_t table, uint32_t segme
 
 static void svc_elem_drop(wasmaot_instance *ctx, uint32_t segment) { ctx->elem_segments[segment].length = 0; }
 
-static void svc_table_copy(wasmaot_instance *ctx, uint32_t dst_table, uint32_t src_table, uint32_t dst, uint32_t src,
-                           uint32_t n) {
+static void svc_table_copy(wasmaot_instance *ctx, uint32_t dst_table, uint32_t src_table, uint64_t dst, uint64_t src,
+                           uint64_t n) {
   wasmaot_table *d = ctx->tables[dst_table], *s = ctx->tables[src_table];
   if (!in_range(dst, n, d->size) || !in_range(src, n, s->size)) wa_raise_trap(WASMAOT_TRAP_TABLE_OUT_OF_BOUNDS, 0);
   if (n) memmove(d->elements + dst, s->elements + src, (size_t)n * sizeof(void *));
 }
 
-static uint32_t svc_table_grow(wasmaot_instance *ctx, uint32_t table, void *init, uint32_t delta) {
+static uint64_t svc_table_grow(wasmaot_instance *ctx, uint32_t table, void *init, uint64_t delta) {
   wa_require_stack();
-  return wasmaot_table_grow(ctx->tables[table], delta, init);
+  uint32_t old = delta > UINT32_MAX ? UINT32_MAX : wasmaot_table_grow(ctx->tables[table], (uint32_t)delta, init);
+  return old == UINT32_MAX ? UINT64_MAX : old;
 }
 
-static void svc_table_fill(wasmaot_instance *ctx, uint32_t table, uint32_t dst, void *value, uint32_t n) {
+static void svc_table_fill(wasmaot_instance *ctx, uint32_t table, uint64_t dst, void *value, uint64_t n) {
   wasmaot_table *t = ctx->tables[table];
   if (!in_range(dst, n, t->size)) wa_raise_trap(WASMAOT_TRAP_TABLE_OUT_OF_BOUNDS, 0);
   for (uint64_t i = 0; i < n; i++) t->elements[dst + i] = value;

@@ -18,6 +18,8 @@ struct WasmAOTCommand: ParsableCommand {
 
 /// `--bounds guard-pages|explicit` on the commands that compile.
 extension BoundsChecks: ExpressibleByArgument {}
+/// `--wasm 2.0|3.0` on the commands that compile.
+extension WebAssemblyVersion: ExpressibleByArgument {}
 
 /// Prints `error: message` to stderr and exits with the failure's status.
 func fail(_ failure: CommandFailure) -> Never {
@@ -51,6 +53,8 @@ struct CompileCommand: ParsableCommand {
             "Poll for interruption at every function entry and loop head, so that the host can stop the guest (wasmaot run --timeout, Instance.interrupt())."
     )
     var interruptible = false
+    @Option(help: "The WebAssembly edition to validate against: 3.0, or 2.0 to refuse every later proposal.")
+    var wasm: WebAssemblyVersion = .v3
     @Option(help: "Keep the generated C and metadata in this directory.") var keepC: String?
     @Option(name: .shortAndLong, help: "clang processes at once (default: the number of cores).") var jobs: Int?
     @Option(
@@ -66,7 +70,7 @@ struct CompileCommand: ParsableCommand {
     func run() {
         var options = CompileOptions(optimization: optimization.level)
         (options.target, options.cpu, options.bounds, options.interruptible) = (target, cpu, bounds, interruptible)
-        (options.keepIntermediatesIn, options.unitCache) = (keepC, unitCache)
+        (options.keepIntermediatesIn, options.unitCache, options.version) = (keepC, unitCache, wasm)
         if let jobs { options.jobs = jobs }
         perform {
             let result = try CompileModule.run(input: input, output: output, options: options)
@@ -183,11 +187,13 @@ struct SpecTestCommand: ParsableCommand {
     @Option(help: "Skip files whose name starts with this prefix (repeatable), e.g. simd_.") var skip: [String] = []
     @Option(help: "Bounds checks of the compiled modules: guard-pages or explicit.") var bounds: BoundsChecks = .guardPages
     @Flag(help: "Compile the modules with interruption polls (wasmaot compile --interruptible).") var interruptible = false
+    @Option(help: "The WebAssembly edition the scripts test: 3.0, or 2.0 (e.g. for the 2.0 core suite).")
+    var wasm: WebAssemblyVersion = .v3
     @Flag(help: .hidden) var single = false
 
     func run() throws {
         var compile = CompileOptions(optimization: optimization.level)
-        (compile.bounds, compile.interruptible) = (bounds, interruptible)
+        (compile.bounds, compile.interruptible, compile.version) = (bounds, interruptible, wasm)
         if single {
             for path in paths { SpecTestSuite.runSingle(path, compile: compile, verbose: verbose) }
             return

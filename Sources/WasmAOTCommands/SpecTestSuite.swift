@@ -150,7 +150,7 @@ public struct SpecTestSuite: Sendable {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments =
             ["spectest", "--single", "--verbose", "-O", "\(compile.optimization)", "--bounds", compile.bounds.rawValue]
-            + (compile.interruptible ? ["--interruptible"] : []) + [file]
+            + (compile.interruptible ? ["--interruptible"] : []) + ["--wasm", compile.version.rawValue, file]
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

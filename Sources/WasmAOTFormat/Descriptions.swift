@@ -23,8 +23,10 @@ extension FuncType: CustomStringConvertible {
 }
 
 extension Limits: CustomStringConvertible {
-    /// `{min 1, max 2}`, or `{min 1}` when unbounded.
-    public var description: String { max.map { "{min \(min), max \($0)}" } ?? "{min \(min)}" }
+    /// `{min 1, max 2}`, or `{min 1}` when unbounded; `i64 {min 1}` for 64-bit addresses.
+    public var description: String {
+        (is64 ? "i64 " : "") + (max.map { "{min \(min), max \($0)}" } ?? "{min \(min)}")
+    }
 }
 
 extension TableType: CustomStringConvertible {

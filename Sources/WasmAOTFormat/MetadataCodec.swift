@@ -445,9 +445,10 @@ extension Limits: MetadataCodable {
     func encode(to w: inout ByteWriter) {
         w.write(min)
         w.write(max)
+        w.write(is64)
     }
     init(from r: inout ByteReader) throws(MetadataError) {
-        self.init(min: try r.read("min"), max: try r.read("max"))
+        self.init(min: try r.read("min"), max: try r.read("max"), is64: try r.read("is64"))
     }
 }
 

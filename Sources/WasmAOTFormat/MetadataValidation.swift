@@ -8,7 +8,8 @@ extension ModuleMetadata {
     /// - ``wasmSHA256`` has 32 bytes;
     /// - every type index (imports, ``functions``) is below `types.count`;
     /// - table element types are reference types; limits have `min <= max`; table limits
-    ///   fit in 32 bits and memory limits are at most ``maxMemoryPages``;
+    ///   fit in their address width and memory limits are at most ``maxMemoryPages``
+    ///   (``maxMemory64Pages`` for a 64-bit memory);
     /// - export indices are in the index space of their kind, and export names are unique;
     /// - ``start`` is a function of type `() -> ()`;
     /// - constant expressions follow ``ConstExprContext``'s rules and leave one value of the
@@ -192,7 +193,8 @@ private struct MetadataValidator {
                     throw failure(
                         "\(what) has element type \(segment.elementType) but table \(table) holds \(tableElement)", at: site)
                 }
-                try checkConstExpr(offset, produces: .i32, at: .elementOffset(segment: i), reportedAt: site)
+                let address: ValType = tableTypes[Int(table)].limits.is64 ? .i64 : .i32
+                try checkConstExpr(offset, produces: address, at: .elementOffset(segment: i), reportedAt: site)
             }
             for (j, item) in segment.items.enumerated() {
                 try checkConstExpr(item, produces: segment.elementType, at: .elementItem(segment: i, item: j), reportedAt: site)
@@ -209,7 +211,8 @@ private struct MetadataValidator {
                     throw failure(
                         "\(what) refers to memory \(memory) but the module has \(plural(totalMemoryCount, "memory"))", at: site)
                 }
-                try checkConstExpr(offset, produces: .i32, at: .dataOffset(segment: i), reportedAt: site)
+                let address: ValType = m.memoryLimits(at: memory).is64 ? .i64 : .i32
+                try checkConstExpr(offset, produces: address, at: .dataOffset(segment: i), reportedAt: site)
             }
             let (end, overflow) = segment.blobOffset.addingReportingOverflow(segment.length)
             if overflow || end > UInt64(m.dataBlob.count) {
@@ -245,11 +248,12 @@ private struct MetadataValidator {
         if !table.element.isReference {
             throw failure("\(what()) has element type \(table.element), which is not a reference type", at: site)
         }
-        try checkLimits(table.limits, upTo: UInt64(UInt32.max), unit: "elements", what(), at: site)
+        try checkLimits(table.limits, upTo: table.limits.is64 ? UInt64.max : UInt64(UInt32.max), unit: "elements", what(), at: site)
     }
 
     func checkMemory(_ limits: Limits, _ what: @autoclosure () -> String, at site: Site) throws(MetadataError) {
-        try checkLimits(limits, upTo: ModuleMetadata.maxMemoryPages, unit: "pages", what(), at: site)
+        let maximum = limits.is64 ? ModuleMetadata.maxMemory64Pages : ModuleMetadata.maxMemoryPages
+        try checkLimits(limits, upTo: maximum, unit: "pages", what(), at: site)
     }
 
     /// Checks a constant expression with the module's one set of rules (``ConstExprContext``).

@@ -53,11 +53,14 @@ public struct Limits: Equatable, Sendable {
     public var min: UInt64
     /// Maximum size, or `nil` when unbounded.
     public var max: UInt64?
+    /// Indexed with 64-bit addresses (a memory64 memory or a table64 table), not 32-bit ones.
+    public var is64: Bool
 
     /// Creates limits; validation requires `min <= max` when `max` is present.
-    public init(min: UInt64, max: UInt64? = nil) {
+    public init(min: UInt64, max: UInt64? = nil, is64: Bool = false) {
         self.min = min
         self.max = max
+        self.is64 = is64
     }
 }
 
@@ -282,9 +285,13 @@ public struct ModuleMetadata: Equatable, Sendable {
     public static let magic: [UInt8] = Array("WAOTMETA".utf8)
     /// The encoding version written after ``magic`` (as LEB128); ``decode(_:)`` rejects
     /// any other value.
-    public static let formatVersion: UInt32 = 1
-    /// The largest number of 64 KiB pages a (32-bit) memory may have.
+    public static let formatVersion: UInt32 = 2
+    /// The largest number of 64 KiB pages a 32-bit memory may have.
     public static let maxMemoryPages: UInt64 = 65536
+    /// The largest number of 64 KiB pages a 64-bit memory may declare (2^48: its size in
+    /// bytes fits 64 bits). This runtime gives it at most ``maxMemoryPages`` (the loader's
+    /// reservation), so growing past that fails as wasm allows.
+    public static let maxMemory64Pages: UInt64 = 1 << 48
 
     /// The runtime ABI the code was compiled for (checked by the loader, not by ``decode(_:)``).
     public var abiVersion: UInt32

@@ -337,6 +337,7 @@ public final class SpecTestRunner {
         m["global_f32"] = try? Global(type: GlobalType(type: .f32, mutable: false), value: .float(666.6))
         m["global_f64"] = try? Global(type: GlobalType(type: .f64, mutable: false), value: .double(666.6))
         m["table"] = try? Table(type: TableType(element: .funcref, limits: Limits(min: 10, max: 20)))
+        m["table64"] = try? Table(type: TableType(element: .funcref, limits: Limits(min: 10, max: 20, is64: true)))
         m["memory"] = try? Memory(limits: Limits(min: 1, max: 2))
         return m
     }

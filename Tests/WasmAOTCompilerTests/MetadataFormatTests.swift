@@ -119,7 +119,7 @@ private struct XorShift: RandomNumberGenerator {
         try module.validate()
         let bytes = module.encode()
         #expect(Array(bytes.prefix(8)) == ModuleMetadata.magic)
-        #expect(bytes[8] == 1)  // format version
+        #expect(bytes[8] == UInt8(ModuleMetadata.formatVersion))
         let decoded = try ModuleMetadata.decode(bytes)
         #expect(decoded == module)
         #expect(decoded.encode() == bytes)
@@ -193,9 +193,9 @@ private struct XorShift: RandomNumberGenerator {
 
     @Test func otherFormatVersionIsRejected() throws {
         var bytes = richModule().encode()
-        bytes[8] = 2
+        bytes[8] = UInt8(ModuleMetadata.formatVersion) + 1
         let error = try #require(decodeError(bytes))
-        #expect(error.message.contains("format version 2"))
+        #expect(error.message.contains("format version \(ModuleMetadata.formatVersion + 1)"))
         #expect(error.offset == 8)
     }
 
@@ -466,6 +466,12 @@ private struct XorShift: RandomNumberGenerator {
         },
         Corruption("imported memory pages", "import 2 ('env'.'memory', memory 0) has minimum 70000, more than the limit of 65536 pages") {
             $0.imports[2].desc = .memory(Limits(min: 70000))
+        },
+        Corruption("64-bit memory pages", "memory 1 has maximum 281474976710657, more than the limit of 281474976710656 pages") {
+            $0.memories[0] = Limits(min: 0, max: (1 << 48) + 1, is64: true)
+        },
+        Corruption("data offset of a 64-bit memory", "data segment 2") {
+            $0.memories[0].is64 = true  // segment 2 reads an i32 global; memory 1 now takes i64 addresses
         },
     ]
 

@@ -514,9 +514,11 @@ extension ValidationTests {
         }
 
         @Test func memories() throws {
-            try expectInvalid("(module (memory 1) (memory 1))", ValidationRule.multipleMemories, inBody: false)
+            try expectValid("(module (import \"env\" \"m\" (memory 1)) (memory 1) (memory i64 1))")
+            try expectValid("(module (memory i64 0x1_0000_0000_0000))")
+            try expectInvalid("(module (memory i64 0x1_0000_0000_0001))", ValidationRule.memorySize, inBody: false)
             try expectInvalid(
-                "(module (import \"env\" \"m\" (memory 1)) (memory 1))", ValidationRule.multipleMemories, inBody: false)
+                "(module (memory i64 1) (func (i32.load (i32.const 0)) drop))", ValidationRule.typeMismatch)
             try expectInvalid("(module (memory 2 1))", ValidationRule.limitsOrder, inBody: false)
             try expectInvalid("(module (memory 65537))", ValidationRule.memorySize, inBody: false)
             try expectInvalid("(module (memory 1 65537))", ValidationRule.memorySize, inBody: false)
@@ -616,17 +618,22 @@ extension ValidationTests {
             #expect(text.contains("section") && !text.contains("Message(") && !text.contains("text:"), "\(text)")
         }
 
-        @Test func memory64() throws {
-            // The decoder reads WebAssembly 2.0 only: a 64-bit limit flag is malformed there.
-            let binary = try ModuleDecoder.wat2wasm("(module (memory i64 1))")
-            #expect(throws: DecodeError.self) { try ModuleDecoder.decode(binary) }
+        @Test func memory64AndMultiMemoryUnderWebAssembly2() throws {
+            // 3.0 decodes a 64-bit memory and a memory index; 2.0 validation refuses both.
+            let memory64 = try ModuleDecoder.decode(try ModuleDecoder.wat2wasm("(module (memory i64 1))"))
+            try Validator.validate(memory64)
+            let error = #expect(throws: ValidationError.self) { try Validator.validate(memory64, version: .v2) }
+            #expect(error?.rule == .unsupported(.memory64))
+            let two = try ModuleDecoder.decode(try ModuleDecoder.wat2wasm("(module (memory 1) (memory 1))"))
+            try Validator.validate(two)
+            #expect(throws: ValidationError.self) { try Validator.validate(two, version: .v2) }
         }
 
         @Test func secondMemoryIndex() throws {
-            // With one memory, memory index 1 is unknown (multi-memory is not supported).
-            // In WebAssembly 2.0 the memory index of memory.size is a reserved zero byte: malformed.
+            // With one memory, memory index 1 is unknown (in WebAssembly 2.0 it was a reserved zero byte).
             let binary = singleFunction([0x3F, 0x01, 0x1A, 0x0B], extra: [(5, [0x01, 0x00, 0x01])])
-            #expect(throws: DecodeError.self) { try ModuleDecoder.decode(binary) }
+            let error = #expect(throws: ValidationError.self) { try Validator.validate(try ModuleDecoder.decode(binary)) }
+            #expect(error?.rule == .unknownMemory)
         }
     }
 }
@@ -730,7 +737,7 @@ extension ValidationTests {
                         }
                         checkedValid += 1
                         do {
-                            try Validator.validate(decoded)
+                            try Validator.validate(decoded, version: .v2)
                         } catch {
                             failures.append("\(file):\(location.computeLineAndColumn().line): valid module rejected: \(error)")
                         }
@@ -744,7 +751,7 @@ extension ValidationTests {
                         }
                         checkedInvalid += 1
                         do {
-                            try Validator.validate(decoded)
+                            try Validator.validate(decoded, version: .v2)
                             failures.append("\(file):\(location.computeLineAndColumn().line): accepted, expected \"\(message)\"")
                         } catch {
                             if !message.hasPrefix(error.rule.rawValue) {

@@ -87,14 +87,13 @@ public final class Instance: @unchecked Sendable {
                 f += 1
             case .memory(let want):
                 guard let memory = provided as? Memory else { throw mismatch(kindName(provided)) }
-                guard limitsMatch(actual: Limits(min: memory.pages, max: memory.limits.max), required: want) else {
-                    throw mismatch("memory \(Limits(min: memory.pages, max: memory.limits.max))")
-                }
+                let actual = Limits(min: memory.pages, max: memory.limits.max, is64: memory.limits.is64)
+                guard limitsMatch(actual: actual, required: want) else { throw mismatch("memory \(actual)") }
                 memoryPointers[memories.count] = memory.raw
                 memories.append(memory)
             case .table(let want):
                 guard let table = provided as? Table else { throw mismatch(kindName(provided)) }
-                let actual = Limits(min: UInt64(table.size), max: table.type.limits.max)
+                let actual = Limits(min: UInt64(table.size), max: table.type.limits.max, is64: table.type.limits.is64)
                 guard table.type.element == want.element, limitsMatch(actual: actual, required: want.limits) else {
                     throw mismatch("table \(TableType(element: table.type.element, limits: actual))")
                 }
@@ -124,9 +123,9 @@ public final class Instance: @unchecked Sendable {
             ref.func_index = UInt32(importedFunctions + i)
             funcs[importedFunctions + i] = ref
         }
-        for limits in meta.memories {
-            // Memory 0 of a module with a data image starts as that image (its segments are then done).
-            let memory = try Memory(limits: limits, image: memories.isEmpty ? module.memoryImage : nil)
+        for (i, limits) in meta.memories.enumerated() {
+            // A memory with a data image starts as that image (its segments are then done).
+            let memory = try Memory(limits: limits, image: module.memoryImages[i])
             memoryPointers[memories.count] = memory.raw
             memories.append(memory)
         }
@@ -163,12 +162,13 @@ public final class Instance: @unchecked Sendable {
         for (i, segment) in meta.elements.enumerated() {
             switch segment.mode {
             case .active(let table, let offsetExpr):
-                guard case .i32(let offset) = try evaluate(offsetExpr, type: .i32, at: .elementOffset(segment: i)) else {
+                let t = tables[Int(table)]
+                let address: ValType = t.type.limits.is64 ? .i64 : .i32
+                guard let offset = try evaluate(offsetExpr, type: address, at: .elementOffset(segment: i)).address else {
                     continue
                 }
-                let t = tables[Int(table)]
                 let n = UInt64(segment.items.count)
-                guard UInt64(offset) + n <= UInt64(t.size) else {
+                guard offset <= UInt64(t.size), n <= UInt64(t.size) - offset else {
                     throw .trapped(Trap(kind: .tableOutOfBounds))
                 }
                 for j in 0..<Int(n) { t.raw.pointee.elements[Int(offset) + j] = elemItems[i][j] }
@@ -179,17 +179,17 @@ public final class Instance: @unchecked Sendable {
                 break
             }
         }
-        if module.memoryImage != nil {
-            // Every active segment is in memory 0's image, mapped when the memory was made.
-            for (i, segment) in meta.data.enumerated() {
-                if case .active = segment.mode { dataSegments[i].length = 0 }
-            }
-        }
-        for (i, segment) in meta.data.enumerated() where module.memoryImage == nil {
+        for (i, segment) in meta.data.enumerated() {
             guard case .active(let memoryIndex, let offsetExpr) = segment.mode else { continue }
-            guard case .i32(let offset) = try evaluate(offsetExpr, type: .i32, at: .dataOffset(segment: i)) else { continue }
+            let defined = Int(memoryIndex) - meta.importedMemoryCount
+            if defined >= 0, module.memoryImages[defined] != nil {
+                dataSegments[i].length = 0  // in the memory's image, mapped when the memory was made
+                continue
+            }
             let memory = memories[Int(memoryIndex)]
-            guard UInt64(offset) + segment.length <= UInt64(memory.byteCount) else {
+            let address: ValType = memory.limits.is64 ? .i64 : .i32
+            guard let offset = try evaluate(offsetExpr, type: address, at: .dataOffset(segment: i)).address else { continue }
+            guard offset <= UInt64(memory.byteCount), segment.length <= UInt64(memory.byteCount) - offset else {
                 throw .trapped(Trap(kind: .memoryOutOfBounds))
             }
             if segment.length > 0 {
@@ -281,7 +281,7 @@ public final class Instance: @unchecked Sendable {
 }
 
 private func limitsMatch(actual: Limits, required: Limits) -> Bool {
-    guard actual.min >= required.min else { return false }
+    guard actual.is64 == required.is64, actual.min >= required.min else { return false }
     if let requiredMax = required.max {
         guard let actualMax = actual.max, actualMax <= requiredMax else { return false }
     }

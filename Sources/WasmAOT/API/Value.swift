@@ -167,4 +167,12 @@ extension Value: ConstExprValue {
     public var i32Bits: UInt32? { if case .i32(let bits) = self { bits } else { nil } }
 
     public var i64Bits: UInt64? { if case .i64(let bits) = self { bits } else { nil } }
+    /// An address or size: an i32 or i64 value, unsigned.
+    var address: UInt64? {
+        switch self {
+        case .i32(let bits): UInt64(bits)
+        case .i64(let bits): bits
+        default: nil
+        }
+    }
 }

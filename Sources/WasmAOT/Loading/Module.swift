@@ -30,10 +30,11 @@ public final class Module: @unchecked Sendable {
     let typeIDs: UnsafeMutablePointer<UInt32>
     /// The data segments' bytes, at a stable address.
     let dataBlob: UnsafeMutableRawBufferPointer
-    /// The initial contents of memory 0 when every active data segment can be
-    /// applied ahead of time (constant offsets, in bounds): instances map it
-    /// copy-on-write instead of copying the segments.
-    let memoryImage: OpaquePointer?
+    /// Per defined memory (in order, imports not counted): its initial contents when
+    /// every active data segment that targets it can be applied ahead of time (constant
+    /// offsets, in bounds), which instances map copy-on-write instead of copying the
+    /// segments; nil for a memory without such an image.
+    let memoryImages: [OpaquePointer?]
 
     /// Whether the code polls for ``Instance/interrupt()`` (compiled with
     /// `wasmaot compile --interruptible`).
@@ -111,7 +112,10 @@ public final class Module: @unchecked Sendable {
         let blob = UnsafeMutableRawBufferPointer.allocate(byteCount: max(metadata.dataBlob.count, 1), alignment: 16)
         metadata.dataBlob.withUnsafeBytes { blob.copyMemory(from: $0) }
         dataBlob = blob
-        memoryImage = Module.makeMemoryImage(metadata, constants: constants, blob: UnsafeRawBufferPointer(blob))
+        let (meta, constants) = (metadata, constants)
+        memoryImages = meta.memories.indices.map {
+            Module.makeMemoryImage(defined: $0, meta, constants: constants, blob: UnsafeRawBufferPointer(blob))
+        }
         CodeRegistry.shared.register(
             base: wasmaot_object_base(UInt(bitPattern: symbol)), functions: ELFSection.wasmFunctionSymbols(in: bytes, path: path),
             names: metadata.functionNames)
@@ -120,25 +124,29 @@ public final class Module: @unchecked Sendable {
     deinit {
         typeIDs.deallocate()
         dataBlob.deallocate()
-        if let memoryImage { wasmaot_memory_image_free(memoryImage) }
+        for case let image? in memoryImages { wasmaot_memory_image_free(image) }
     }
 
-    /// Memory 0's contents after its active data segments, if the module defines
-    /// memory 0, every active segment targets it at a constant offset and all fit
-    /// in its initial size; else nil (segments are then copied at instantiation).
-    /// `blob` holds the segments' bytes (the module's copy of `meta.dataBlob`).
+    /// The contents of defined memory `defined` after the active data segments that target
+    /// it, if every one has a constant offset and all fit in its initial size; else nil (its
+    /// segments are then copied at instantiation). Applying them ahead of the module's other
+    /// segments is unobservable: the memory is the new instance's own, and a failed
+    /// instantiation shows it to nobody. `blob` holds the segments' bytes (the module's copy
+    /// of `meta.dataBlob`).
     static func makeMemoryImage(
-        _ meta: ModuleMetadata, constants: ConstExprContext, blob: UnsafeRawBufferPointer
+        defined: Int, _ meta: ModuleMetadata, constants: ConstExprContext, blob: UnsafeRawBufferPointer
     ) -> OpaquePointer? {
-        guard meta.importedMemoryCount == 0, let limits = meta.memories.first else { return nil }
+        let limits = meta.memories[defined]
+        let index = UInt32(meta.importedMemoryCount + defined)
         let initialBytes = limits.min * UInt64(WASMAOT_PAGE_SIZE)
         var pieces: [wasmaot_image_segment] = []
         for (i, segment) in meta.data.enumerated() {
-            guard case .active(let memory, let expr) = segment.mode else { continue }
+            guard case .active(let memory, let expr) = segment.mode, memory == index else { continue }
             // An offset that reads a global has no value before instantiation.
-            let offset = try? constants.evaluate(
-                expr, produces: .i32, at: .dataOffset(segment: i), global: { _ -> Value? in nil }, function: { _ in nil })
-            guard memory == 0, let offset = offset?.i32Bits, UInt64(offset) + segment.length <= initialBytes else { return nil }
+            let value = try? constants.evaluate(
+                expr, produces: limits.is64 ? .i64 : .i32, at: .dataOffset(segment: i), global: { _ -> Value? in nil },
+                function: { _ in nil })
+            guard let offset = value?.address, offset <= initialBytes, segment.length <= initialBytes - offset else { return nil }
             guard segment.length > 0 else { continue }
             let bytes = blob.baseAddress!.advanced(by: Int(segment.blobOffset)).assumingMemoryBound(to: UInt8.self)
             pieces.append(wasmaot_image_segment(offset: UInt64(offset), bytes: bytes, length: segment.length))

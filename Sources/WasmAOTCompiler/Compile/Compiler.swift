@@ -62,6 +62,9 @@ public struct CompileOptions: Sendable {
     /// options.unitCache = CompileCache.defaultDirectory + "/units"
     /// ```
     public var unitCache: String?
+    /// The specification edition modules are validated against: 3.0 by default; 2.0
+    /// refuses every later proposal (see ``WebAssemblyVersion``).
+    public var version: WebAssemblyVersion = .v3
     /// How a large module is cut into units (tests use smaller units).
     var chunking = ModuleLowering.Chunking()
 
@@ -140,7 +143,7 @@ public enum Compiler {
     ) throws(CompileError) -> Translation {
         let module: WasmModule
         do { module = try ModuleDecoder.decode(bytes) } catch { throw .malformed(error) }
-        do { try Validator.validate(module) } catch { throw .invalid(error) }
+        do { try Validator.validate(module, version: options.version) } catch { throw .invalid(error) }
         let sha = Array(SHA256.hash(data: bytes))
         do {
             let metadata = try MetadataBuilder.build(
@@ -299,6 +302,7 @@ public enum Compiler {
     static func settingsDescription(_ options: CompileOptions) -> String {
         var parts = ["-O\(options.optimization)", "cpu=\(options.cpu ?? "baseline")", "bounds=\(options.bounds.rawValue)"]
         if options.interruptible { parts.append("interruptible") }
+        if options.version != .v3 { parts.append("wasm=\(options.version.rawValue)") }
         if let target = options.target { parts.append("target=\(target)") }
         return parts.joined(separator: " ")
     }

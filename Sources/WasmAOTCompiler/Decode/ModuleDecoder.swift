@@ -37,11 +37,11 @@ public struct DecodeError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// The wasm features the decoder accepts: WebAssembly 2.0, and exception handling's tag
-/// section and `exnref` so that validation can name them as unsupported rather than
-/// malformed. Enabling multi-memory or memory64 here would change how 2.0 binaries decode
-/// (reserved zero bytes, limit flags).
-let decoderFeatures: WasmFeatureSet = [.referenceTypes, .simd, .exceptionHandling]
+/// The wasm features the decoder accepts: WebAssembly 3.0 without GC. Threads are decoded so
+/// that validation can name them as unsupported rather than malformed. (What 2.0 called
+/// malformed — a nonzero memory index byte, 64-bit limit flags — is now a memory index or a
+/// 64-bit memory, checked by validation.)
+let decoderFeatures: WasmFeatureSet = [.referenceTypes, .simd, .exceptionHandling, .memory64, .multiMemory, .threads]
 
 /// Decodes wasm binaries (and `.wat` text) into a ``WasmModule`` using WasmKit's parser.
 public enum ModuleDecoder {
@@ -68,9 +68,13 @@ public enum ModuleDecoder {
                             module.types.append(type)
                         }
                     }
-                case .importSection(let imports): module.imports = imports
+                case .importSection(let imports):
+                    for case .table(let type) in imports.map(\.descriptor) { try checkNotShared(type, at: parser.offset) }
+                    module.imports = imports
                 case .functionSection(let types): module.functions = types
-                case .tableSection(let tables): module.tables = tables
+                case .tableSection(let tables):
+                    for table in tables { try checkNotShared(table.type, at: parser.offset) }
+                    module.tables = tables
                 case .memorySection(let memories): module.memories = memories
                 case .globalSection(let globals): module.globals = globals
                 case .tagSection:
@@ -116,6 +120,12 @@ public enum ModuleDecoder {
             module.bodies.append(.init(locals: code.locals, ops: ops, offset: start))
         }
         return module
+    }
+
+    /// Only memories can be shared: decoding threads (for honest "unsupported" errors) lets
+    /// WasmParser accept the shared flag on a table's limits too, where it is malformed.
+    private static func checkNotShared(_ table: TableType, at offset: Int) throws(DecodeError) {
+        if table.limits.shared { throw DecodeError(message: "malformed table limits flag: a table cannot be shared", offset: offset) }
     }
 
     /// Converts WebAssembly text (`.wat`) to a binary with WasmKit's `WAT`.

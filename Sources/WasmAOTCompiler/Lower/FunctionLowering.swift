@@ -63,15 +63,29 @@ struct FunctionLowering {
     private var nextLabel = 0
     private var nextTemp = 0
     private var deadNesting = 0
-    private var usesMemory = false
-    /// What follows a load or store helper's name up to its `m0` argument: the
-    /// guard-page form, or the checked one (which traps naming this function).
-    private var accessCallHead: String { module.checksBounds ? "_checked(ctx, WA_FN, \(CNames.memorySize(0)), " : "(" }
-    /// With explicit checks, memory 0's size is read again where it may have changed.
-    private mutating func reloadMemorySize() {
-        if module.checksBounds { assign(CNames.memorySize(0), Self.memorySize0) }
+    /// Memories whose base address the body reads.
+    private var usedMemories: Set<Int> = []
+    /// The call of a load or store helper up to its value arguments, for an access of
+    /// `width` bytes at `address` in memory `memory`: the guard-page form, the checked one
+    /// (which traps naming this function), or for a 64-bit memory the guard-page form on an
+    /// address checked by `wa_address64`.
+    private mutating func access(
+        _ helper: String, memory: UInt32, address: String, offset: UInt64, width: Int
+    ) throws(LoweringError) -> String {
+        let m = Int(memory)
+        usedMemories.insert(m)
+        let base = CNames.memoryBase(m), size = CNames.memorySize(m)
+        if try module.isMemory64(memory, at: self) {
+            return "\(helper)(\(base), wa_address64(ctx, WA_FN, \(size), \(address), \(offset)u, \(width)u), \(offset)u"
+        }
+        if module.checksBounds { return "\(helper)_checked(ctx, WA_FN, \(size), \(base), \(address), \(offset)u" }
+        return "\(helper)(\(base), \(address), \(offset)u"
     }
-    private static let memorySize0 = "ctx->memories[0]->size"
+    /// Checked memories' sizes are read again where they may have changed.
+    private mutating func reloadMemorySize() {
+        for m in module.checkedMemories { assign(CNames.memorySize(m), Self.memorySize(m)) }
+    }
+    private static func memorySize(_ m: Int) -> String { "ctx->memories[\(m)]->size" }
     private var makesCalls = false
     /// Defined functions called directly, and the module types whose function
     /// pointer type (`wa_fn_tN`) the body names: its unit declares just these.
@@ -129,10 +143,14 @@ struct FunctionLowering {
         for (i, t) in type.parameters.enumerated() where t == .v128 {
             out.append("  wa_v128 \(CNames.local(UInt32(i))) = \(CNames.fromABI(t, CNames.abiParameter(i)));")
         }
-        if usesMemory { out.append("  uint8_t *const \(CNames.memoryBase(0)) = ctx->memory0;") }
+        for m in usedMemories.sorted() {
+            out.append("  uint8_t *const \(CNames.memoryBase(m)) = \(m == 0 ? "ctx->memory0" : "ctx->memories[\(m)]->base");")
+        }
         // (set after calls even where no access reads it: hence WA_SLOT)
-        if module.checksBounds && (usesMemory || makesCalls || growsMemory) {
-            out.append("  WA_SLOT uint64_t \(CNames.memorySize(0)) = \(Self.memorySize0);")
+        if !usedMemories.isEmpty || makesCalls || growsMemory {
+            for m in module.checkedMemories {
+                out.append("  WA_SLOT uint64_t \(CNames.memorySize(m)) = \(Self.memorySize(m));")
+            }
         }
         out.append(
             "  " + (["ctx"] + type.parameters.indices.map { CNames.local(UInt32($0)) }).map { "(void)\($0);" }.joined(separator: " "))
@@ -437,22 +455,29 @@ struct FunctionLowering {
             }
         case .load(let load, let memarg):
             guard let helper = OpTable.load(load) else { throw fail("unsupported instruction \(InstructionTypes.mnemonic(load))") }
-            usesMemory = true
             let address = try pop()
-            assign(
-                push(InstructionTypes.access(load).valueType),
-                "\(helper)\(accessCallHead)\(CNames.memoryBase(0)), \(address), \(memarg.offset)u)")
+            let access = InstructionTypes.access(load)
+            let call = try self.access(
+                helper, memory: memarg.memory, address: address, offset: memarg.offset, width: 1 << access.naturalAlignment)
+            assign(push(access.valueType), call + ")")
         case .store(let store, let memarg):
             guard let helper = OpTable.store(store) else { throw fail("unsupported instruction \(InstructionTypes.mnemonic(store))") }
-            usesMemory = true
             let value = try pop()
             let address = try pop()
-            emit("\(helper)\(accessCallHead)\(CNames.memoryBase(0)), \(address), \(memarg.offset)u, \(value));")
+            let call = try access(
+                helper, memory: memarg.memory, address: address, offset: memarg.offset,
+                width: 1 << InstructionTypes.access(store).naturalAlignment)
+            emit("\(call), \(value));")
         case .memorySize(let memory):
-            assign(push(.i32), "(uint32_t)(ctx->memories[\(memory)]->size / WASMAOT_PAGE_SIZE)")
+            if try module.isMemory64(memory, at: self) {
+                assign(push(.i64), "ctx->memories[\(memory)]->size / WASMAOT_PAGE_SIZE")
+            } else {
+                assign(push(.i32), "(uint32_t)(ctx->memories[\(memory)]->size / WASMAOT_PAGE_SIZE)")
+            }
         case .memoryGrow(let memory):
             let delta = try pop()
-            assign(push(.i32), "ctx->rt->memory_grow(ctx, \(memory), \(delta))")
+            // The service answers in 64 bits; a 32-bit memory's slot keeps the low half (UINT64_MAX → -1).
+            assign(push(try module.isMemory64(memory, at: self) ? .i64 : .i32), "ctx->rt->memory_grow(ctx, \(memory), \(delta))")
             growsMemory = true
             reloadMemorySize()
         case .i32Const(let value):
@@ -517,9 +542,11 @@ struct FunctionLowering {
             }
         case .simdMemLane(let op, let memarg, let lane):
             let helper = OpTable.simdHelper(op)
-            usesMemory = true
             let vector = try pop(), address = try pop()
-            let call = "\(helper)\(accessCallHead)\(CNames.memoryBase(0)), \(address), \(memarg.offset)u, \(vector), \(lane)u)"
+            let width = 1 << InstructionTypes.memoryLane(op).log2Bytes
+            let call =
+                try access(helper, memory: memarg.memory, address: address, offset: memarg.offset, width: width)
+                + ", \(vector), \(lane)u)"
             if InstructionTypes.memoryLane(op).loads {
                 assign(push(.v128), call)
             } else {
@@ -558,9 +585,9 @@ struct FunctionLowering {
         case .tableGrow(let table):
             let delta = try pop()
             let initial = try pop()
-            assign(push(.i32), "ctx->rt->table_grow(ctx, \(table), \(initial), \(delta))")
+            assign(push(try module.tableAddressType(table, at: self)), "ctx->rt->table_grow(ctx, \(table), \(initial), \(delta))")
         case .tableSize(let table):
-            assign(push(.i32), "ctx->tables[\(table)]->size")
+            assign(push(try module.tableAddressType(table, at: self)), "ctx->tables[\(table)]->size")
         default:
             throw fail("unsupported instruction \(InstructionTypes.mnemonic(instruction))")
         }

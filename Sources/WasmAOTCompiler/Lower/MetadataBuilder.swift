@@ -12,7 +12,7 @@ enum MetadataBuilder {
             guard let type = ValType(t) else { throw fail("unsupported type \(t)") }
             return type
         }
-        func limits(_ l: WasmParser.Limits) -> WasmAOTFormat.Limits { .init(min: l.min, max: l.max) }
+        func limits(_ l: WasmParser.Limits) -> WasmAOTFormat.Limits { .init(min: l.min, max: l.max, is64: l.isMemory64) }
         func tableType(_ t: WasmParser.TableType) throws(LoweringError) -> WasmAOTFormat.TableType {
             .init(element: try valType(.ref(t.elementType)), limits: limits(t.limits))
         }

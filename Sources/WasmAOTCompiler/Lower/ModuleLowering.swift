@@ -23,9 +23,14 @@ final class ModuleLowering: Sendable {
     let globals: [GlobalType]
     let tables: [TableType]
     let bounds: BoundsChecks
-    /// Explicit bounds checks against memory 0's size, which functions keep in a
-    /// local (`sz0`) and read again after anything that can grow the memory.
+    /// Explicit bounds checks (`--bounds explicit`) for the module's memories.
     let checksBounds: Bool
+    /// Whether each memory (index space, imports first) has 64-bit addresses.
+    let memory64: [Bool]
+    /// The memories whose accesses are checked explicitly against their size in bytes, which
+    /// functions keep in a local (`szN`) and read again after anything that can grow a memory:
+    /// every memory under `--bounds explicit`, and the 64-bit ones (no guard region covers them).
+    let checkedMemories: [Int]
     /// Every function entry and loop head polls the instance's interrupt flag.
     let interruptible: Bool
     /// How a large module is cut into translation units.
@@ -45,6 +50,9 @@ final class ModuleLowering: Sendable {
         self.bounds = bounds
         self.interruptible = interruptible
         self.checksBounds = bounds == .explicit && !wasm.allMemories.isEmpty
+        let memory64 = wasm.allMemories.map(\.isMemory64)
+        self.memory64 = memory64
+        self.checkedMemories = memory64.indices.filter { bounds == .explicit || memory64[$0] }
         self.importedFunctionCount = wasm.importedFunctionTypes.count
         self.functionTypeIndices = wasm.allFunctionTypeIndices
         self.symbols = CNames.functionSymbols(count: functionTypeIndices.count, names: wasm.displayNames)
@@ -69,6 +77,18 @@ final class ModuleLowering: Sendable {
     func tableElementType(_ index: UInt32, at f: FunctionLowering) throws(LoweringError) -> ValueType {
         guard Int(index) < tables.count else { throw f.unknown("table", index) }
         return .ref(tables[Int(index)].elementType)
+    }
+
+    /// The type of a table's indices and sizes: i64 for a 64-bit table, else i32.
+    func tableAddressType(_ index: UInt32, at f: FunctionLowering) throws(LoweringError) -> ValueType {
+        guard Int(index) < tables.count else { throw f.unknown("table", index) }
+        return tables[Int(index)].limits.isMemory64 ? .i64 : .i32
+    }
+
+    /// Whether memory `index` has 64-bit addresses.
+    func isMemory64(_ index: UInt32, at f: FunctionLowering) throws(LoweringError) -> Bool {
+        guard Int(index) < memory64.count else { throw f.unknown("memory", index) }
+        return memory64[Int(index)]
     }
 
     /// The C return type for a result list: void, the value's type, or a struct.

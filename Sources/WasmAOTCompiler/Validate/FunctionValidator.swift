@@ -66,7 +66,7 @@ struct FunctionValidator {
 
     mutating func validate() throws(ValidationError) {
         for (i, local) in body.locals.enumerated() {
-            if let feature = InstructionTypes.proposal(local), !Validator.supportedFeatures.contains(feature) {
+            if let feature = InstructionTypes.proposal(local), !context.supports(feature) {
                 throw ValidationError(
                     rule: ValidationRule.unsupported(feature), function: functionIndex, offset: body.offset,
                     detail: "local \(type.parameters.count + i) has type \(local)")
@@ -521,7 +521,7 @@ struct FunctionValidator {
     // MARK: Errors
 
     private func require(_ feature: ValidatorFeature?, _ detail: @autoclosure () -> String) throws(ValidationError) {
-        guard let feature, !Validator.supportedFeatures.contains(feature) else { return }
+        guard let feature, !context.supports(feature) else { return }
         throw error(ValidationRule.unsupported(feature), detail())
     }
 

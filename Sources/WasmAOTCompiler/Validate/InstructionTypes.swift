@@ -55,6 +55,16 @@ struct StackSignature: Sendable {
     static let v128FromF64 = StackSignature([.f64], [.v128])
 }
 
+/// The edition of the WebAssembly specification a module is validated against.
+public enum WebAssemblyVersion: String, Sendable, CaseIterable {
+    /// WebAssembly 2.0 (2022): one memory, 32-bit addresses, no later proposal. For
+    /// toolchains and test suites that expect 2.0's rules (its spec tests call a second
+    /// memory invalid).
+    case v2 = "2.0"
+    /// WebAssembly 3.0 (2025), the default: the proposals this compiler implements.
+    case v3 = "3.0"
+}
+
 /// A WebAssembly proposal beyond 2.0 that the decoder can read but the compiler
 /// does not implement yet. Validation rejects its instructions and types with
 /// the rule "unsupported feature: <name>".

@@ -140,8 +140,8 @@ public enum Validator {
     static let supportedFeatures: Set<ValidatorFeature> = []
 
     /// Throws the first rule the module breaks.
-    public static func validate(_ module: WasmModule) throws(ValidationError) {
-        let context = ValidationContext(module)
+    public static func validate(_ module: WasmModule, version: WebAssemblyVersion = .v3) throws(ValidationError) {
+        let context = ValidationContext(module, version: version)
         try context.validateModule(module)
         let importedCount = context.functionTypeIndices.count - module.functions.count
         for (i, body) in module.bodies.enumerated() {
@@ -172,11 +172,14 @@ struct ValidationContext: Sendable {
     var dataSegmentCount: Int
     /// Whether the module has a data count section (needed by `memory.init` and `data.drop`).
     var hasDataCount: Bool
+    /// The specification edition: under 2.0 every later proposal is unsupported.
+    var version: WebAssemblyVersion
     /// Functions that `ref.func` may name in a body: those referenced outside function
     /// bodies (element segments, exports, global initialisers).
     var declaredFunctions: Set<UInt32>
 
-    init(_ module: WasmModule) {
+    init(_ module: WasmModule, version: WebAssemblyVersion = .v3) {
+        self.version = version
         types = module.types
         functionTypeIndices = module.allFunctionTypeIndices
         tables = module.allTables
@@ -283,10 +286,8 @@ struct ValidationContext: Sendable {
         for (i, memory) in module.memories.enumerated() {
             try checkMemoryType(memory.type, in: "memory \(module.importedMemories.count + i)")
         }
-        if memories.count > 1 {
-            throw error(
-                ValidationRule.multipleMemories,
-                "the module has \(memories.count) memories; multi-memory is not supported yet")
+        if memories.count > 1, version == .v2 {
+            throw error(ValidationRule.multipleMemories, "the module has \(memories.count) memories (WebAssembly 2.0 allows one)")
         }
 
         for (i, global) in module.globals.enumerated() {
@@ -378,20 +379,26 @@ struct ValidationContext: Sendable {
 
     /// Throws "unsupported feature" unless `feature` is nil (WebAssembly 2.0) or supported.
     func require(_ feature: ValidatorFeature?, _ detail: @autoclosure () -> String) throws(ValidationError) {
-        guard let feature, !Validator.supportedFeatures.contains(feature) else { return }
+        guard let feature, !supports(feature) else { return }
         throw unsupported(feature, detail())
     }
 
+    /// Whether validation accepts a proposal: implemented, and in the version validated against.
+    func supports(_ feature: ValidatorFeature) -> Bool {
+        version == .v3 && Validator.supportedFeatures.contains(feature)
+    }
+
     func checkMemoryType(_ type: MemoryType, in place: String) throws(ValidationError) {
-        if type.isMemory64 { throw unsupported(.memory64, "\(place) is a 64-bit memory") }
+        if type.isMemory64, version == .v2 { throw unsupported(.memory64, "\(place) is a 64-bit memory (WebAssembly 2.0)") }
         if type.shared { throw unsupported(.threads, "\(place) is a shared memory") }
-        try checkLimits(type, range: 65536, rule: ValidationRule.memorySize, in: place)
+        try checkLimits(type, range: type.isMemory64 ? 1 << 48 : 1 << 16, rule: ValidationRule.memorySize, in: place)
     }
 
     func checkTableType(_ type: TableType, in place: String) throws(ValidationError) {
         try require(InstructionTypes.proposal(type.elementType), "\(place) has element type \(type.elementType)")
-        if type.limits.isMemory64 { throw unsupported(.memory64, "\(place) is a 64-bit table") }
-        try checkLimits(type.limits, range: UInt64(UInt32.max), rule: ValidationRule.tableSize, in: place)
+        if type.limits.isMemory64, version == .v2 { throw unsupported(.memory64, "\(place) is a 64-bit table (WebAssembly 2.0)") }
+        try checkLimits(
+            type.limits, range: type.limits.isMemory64 ? UInt64.max : UInt64(UInt32.max), rule: ValidationRule.tableSize, in: place)
     }
 
     func checkLimits(_ limits: Limits, range: UInt64, rule: ValidationRule, in place: String) throws(ValidationError) {
