@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import WasmAOT
-import WasmAOTCompiler
+@testable import WasmAOTCompiler
 
 /// Tail calls (`return_call`, `return_call_indirect`) run in constant native stack space:
 /// between functions of different signatures, through tables, across instances, at every
@@ -28,7 +28,9 @@ struct TailCallTests {
     /// 1 + 2 + … + n, what the chains below add up.
     static func triangle(_ n: UInt64) -> UInt64 { n * (n + 1) / 2 }
 
-    static func instantiate(_ wat: String, _ build: Build, imports: Imports = [:]) throws -> Instance {
+    static func instantiate(
+        _ wat: String, _ build: Build, imports: Imports = [:], chunking: ModuleLowering.Chunking? = nil, units: Int? = nil
+    ) throws -> Instance {
         let dir = try makeScratch()
         defer { removeScratch(dir) }
         let so = (dir as NSString).appendingPathComponent("module.so")
@@ -36,7 +38,9 @@ struct TailCallTests {
         options.bounds = build.bounds
         options.interruptible = build.interruptible
         options.extraClangFlags = ["-Werror"]  // the generated C must be warning-free
-        _ = try Compiler.compile(wasm: try ModuleDecoder.wat2wasm(wat), to: so, options: options)
+        if let chunking { options.chunking = chunking }
+        let result = try Compiler.compile(wasm: try ModuleDecoder.wat2wasm(wat), to: so, options: options)
+        if let units { #expect(result.units == units) }
         return try Module(loading: so).instantiate(imports: imports)
     }
 
@@ -80,6 +84,36 @@ struct TailCallTests {
         try memory.write([0], at: 8)
         #expect(try a.call([.i64(5), .i64(100)]) == [.i64(115)])
         #expect(try memory.read(at: 8, count: 1) == [2])
+    }
+
+    /// A large module is split into translation units: the tail entries of functions that no
+    /// funcref names ($b, $c) are then hidden symbols of other units, and still jumped to.
+    @Test("tail calls between translation units", arguments: [0, 2])
+    func acrossUnits(optimization: Int) throws {
+        let filler = (0..<150).map { _ in "(local.set $t (i32.add (local.get $t) (i32.const 1)))" }.joined(separator: " ")
+        let wat = """
+            (module
+              (global $g (mut i32) (i32.const 0))
+              (func $a (export "a") (param $n i64) (param $acc i64) (result i64) (local $t i32)
+                (if (i64.eqz (local.get $n)) (then (return (local.get $acc))))
+                \(filler) (global.set $g (local.get $t))
+                (return_call $b (i32.const 5) (i64.sub (local.get $n) (i64.const 1)) (i64.add (local.get $acc) (local.get $n))))
+              (func $b (param $five i32) (param $n i64) (param $acc i64) (result i64) (local $t i32)
+                (if (i64.eqz (local.get $n)) (then (return (local.get $acc))))
+                \(filler) (global.set $g (i32.add (global.get $g) (local.get $t)))
+                (return_call $c (i64.sub (local.get $n) (i64.const 1)) (i64.add (local.get $acc) (local.get $n))))
+              (func $c (param $n i64) (param $acc i64) (result i64) (local $t i32)
+                (if (i64.eqz (local.get $n)) (then (return (local.get $acc))))
+                \(filler) (global.set $g (local.get $t))
+                (return_call $a (i64.sub (local.get $n) (i64.const 1)) (i64.add (local.get $acc) (local.get $n)))))
+            """
+        let chunking = ModuleLowering.Chunking(minimum: 100, maximum: 700, boundaryOneIn: 1)
+        // One unit per function (each is over 600 instructions), and the descriptor's unit.
+        let instance = try Self.instantiate(
+            wat, Build(optimization: optimization, bounds: .guardPages), chunking: chunking, units: 4)
+        let a = try instance.exports.function("a")
+        let n: UInt64 = 1_000_000
+        #expect(try Self.onSmallStack { try a.call([.i64(n), .i64(0)]) } == [.i64(Self.triangle(n))])
     }
 
     /// The same through a table, with the callee's type checked at each step.
