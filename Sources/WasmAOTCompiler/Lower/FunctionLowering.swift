@@ -124,8 +124,11 @@ struct FunctionLowering {
         let locals = body.locals.enumerated().map { (i, t) in (CNames.local(UInt32(type.parameters.count + i)), t) }
         for (name, t) in locals + slotOrder {
             var cType = CNames.type(t)
-            if cType.hasSuffix(" *") { cType.removeLast(2) }  // the pointer belongs to each declarator
-            let declarator = Self.declarator(t, name).dropFirst(cType.count + 1)
+            var declarator = name
+            if cType.hasSuffix(" *") {  // the pointer belongs to each declarator
+                cType.removeLast(2)
+                declarator = "*" + name
+            }
             if slotsByType[cType] == nil { typeOrder.append(cType) }
             slotsByType[cType, default: []].append("\(declarator) = \(CNames.zero(t))")
         }
