@@ -18,6 +18,8 @@
 #define WA_INLINE      static inline __attribute__((always_inline))
 /* Operand-stack slots: folding operands into expressions may leave one unread. */
 #define WA_SLOT __attribute__((unused))
+/* A tail call between tail entries (wasmaot_abi.h): a jump at every -O level. */
+#define WA_MUSTTAIL __attribute__((musttail))
 
 /* Inlined at every trap site, so that the only code of a compiled module is
  * its wasm functions and a return address in it always names one of them.

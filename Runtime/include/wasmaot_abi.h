@@ -35,8 +35,19 @@
  * Service arguments that are addresses, sizes or counts are 64-bit, so that one
  * service serves 32- and 64-bit memories and tables.
  *
+ * Tail calls (return_call*): a function whose body makes tail calls also gets a
+ * tail entry, `R fn_tail(wasmaot_instance *ctx)`, which reads its parameters
+ * from `ctx->tail_args` (cell i holds parameter i) before anything else; its
+ * ordinary entry stores them there and calls it. All tail entries of one result
+ * type R have the same C prototype, so a tail call to one is a guaranteed
+ * (`musttail`) jump whatever the parameter lists: the caller stores the
+ * arguments in the callee instance's `tail_args` and jumps. A funcref's `tail`
+ * is that entry (NULL for functions without one and for host functions: a tail
+ * call to those is an ordinary call, which ends the chain, so the stack stays
+ * bounded).
+ *
  * The native stack: generated code runs on the calling thread's stack with no
- * check of its own (wasm calls always take stack: no tail calls). It is
+ * check of its own (wasm calls take stack, except the tail calls above). It is
  * compiled with stack-clash protection, so a frame touches every page it
  * allocates, and exhaustion faults in the thread's guard region, which the
  * signal handler turns into a trap. Code that must not be abandoned half-way
@@ -113,6 +124,7 @@ typedef struct wasmaot_funcref {
   wasmaot_instance *ctx;
   uint32_t type_id;    /* process-wide interned function type */
   uint32_t func_index; /* index in the defining module (for backtraces) */
+  const void *tail;    /* the tail entry (see above), or NULL */
 } wasmaot_funcref;
 
 typedef struct wasmaot_memory {
@@ -194,6 +206,10 @@ struct wasmaot_instance {
                        * reads it at every function entry and loop head and traps
                        * (WASMAOT_TRAP_INTERRUPTED) while it is set */
   uint32_t _pad;
+  /* Parameters passed to a tail entry (see above), one cell each; as many cells as the
+   * module's tail entries take at most. NULL when the module has no tail entries. Only
+   * live between a tail call's stores and the callee's first reads. */
+  wasmaot_value *tail_args;
 };
 
 /* The root symbol WASMAOT_ROOT_SYMBOL of a compiled module. */
@@ -204,20 +220,25 @@ typedef struct wasmaot_module_desc {
   uint64_t metadata_size;
   const void *const *functions; /* code of each defined function, in index order; NULL for a
                                  * function no funcref can name (not exported, not the start
-                                 * function, in no element segment or global initializer) */
+                                 * function, in no element segment or global initializer).
+                                 * With WASMAOT_MODULE_TAIL_ENTRIES, function_count more
+                                 * follow: each one's tail entry, or NULL */
   uint32_t function_count;
   uint32_t flags; /* WASMAOT_MODULE_* */
 } wasmaot_module_desc;
 
 /* wasmaot_module_desc.flags: the code polls `interrupt` (wasmaot compile --interruptible). */
 #define WASMAOT_MODULE_INTERRUPTIBLE 1u
+/* wasmaot_module_desc.flags: `functions` continues with the tail entries (the module makes tail calls). */
+#define WASMAOT_MODULE_TAIL_ENTRIES 2u
 
 /* Layout assertions: generated code, runtime and loader must agree. */
 #define WASMAOT_ASSERT_LAYOUT(cond, what) _Static_assert(cond, "wasmaot ABI layout: " what)
 WASMAOT_ASSERT_LAYOUT(sizeof(void *) == 8, "64-bit targets only");
-WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_funcref) == 24, "funcref size");
+WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_funcref) == 32, "funcref size");
 WASMAOT_ASSERT_LAYOUT(offsetof(wasmaot_funcref, ctx) == 8, "funcref.ctx");
 WASMAOT_ASSERT_LAYOUT(offsetof(wasmaot_funcref, type_id) == 16, "funcref.type_id");
+WASMAOT_ASSERT_LAYOUT(offsetof(wasmaot_funcref, tail) == 24, "funcref.tail");
 WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_memory) == 32, "memory size");
 WASMAOT_ASSERT_LAYOUT(offsetof(wasmaot_memory, size) == 8, "memory.size");
 WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_table) == 24, "table size");
@@ -231,7 +252,8 @@ WASMAOT_ASSERT_LAYOUT(offsetof(struct wasmaot_instance, memories) == 8, "instanc
 WASMAOT_ASSERT_LAYOUT(offsetof(struct wasmaot_instance, funcs) == 32, "instance.funcs");
 WASMAOT_ASSERT_LAYOUT(offsetof(struct wasmaot_instance, memory0) == 72, "instance.memory0");
 WASMAOT_ASSERT_LAYOUT(offsetof(struct wasmaot_instance, interrupt) == 80, "instance.interrupt");
-WASMAOT_ASSERT_LAYOUT(sizeof(struct wasmaot_instance) == 88, "instance size");
+WASMAOT_ASSERT_LAYOUT(offsetof(struct wasmaot_instance, tail_args) == 88, "instance.tail_args");
+WASMAOT_ASSERT_LAYOUT(sizeof(struct wasmaot_instance) == 96, "instance size");
 WASMAOT_ASSERT_LAYOUT(offsetof(wasmaot_module_desc, flags) == 36, "module descriptor.flags");
 WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_module_desc) == 40, "module descriptor size");
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__

@@ -562,8 +562,12 @@ extension ValidationTests {
                 ValidationRule.unsupported(.relaxedSimd))
         }
 
-        @Test func tailCalls() throws {
-            try expectInvalid("(module (func (return_call 0)))", ValidationRule.unsupported(.tailCall))
+        /// return_call_ref calls a typed function reference: it waits for that proposal.
+        @Test func tailCallOfAReference() throws {
+            let error = try expectInvalid(
+                "(module (type $t (func)) (func (param funcref) (return_call_ref $t (local.get 0))))",
+                ValidationRule.unsupported(.functionReferences))
+            #expect(error?.description.hasPrefix("unsupported feature: typed function references") == true, "\(String(describing: error))")
         }
 
         @Test func exceptionHandling() throws {
@@ -593,9 +597,9 @@ extension ValidationTests {
 
         @Test("an unsupported feature reads as such, naming function and offset")
         func unsupportedWording() throws {
-            let error = try expectInvalid("(module (func (return_call 0)))", ValidationRule.unsupported(.tailCall))
+            let error = try expectInvalid("(module (func (atomic.fence)))", ValidationRule.unsupported(.threads))
             let text = error?.description ?? ""
-            #expect(text.hasPrefix("unsupported feature: tail calls (function 0, offset 0x"), "\(text)")
+            #expect(text.hasPrefix("unsupported feature: threads (function 0, offset 0x"), "\(text)")
             #expect(!text.contains("invalid module"))
         }
 
@@ -821,5 +825,55 @@ struct DecoderRepairTests {
         ])
     func stillMalformed(_ bytes: [UInt8]) {
         #expect(throws: DecodeError.self) { try ModuleDecoder.decode(module(body: bytes + [0x0B])) }
+    }
+}
+
+// MARK: - Tail calls
+
+extension ValidationTests {
+    @Suite("tail calls")
+    struct TailCalls {
+        @Test("a tail call returns the callee's results: the stack after it is polymorphic")
+        func valid() throws {
+            try expectValid(
+                """
+                (module
+                  (type $t (func (param f64) (result i32 i64)))
+                  (table 1 funcref)
+                  (func $f (param i32) (result i32 i64)
+                    (return_call $g (f64.const 1)) (i32.add) (drop) (i64.const 0) (i64.add))
+                  (func $g (param f64) (result i32 i64)
+                    (if (result i32 i64) (i32.const 1)
+                      (then (return_call_indirect (type $t) (f64.const 2) (i32.const 0)))
+                      (else (return_call $f (i32.const 3))))))
+                """)
+        }
+
+        @Test("the callee's results must be the caller's")
+        func resultsDiffer() throws {
+            let error = try expectInvalid(
+                "(module (func $g (result i64) (i64.const 0)) (func (result i32) (return_call $g)))", ValidationRule.typeMismatch)
+            #expect(
+                error?.description.contains("return_call calls a function returning [i64] from one returning [i32]") == true,
+                "\(String(describing: error))")
+            try expectInvalid(
+                "(module (type $t (func (result i32 i32))) (table 1 funcref) (func (result i32) (return_call_indirect (type $t) (i32.const 0))))",
+                ValidationRule.typeMismatch)
+            // Also when the caller's results are a prefix of the callee's: a tail call forwards all of them.
+            try expectInvalid(
+                "(module (func $g (result i32 i32) (i32.const 0) (i32.const 0)) (func (result i32) (i32.const 1) (return_call $g)))",
+                ValidationRule.typeMismatch)
+        }
+
+        @Test("arguments, the table index and the table's element type are checked as for a call")
+        func operands() throws {
+            try expectInvalid("(module (func $g (param i64)) (func (return_call $g (i32.const 0))))", ValidationRule.typeMismatch)
+            try expectInvalid(
+                "(module (type $t (func)) (table 1 funcref) (func (return_call_indirect (type $t) (i64.const 0))))",
+                ValidationRule.typeMismatch)
+            try expectInvalid(
+                "(module (type $t (func)) (table 1 externref) (func (return_call_indirect (type $t) (i32.const 0))))",
+                ValidationRule.typeMismatch)
+        }
     }
 }

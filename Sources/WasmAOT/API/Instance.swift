@@ -15,6 +15,8 @@ public final class Instance: @unchecked Sendable {
     private let globalPointers: UnsafeMutablePointer<UnsafeMutablePointer<wasmaot_value>?>
     private let dataSegments: UnsafeMutablePointer<wasmaot_segment>
     private let elemSegments: UnsafeMutablePointer<wasmaot_segment>
+    /// Where tail calls pass parameters to this instance's tail entries (nil without any).
+    private let tailArguments: UnsafeMutablePointer<wasmaot_value>?
     private var elemItems: [UnsafeMutablePointer<UnsafeMutableRawPointer?>] = []
     /// Imported objects (and their owners) kept alive with this instance.
     private var retained: [AnyObject] = []
@@ -33,6 +35,13 @@ public final class Instance: @unchecked Sendable {
         globalPointers = .allocate(capacity: max(meta.totalGlobalCount, 1))
         dataSegments = .allocate(capacity: max(meta.data.count, 1))
         elemSegments = .allocate(capacity: max(meta.elements.count, 1))
+        if module.tailArgumentCells > 0 {
+            let cells = UnsafeMutablePointer<wasmaot_value>.allocate(capacity: module.tailArgumentCells)
+            cells.initialize(repeating: wasmaot_value(), count: module.tailArgumentCells)
+            tailArguments = cells
+        } else {
+            tailArguments = nil
+        }
         raw.pointee.rt = wasmaot_runtime_services()
         raw.pointee.funcs = funcs
         raw.pointee.memories = memoryPointers
@@ -42,6 +51,7 @@ public final class Instance: @unchecked Sendable {
         raw.pointee.data_segments = dataSegments
         raw.pointee.elem_segments = elemSegments
         raw.pointee.host = Unmanaged.passUnretained(self).toOpaque()
+        raw.pointee.tail_args = tailArguments
 
         try bindImports(imports)
         try createDefinitions()
@@ -56,6 +66,7 @@ public final class Instance: @unchecked Sendable {
         globalPointers.deallocate()
         dataSegments.deallocate()
         elemSegments.deallocate()
+        tailArguments?.deallocate()
         for items in elemItems { items.deallocate() }
         raw.deallocate()
     }
@@ -118,6 +129,7 @@ public final class Instance: @unchecked Sendable {
         for (i, typeIndex) in meta.functions.enumerated() {
             var ref = wasmaot_funcref()
             ref.fn = module.functionCode[i]
+            ref.tail = module.tailCode[i]
             ref.ctx = raw
             ref.type_id = module.typeIDs[Int(typeIndex)]
             ref.func_index = UInt32(importedFunctions + i)

@@ -24,6 +24,11 @@ public final class Module: @unchecked Sendable {
     /// Code address of each defined function that can become a funcref or is
     /// called by the loader (ModuleMetadata.referenceableFunctions); nil for the others.
     let functionCode: [UnsafeRawPointer?]
+    /// Tail entry of each defined function (see `wasmaot_abi.h`), where it has one and may
+    /// become a funcref; nil for the others, and all nil when the module makes no tail calls.
+    let tailCode: [UnsafeRawPointer?]
+    /// Cells each instance needs for the parameters of tail entries (0: no tail entries).
+    let tailArgumentCells: Int
     /// What the module's constant expressions may refer to, and their rules.
     let constants: ConstExprContext
     /// Interned type id of each module type.
@@ -104,8 +109,17 @@ public final class Module: @unchecked Sendable {
             }
             code.append(f)
         }
+        var tail = [UnsafeRawPointer?](repeating: nil, count: metadata.functions.count)
+        var tailCells = 0
+        if desc.pointee.flags & WASMAOT_MODULE_TAIL_ENTRIES != 0 {
+            for i in 0..<metadata.functions.count { tail[i] = table[metadata.functions.count + i] }
+            // Any function may have a tail entry (also one no funcref names): room for the longest list.
+            tailCells = max(1, metadata.types.map(\.params.count).max() ?? 0)
+        }
         self.descriptor = UnsafePointer(desc)
         self.functionCode = code
+        self.tailCode = tail
+        self.tailArgumentCells = tailCells
 
         typeIDs = .allocate(capacity: max(metadata.types.count, 1))
         for (i, t) in metadata.types.enumerated() { typeIDs[i] = TypeRegistry.shared.id(for: t) }

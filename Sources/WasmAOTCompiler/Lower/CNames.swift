@@ -124,6 +124,10 @@ enum CNames {
         }
     }
 
+    /// The tail entry of the function whose symbol is `symbol` (`wasmaot_abi.h`): `w38_fib_tail`
+    /// (still function 38 for the backtrace's reading of symbols).
+    static func tailEntry(_ symbol: String) -> String { symbol + "_tail" }
+
     /// Keeps `[A-Za-z0-9_]`, replaces anything else by `_`, and bounds the length.
     static func sanitize(_ name: String) -> String {
         var out = ""

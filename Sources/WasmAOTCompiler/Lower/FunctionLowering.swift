@@ -117,9 +117,19 @@ struct FunctionLowering {
             currentOffset = op.offset
             try lowerInstruction(op.instruction)
         }
+        // A function making tail calls has its body in its tail entry, which takes the
+        // parameters from the instance's tail argument cells (wasmaot_abi.h).
+        let isTailEntry = module.tailCallers.contains(functionIndex)
         var out: [String] = []
-        out.append(module.prototype(functionIndex) + " {")
+        out.append((isTailEntry ? module.tailPrototype(functionIndex) : module.prototype(functionIndex)) + " {")
         out.append("  enum { WA_FN = \(functionIndex) };  /* this function's index, for trap sites */")
+        if isTailEntry {
+            for (i, t) in type.parameters.enumerated() {
+                let cell = "ctx->tail_args[\(i)]"
+                let value = t == .v128 ? "wa_v128_get_cell(&\(cell))" : "\(cell).\(CNames.cellField(t))"
+                out.append("  \(Self.declarator(t, CNames.local(UInt32(i)))) = \(value);")
+            }
+        }
         // Locals, then stack slots, one declaration per C type. A wasm local may be
         // unread, and a slot only written (or not at all) once operands are folded
         // into expressions: WA_SLOT marks them possibly unused.
@@ -140,7 +150,7 @@ struct FunctionLowering {
             out.append("  WA_SLOT \(cType) \(slotsByType[cType]!.joined(separator: ", "));")
         }
         // v128 parameters arrive in the two-word ABI form (`aN`, see ModuleLowering.prototype).
-        for (i, t) in type.parameters.enumerated() where t == .v128 {
+        for (i, t) in type.parameters.enumerated() where t == .v128 && !isTailEntry {
             out.append("  wa_v128 \(CNames.local(UInt32(i))) = \(CNames.fromABI(t, CNames.abiParameter(i)));")
         }
         for m in usedMemories.sorted() {
@@ -157,7 +167,32 @@ struct FunctionLowering {
         if module.interruptible { out.append("  WA_POLL();") }  // call trees without loops stop too
         for line in lines where !line.isEmpty { out.append(line) }
         out.append("}")
+        if isTailEntry { out.append(contentsOf: ordinaryEntry()) }
         return out.joined(separator: "\n")
+    }
+
+    /// `T name` in C, the pointer star with the name: `uint32_t l0`, `void *r2`.
+    private static func declarator(_ t: ValueType, _ name: String) -> String {
+        let cType = CNames.type(t)
+        return cType.hasSuffix(" *") ? "\(cType)\(name)" : "\(cType) \(name)"
+    }
+
+    /// The ordinary entry of a function with a tail entry: the parameters into the
+    /// instance's tail argument cells, then the body.
+    private func ordinaryEntry() -> [String] {
+        var out = [module.prototype(functionIndex) + " {"]
+        for (i, t) in type.parameters.enumerated() {
+            let cell = "ctx->tail_args[\(i)]"
+            if t == .v128 {
+                out.append("  wa_v128_set_cell(&\(cell), \(CNames.fromABI(t, CNames.abiParameter(i))));")
+            } else {
+                out.append("  \(cell).\(CNames.cellField(t)) = \(CNames.local(UInt32(i)));")
+            }
+        }
+        let call = "\(CNames.tailEntry(module.symbols[functionIndex]))(ctx)"
+        out.append(type.results.isEmpty ? "  \(call);" : "  return \(call);")
+        out.append("}")
+        return out
     }
 
     private mutating func emit(_ line: String) {
@@ -413,6 +448,12 @@ struct FunctionLowering {
             try lowerCall(function)
         case .callIndirect(let typeIndex, let tableIndex):
             try lowerCallIndirect(typeIndex: typeIndex, table: tableIndex)
+        case .returnCall(let function):
+            try lowerReturnCall(function)
+            markUnreachable()
+        case .returnCallIndirect(let typeIndex, let tableIndex):
+            try lowerReturnCallIndirect(typeIndex: typeIndex, table: tableIndex)
+            markUnreachable()
         case .drop:
             _ = try pop()
         case .select:
@@ -741,6 +782,82 @@ struct FunctionLowering {
             emit("}")
         }
         reloadMemorySize()  // the callee (or a host function) may have grown the memory
+    }
+
+    // MARK: Tail calls (the scheme: wasmaot_abi.h, docs/architecture.md)
+
+    /// `return_call`: to a function of this module with a tail entry, the arguments into
+    /// the tail argument cells and a `musttail` jump; to one without, an ordinary call
+    /// whose result is returned (that function makes no tail calls: the chain ends there,
+    /// the stack stays bounded); to an import, by its funcref.
+    private mutating func lowerReturnCall(_ function: UInt32) throws(LoweringError) {
+        let calleeType = try module.functionType(function, at: self)
+        let args = try pop(calleeType.parameters.count)
+        if Int(function) < module.importedFunctionCount {
+            let typeIndex = Int(module.functionTypeIndices[Int(function)])
+            let f = temp()
+            emit("{ const wasmaot_funcref *\(f) = wa_import_target(ctx, \(function));")
+            emitTailCall(through: f, typeIndex: typeIndex, args: args)
+            emit("}")
+            return
+        }
+        directCallees.insert(Int(function))
+        let symbol = module.symbols[Int(function)]
+        if module.tailCallers.contains(Int(function)) {
+            storeTailArguments(args, types: calleeType.parameters, cells: "ctx->tail_args")
+            emit("WA_MUSTTAIL return \(CNames.tailEntry(symbol))(ctx);")
+        } else {
+            emitReturn(ofCall: "\(symbol)(\(Self.argumentList("ctx", args, calleeType)))")
+        }
+    }
+
+    private mutating func lowerReturnCallIndirect(typeIndex: UInt32, table: UInt32) throws(LoweringError) {
+        guard Int(typeIndex) < module.wasm.types.count else { throw fail("unknown type \(typeIndex)") }
+        let element = try pop()
+        let args = try pop(module.wasm.types[Int(typeIndex)].parameters.count)
+        let f = temp()
+        emit("{ const wasmaot_funcref *\(f) = wa_indirect_target(ctx, WA_FN, \(table), \(element), \(typeIndex));")
+        emitTailCall(through: f, typeIndex: Int(typeIndex), args: args)
+        emit("}")
+    }
+
+    /// A tail call to the funcref `f` (a C local) of module type `typeIndex`, checked already:
+    /// through its tail entry when it has one, else an ordinary call (a host function, or a
+    /// function without tail calls, ends the chain). `return_call_ref` can use it as it is.
+    private mutating func emitTailCall(through f: String, typeIndex: Int, args: [String]) {
+        pointerTypes.insert(typeIndex)
+        let calleeType = module.wasm.types[typeIndex]
+        let cells = temp()
+        emit("if (\(f)->tail) {")
+        emit("wasmaot_value *const \(cells) = \(f)->ctx->tail_args;")
+        storeTailArguments(args, types: calleeType.parameters, cells: cells)
+        emit("WA_MUSTTAIL return ((\(module.tailEntryPointerType(type.results)))\(f)->tail)(\(f)->ctx);")
+        emit("}")
+        emitReturn(ofCall: "((\(CNames.functionPointerType(typeIndex)))\(f)->fn)(\(Self.argumentList("\(f)->ctx", args, calleeType)))")
+    }
+
+    private mutating func storeTailArguments(_ args: [String], types: [ValueType], cells: String) {
+        for (i, (t, arg)) in zip(types, args).enumerated() {
+            if t == .v128 {
+                emit("wa_v128_set_cell(&\(cells)[\(i)], \(arg));")
+            } else {
+                emit("\(cells)[\(i)].\(CNames.cellField(t)) = \(arg);")
+            }
+        }
+    }
+
+    /// Returns what an ordinary call in tail position returns (the same result types as ours).
+    private mutating func emitReturn(ofCall call: String) {
+        if type.results.isEmpty {
+            emit("\(call);")
+            emit("return;")
+        } else {
+            emit("return \(call);")
+        }
+    }
+
+    private static func argumentList(_ context: String, _ args: [String], _ calleeType: FunctionType) -> String {
+        ([context] + zip(calleeType.parameters, args).map { CNames.toABI($0, $1) }).joined(separator: ", ")
     }
 
     /// Error for an index the module does not define, at the current instruction.

@@ -174,6 +174,22 @@ struct FunctionValidator {
                 throw error(ValidationRule.unknownType, "type \(typeIndex) (\(context.types.count) types)")
             }
             try apply(StackSignature(callee.parameters + [addressType(table.limits)], callee.results))
+        case .returnCall(let index):
+            guard let callee = context.functionType(at: index) else {
+                throw error(ValidationRule.unknownFunction, "function \(index) (\(context.functionTypeIndices.count) functions)")
+            }
+            try tailCall(callee, extraOperands: [])
+        case .returnCallIndirect(let typeIndex, let tableIndex):
+            let table = try table(tableIndex)
+            guard table.elementType == .funcRef else {
+                throw error(
+                    ValidationRule.typeMismatch,
+                    "return_call_indirect needs a funcref table, table \(tableIndex) holds \(table.elementType)")
+            }
+            guard let callee = context.type(at: typeIndex) else {
+                throw error(ValidationRule.unknownType, "type \(typeIndex) (\(context.types.count) types)")
+            }
+            try tailCall(callee, extraOperands: [addressType(table.limits)])
 
         // Parametric
         case .drop:
@@ -377,6 +393,20 @@ struct FunctionValidator {
             popped[i] = try pop(types[i], slot(i + 1))
         }
         return popped
+    }
+
+    /// A tail call replaces this function's frame: the callee's results become this function's
+    /// (so they must be the same types), and the code after it is unreachable.
+    /// `extraOperands` follow the arguments (a table index).
+    private mutating func tailCall(_ callee: FunctionType, extraOperands: [ValueType]) throws(ValidationError) {
+        guard callee.results == type.results else {
+            throw error(
+                ValidationRule.typeMismatch,
+                "\(mnemonic) calls a function returning \(Self.list(callee.results)) from one returning \(Self.list(type.results))")
+        }
+        let operands = callee.parameters + extraOperands
+        try pop(operands, slot: { .operand($0, of: operands.count) })
+        markUnreachable()
     }
 
     /// Pops the operands of `signature` and pushes its results.

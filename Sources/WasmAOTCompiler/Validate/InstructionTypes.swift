@@ -296,8 +296,9 @@ enum InstructionTypes {
         case .load(let op, _): return proposal(op)
         case .store(let op, _): return proposal(op)
         case .throw, .throwRef, .tryTable: return .exceptionHandling
-        case .returnCall, .returnCallIndirect, .returnCallRef: return .tailCall
-        case .callRef, .refAsNonNull, .brOnNull, .brOnNonNull: return .functionReferences
+        case .returnCall, .returnCallIndirect: return .tailCall
+        // A tail call, but of a typed function reference: it comes with that proposal.
+        case .callRef, .returnCallRef, .refAsNonNull, .brOnNull, .brOnNonNull: return .functionReferences
         case .simd(let op): return simd(op) == nil ? .relaxedSimd : nil
         case .refI31, .i31GetS, .i31GetU, .structNew, .structNewDefault, .structGet, .structGetS, .structGetU,
             .structSet, .arrayNew, .arrayNewDefault, .arrayNewFixed, .arrayGet, .arrayGetS, .arrayGetU, .arraySet,
