@@ -730,12 +730,12 @@ extension ValidationTests {
             var checkedInvalid = 0, checkedValid = 0, skipped = 0
             for file in files {
                 let text = try String(contentsOfFile: specSuitePath + "/" + file, encoding: .utf8)
-                var wast = try parseWAST(text, features: decoderFeatures)
+                var wast = try parseWAST(text, features: WebAssemblyVersion.v2.decoderFeatures)
                 while let (result, location) = wast.nextDirectiveResult() {
                     guard case .success(let directive) = result else { continue }
                     switch directive {
                     case .module(let module):
-                        guard let bytes = Self.bytes(module.source), let decoded = try? ModuleDecoder.decode(bytes) else {
+                        guard let bytes = Self.bytes(module.source), let decoded = try? ModuleDecoder.decode(bytes, version: .v2) else {
                             skipped += 1
                             continue
                         }
@@ -749,7 +749,7 @@ extension ValidationTests {
                         // WAT encodes `select (result)` / `select (result i32 i32)` as other instructions; in a
                         // binary, a typed select with 0 or 2 types is rejected by the decoder already.
                         if message == "invalid result arity" { continue }
-                        guard let bytes = Self.bytes(module.source), let decoded = try? ModuleDecoder.decode(bytes) else {
+                        guard let bytes = Self.bytes(module.source), let decoded = try? ModuleDecoder.decode(bytes, version: .v2) else {
                             skipped += 1
                             continue
                         }

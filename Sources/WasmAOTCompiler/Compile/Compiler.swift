@@ -142,7 +142,7 @@ public enum Compiler {
         wasm bytes: [UInt8], metadataPath: String, options: CompileOptions = .init()
     ) throws(CompileError) -> Translation {
         let module: WasmModule
-        do { module = try ModuleDecoder.decode(bytes) } catch { throw .malformed(error) }
+        do { module = try ModuleDecoder.decode(bytes, version: options.version) } catch { throw .malformed(error) }
         do { try Validator.validate(module, version: options.version) } catch { throw .invalid(error) }
         let sha = Array(SHA256.hash(data: bytes))
         do {

@@ -37,22 +37,27 @@ public struct DecodeError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// The wasm features the decoder accepts: WebAssembly 3.0 without GC. Threads are decoded so
-/// that validation can name them as unsupported rather than malformed. (What 2.0 called
-/// malformed — a nonzero memory index byte, 64-bit limit flags — is now a memory index or a
-/// 64-bit memory, checked by validation.)
-let decoderFeatures: WasmFeatureSet = [.referenceTypes, .simd, .exceptionHandling, .memory64, .multiMemory, .threads]
+extension WebAssemblyVersion {
+    /// What WasmParser decodes for this edition: 3.0 without GC. Threads and exception handling
+    /// are decoded under 2.0 too, so that validation names them as unsupported rather than
+    /// malformed. Under 2.0 the memory index of `memory.size`/`memory.grow` is a zero byte and
+    /// 64-bit limit flags are malformed; 3.0 reads a memory index and 64-bit memories.
+    var decoderFeatures: WasmFeatureSet {
+        let common: WasmFeatureSet = [.referenceTypes, .simd, .exceptionHandling, .threads]
+        return self == .v2 ? common : common.union([.memory64, .multiMemory])
+    }
+}
 
 /// Decodes wasm binaries (and `.wat` text) into a ``WasmModule`` using WasmKit's parser.
 public enum ModuleDecoder {
-    /// Decodes a binary module. Every function body is decoded into instructions.
-    public static func decode(_ bytes: [UInt8]) throws(DecodeError) -> WasmModule {
+    /// Decodes a binary module of the given edition. Every function body is decoded into instructions.
+    public static func decode(_ bytes: [UInt8], version: WebAssemblyVersion = .v3) throws(DecodeError) -> WasmModule {
         if bytes.starts(with: [0x00, 0x61, 0x73, 0x6D]), bytes.dropFirst(6).starts(with: [0x01, 0x00]), bytes.count >= 8, bytes[4] != 0x01 {
             throw DecodeError(message: "a component, not a core module", offset: 4, feature: .components)
         }
         var module = WasmModule()
         var codes: [Code] = []
-        var parser = Parser(bytes: bytes, features: decoderFeatures)
+        var parser = Parser(bytes: bytes, features: version.decoderFeatures)
         do {
             while let payload = try parser.parseNext() {
                 switch payload {
@@ -111,7 +116,9 @@ public enum ModuleDecoder {
                 ops = collector.ops
             } catch {
                 let failure = DecodeError(error, offset: expression.offset)
-                guard let repaired = PrefixedOpcodeRepair.decode(code, start: start, failure: failure) else { throw failure }
+                guard let repaired = PrefixedOpcodeRepair.decode(code, start: start, failure: failure, version: version) else {
+                    throw failure
+                }
                 ops = repaired
             }
             guard case .end = ops.last?.instruction else {
@@ -131,7 +138,7 @@ public enum ModuleDecoder {
     /// Converts WebAssembly text (`.wat`) to a binary with WasmKit's `WAT`.
     public static func wat2wasm(_ text: String) throws(DecodeError) -> [UInt8] {
         do {
-            return try WAT.wat2wasm(text, features: decoderFeatures, options: .init(nameSection: true))
+            return try WAT.wat2wasm(text, features: WebAssemblyVersion.v3.decoderFeatures, options: .init(nameSection: true))
         } catch {
             throw DecodeError(error, offset: nil)
         }
@@ -168,7 +175,7 @@ struct OpCollector: AnyInstructionVisitor {
 /// parser's own error offset, so immediates are never touched) is rewritten minimally and the
 /// body decoded again by WasmParser, wrapped in a module of its own. Anything else fails as before.
 enum PrefixedOpcodeRepair {
-    static func decode(_ code: Code, start: Int, failure: DecodeError) -> [WasmModule.Op]? {
+    static func decode(_ code: Code, start: Int, failure: DecodeError, version: WebAssemblyVersion) -> [WasmModule.Op]? {
         guard let locals = encodeLocals(code.locals) else { return nil }
         var bytes = Array(code.expression)
         var failure = failure
@@ -189,7 +196,7 @@ enum PrefixedOpcodeRepair {
             }
             guard value < 0x80 else { return nil }  // every 0xFC opcode fits one byte when minimal
             bytes.replaceSubrange((prefix + 1)..<(prefix + 1 + length), with: [UInt8(value)])
-            switch decodeAlone(locals: locals, expression: bytes) {
+            switch decodeAlone(locals: locals, expression: bytes, version: version) {
             case .success(let (ops, syntheticStart)):
                 return ops.map { .init(instruction: $0.instruction, offset: start + $0.offset - syntheticStart) }
             case .failure(let next):
@@ -201,11 +208,13 @@ enum PrefixedOpcodeRepair {
     }
 
     /// Decodes one body in a module that holds only its code section; offsets relative to the expression.
-    static func decodeAlone(locals: [UInt8], expression: [UInt8]) -> Result<([WasmModule.Op], Int), DecodeError> {
+    static func decodeAlone(
+        locals: [UInt8], expression: [UInt8], version: WebAssemblyVersion
+    ) -> Result<([WasmModule.Op], Int), DecodeError> {
         let body = locals + expression
         let section = leb(1) + leb(UInt32(body.count)) + body
         let module: [UInt8] = [0x00, 0x61, 0x73, 0x6D, 0x01, 0x00, 0x00, 0x00, 0x0A] + leb(UInt32(section.count)) + section
-        var parser = Parser(bytes: module, features: decoderFeatures)
+        var parser = Parser(bytes: module, features: version.decoderFeatures)
         do {
             while let payload = try parser.parseNext() {
                 guard case .codeSection(let codes) = payload, let code = codes.first else { continue }
