@@ -132,12 +132,12 @@ public enum ValidationRule: Hashable, Sendable, RawRepresentable, CaseIterable, 
 
 /// Validates modules against the WebAssembly 2.0 "Validation" chapter (MVP,
 /// multi-value, reference types, bulk memory, sign extension, non-trapping
-/// float-to-int, extended constant expressions; one memory). Later proposals are
-/// rejected with the rule "unsupported feature: <name>".
+/// float-to-int, extended constant expressions; one memory) and the later proposals in
+/// `supportedFeatures`. Other proposals are rejected with the rule "unsupported feature: <name>".
 public enum Validator {
     /// Proposals beyond 2.0 that validation accepts. Adding one here also needs its
     /// typing in ``InstructionTypes`` / ``FunctionValidator``.
-    static let supportedFeatures: Set<ValidatorFeature> = []
+    static let supportedFeatures: Set<ValidatorFeature> = [.relaxedSimd]
 
     /// Throws the first rule the module breaks.
     public static func validate(_ module: WasmModule) throws(ValidationError) {
