@@ -1,6 +1,6 @@
 /*
- * wasmaot_simd.h — the inline helpers for the WebAssembly 2.0 SIMD (v128)
- * instructions, with exact wasm semantics. Generated code includes it after
+ * wasmaot_simd.h — the inline helpers for the v128 instructions (WebAssembly 2.0
+ * SIMD and 3.0's relaxed SIMD), with exact wasm semantics. Generated code includes it after
  * wasmaot_ops.h (whose WA_INLINE, WA_ADDR, WA_CHECK_BOUNDS and WA_FP_REG it
  * uses) only when the module uses v128, sparing other modules its parse. A v128 is a clang vector of two uint64 lanes;
  * the lane views below reinterpret it by casting (a bitcast). Lanes are numbered like wasm (lane 0 = lowest address).
@@ -344,6 +344,118 @@ WA_UN(wa_f32x4_demote_f64x2_zero, wa_f64x2,
 WA_UN(wa_f64x2_promote_low_f32x4, wa_f32x4, __builtin_convertvector(__builtin_shufflevector(a, a, 0, 1), wa_f64x2))
 WA_UN(wa_f64x2_convert_low_i32x4_s, wa_i32x4, __builtin_convertvector(__builtin_shufflevector(a, a, 0, 1), wa_f64x2))
 WA_UN(wa_f64x2_convert_low_i32x4_u, wa_u32x4, __builtin_convertvector(__builtin_shufflevector(a, a, 0, 1), wa_f64x2))
+
+/* ---- relaxed SIMD -----------------------------------------------------------------------
+ * One fixed choice per instruction, the same on every host and at every -O (docs/relaxed-simd.md has
+ * the table and the reasons): where x86-64-v2's single instruction gives one of the spec's results,
+ * that instruction, and the same result computed portably elsewhere; otherwise the deterministic
+ * profile's result (the instruction's non-relaxed twin). */
+
+/* An index with bit 7 set gives 0, any other lane (index mod 16): pshufb itself. */
+WA_INLINE wa_v128 wa_i8x16_relaxed_swizzle(wa_v128 a, wa_v128 b) {
+#if defined(__SSSE3__)
+  return (wa_v128)__builtin_ia32_pshufb128((wa_i8x16)a, (wa_i8x16)b);
+#else
+  wa_u8x16 x = (wa_u8x16)a, i = (wa_u8x16)b, r;
+  for (int k = 0; k < 16; k++) r[k] = (i[k] & 0x80) ? 0 : x[i[k] & 15];
+  return (wa_v128)r;
+#endif
+}
+
+/* Signed: NaN and out-of-range lanes give INT32_MIN (cvttps2dq, cvttpd2dq). The portable form
+ * converts only in-range lanes (others would be undefined in C) and sets the rest. */
+WA_INLINE wa_v128 wa_i32x4_relaxed_trunc_f32x4_s(wa_v128 a) {
+#if defined(__SSE2__)
+  return (wa_v128)__builtin_ia32_cvttps2dq((wa_f32x4)a);
+#else
+  wa_f32x4 x = (wa_f32x4)a;
+  wa_i32x4 ok = (x >= -2147483648.0f) & (x < 2147483648.0f);
+  wa_u32x4 r = (wa_u32x4) __builtin_convertvector((wa_f32x4)(a & (wa_v128)ok), wa_i32x4);
+  return (wa_v128)(r | ((wa_u32x4)~ok & 0x80000000u));
+#endif
+}
+WA_INLINE wa_v128 wa_i32x4_relaxed_trunc_f64x2_s_zero(wa_v128 a) {
+#if defined(__SSE2__)
+  return (wa_v128)__builtin_ia32_cvttpd2dq((wa_f64x2)a);
+#else
+  wa_f64x2 x = (wa_f64x2)a;
+  wa_i64x2 ok = (x > -2147483649.0) & (x < 2147483648.0);
+  wa_u32x2 r = (wa_u32x2) __builtin_convertvector((wa_f64x2)(a & (wa_v128)ok), wa_i32x2);
+  r |= (wa_u32x2) __builtin_convertvector(~ok, wa_i32x2) & 0x80000000u;
+  return (wa_v128)__builtin_shufflevector(r, (wa_u32x2){}, 0, 1, 2, 3);
+#endif
+}
+/* Unsigned: saturating, as trunc_sat (x86 before AVX-512 has no unsigned conversion to borrow). */
+WA_INLINE wa_v128 wa_i32x4_relaxed_trunc_f32x4_u(wa_v128 a) { return wa_i32x4_trunc_sat_f32x4_u(a); }
+WA_INLINE wa_v128 wa_i32x4_relaxed_trunc_f64x2_u_zero(wa_v128 a) { return wa_i32x4_trunc_sat_f64x2_u_zero(a); }
+
+/* Unfused: a*b is rounded, then c added (x86-64-v2 has no FMA). The barrier keeps clang from
+ * contracting the two into an fma whatever -ffp-contract says, constants included. nmadd is
+ * c - a*b, which equals (-a)*b + c. */
+#define WA_RELAXED_MADD(sh, F)                                                 \
+  WA_INLINE wa_v128 wa_##sh##_relaxed_madd(wa_v128 a, wa_v128 b, wa_v128 c) {  \
+    return (wa_v128)((F)wa_v128_opaque((wa_v128)((F)a * (F)b)) + (F)c);        \
+  }                                                                            \
+  WA_INLINE wa_v128 wa_##sh##_relaxed_nmadd(wa_v128 a, wa_v128 b, wa_v128 c) { \
+    return (wa_v128)((F)c - (F)wa_v128_opaque((wa_v128)((F)a * (F)b)));        \
+  }
+WA_RELAXED_MADD(f32x4, wa_f32x4)
+WA_RELAXED_MADD(f64x2, wa_f64x2)
+
+/* The top bit of each mask lane picks a's lane (set) or b's (clear): pblendvb, blendvps, blendvpd;
+ * i16x8 first copies each lane's top bit over the lane (psraw) for pblendvb. */
+#if defined(__SSE4_1__)
+#define WA_BLENDV(fn, T, a, b, m) ((wa_v128)__builtin_ia32_##fn((T)(b), (T)(a), (T)(m)))
+#else
+#define WA_BLENDV(fn, T, a, b, m) WA_SEL((m) < 0, a, b)
+#endif
+WA_INLINE wa_v128 wa_i8x16_relaxed_laneselect(wa_v128 a, wa_v128 b, wa_v128 m) {
+  return WA_BLENDV(pblendvb128, wa_i8x16, a, b, (wa_i8x16)m);
+}
+WA_INLINE wa_v128 wa_i16x8_relaxed_laneselect(wa_v128 a, wa_v128 b, wa_v128 m) {
+  return WA_BLENDV(pblendvb128, wa_i8x16, a, b, (wa_i8x16)((wa_i16x8)m >> 15));
+}
+WA_INLINE wa_v128 wa_i32x4_relaxed_laneselect(wa_v128 a, wa_v128 b, wa_v128 m) {
+  return WA_BLENDV(blendvps, wa_f32x4, a, b, (wa_i32x4)m);
+}
+WA_INLINE wa_v128 wa_i64x2_relaxed_laneselect(wa_v128 a, wa_v128 b, wa_v128 m) {
+  return WA_BLENDV(blendvpd, wa_f64x2, a, b, (wa_i64x2)m);
+}
+
+/* min = a < b ? a : b, max = a > b ? a : b: minps/maxps (minpd/maxpd). A NaN in either operand
+ * or two zeros give b, its bits unchanged. */
+#define WA_RELAXED_MINMAX(sh, F, sfx)                              \
+  WA_BIN(wa_##sh##_relaxed_min, F, WA_PSEL(min, sfx, a < b, a, b)) \
+  WA_BIN(wa_##sh##_relaxed_max, F, WA_PSEL(max, sfx, a > b, a, b))
+WA_RELAXED_MINMAX(f32x4, wa_f32x4, ps)
+WA_RELAXED_MINMAX(f64x2, wa_f64x2, pd)
+
+/* As q15mulr_sat_s, but -32768 * -32768 wraps to -32768 instead of saturating: pmulhrsw itself. */
+WA_INLINE wa_v128 wa_i16x8_relaxed_q15mulr_s(wa_v128 a, wa_v128 b) {
+#if defined(__SSSE3__)
+  return (wa_v128)__builtin_ia32_pmulhrsw128((wa_i16x8)a, (wa_i16x8)b);
+#else
+  wa_u32x8 p = (wa_u32x8) __builtin_convertvector((wa_i16x8)a, wa_i32x8) *
+               (wa_u32x8) __builtin_convertvector((wa_i16x8)b, wa_i32x8);
+  return (wa_v128) __builtin_convertvector((wa_u32x8)((wa_i32x8)(p + 0x4000u) >> 15), wa_u16x8);
+#endif
+}
+
+/* a's bytes signed times b's bytes unsigned (b's are 7-bit by contract: the choice shows when they
+ * are not), adjacent products summed with signed saturation: pmaddubsw. The products fit 16 bits. */
+WA_INLINE wa_v128 wa_i16x8_relaxed_dot_i8x16_i7x16_s(wa_v128 a, wa_v128 b) {
+#if defined(__SSSE3__)
+  return (wa_v128)__builtin_ia32_pmaddubsw128((wa_i8x16)b, (wa_i8x16)a);
+#else
+  wa_u16x8 even = (wa_u16x8)((wa_i16x8)((wa_u16x8)a << 8) >> 8) * ((wa_u16x8)b & 0xFF);
+  wa_u16x8 odd = (wa_u16x8)((wa_i16x8)a >> 8) * ((wa_u16x8)b >> 8);
+  return (wa_v128)__builtin_elementwise_add_sat((wa_i16x8)even, (wa_i16x8)odd);
+#endif
+}
+/* The saturated 16-bit pair sums, summed pairwise into 32 bits, plus c: pmaddubsw, pmaddwd, paddd. */
+WA_INLINE wa_v128 wa_i32x4_relaxed_dot_i8x16_i7x16_add_s(wa_v128 a, wa_v128 b, wa_v128 c) {
+  return wa_i32x4_add(wa_i32x4_extadd_pairwise_i16x8_s(wa_i16x8_relaxed_dot_i8x16_i7x16_s(a, b)), c);
+}
 
 /* ---- linear memory ---------------------------------------------------------------------
  * As WA_DEFINE_LOAD / WA_DEFINE_STORE. In the guard-page form the empty asm

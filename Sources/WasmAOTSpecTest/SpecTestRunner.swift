@@ -143,11 +143,13 @@ public final class SpecTestRunner {
                     return .fail("\(describe(execute)): expected \(expected.count) results, got \(actual)")
                 }
                 for (a, e) in zip(actual, expected) where !matches(a, e) {
-                    return .fail("\(describe(execute)): expected \(expected.map(describe)), got \(actual)")
+                    return .fail(
+                        "\(describe(execute)): expected \(expected.map(describe).joined(separator: ", ")), got \(actual.map(\.description).joined(separator: ", "))"
+                    )
                 }
                 return .pass
             } catch {
-                return .fail("\(describe(execute)): expected \(expected.map(describe)), got error: \(error)")
+                return .fail("\(describe(execute)): expected \(expected.map(describe).joined(separator: ", ")), got error: \(error)")
             }
         case .assertTrap(let execute, let message):
             do {
@@ -422,9 +424,26 @@ public final class SpecTestRunner {
 
     private func describe(_ execute: WASTExecute) -> String {
         switch execute {
-        case .invoke(let i): return "invoke \(i.name)(\(i.args.map { "\($0)" }.joined(separator: ", ")))"
+        case .invoke(let i): return "invoke \(i.name)(\(i.args.map(describe).joined(separator: ", ")))"
         case .get(_, let name): return "get \(name)"
         case .wat: return "module"
+        }
+    }
+
+    // Values read as `Value.description` prints the actual ones: `5 : i32`, v128 as four
+    // 32-bit lanes in hex (or in its float shape when the script gives one).
+
+    private func describe(_ c: WASTConstValue) -> String {
+        switch c {
+        case .i32(let v): return describe(WASTExpectValue.i32(v))
+        case .i64(let v): return describe(WASTExpectValue.i64(v))
+        case .f32(let v): return describe(WASTExpectValue.f32(v))
+        case .f64(let v): return describe(WASTExpectValue.f64(v))
+        case .v128(let v): return describe(WASTExpectValue.v128(v))
+        case .refNull(let heap): return "ref.null \(heap)"
+        case .refFunc(let index): return "ref.func \(index)"
+        case .refExtern(let v): return "ref.extern \(v)"
+        case .refHost(let v): return "ref.host \(v)"
         }
     }
 
@@ -434,7 +453,41 @@ public final class SpecTestRunner {
         case .i64(let v): return "\(Int64(bitPattern: v)) : i64"
         case .f32(let v): return "\(Float(bitPattern: v)) (0x\(String(v, radix: 16))) : f32"
         case .f64(let v): return "\(Double(bitPattern: v)) (0x\(String(v, radix: 16))) : f64"
-        default: return "\(e)"
+        case .v128(let v): return Self.lanes(v.bytes, shape: nil, nanLaneMask: 0)
+        case .v128Pattern(let p): return Self.lanes(p.bytes, shape: p.shape, nanLaneMask: p.nanLaneMask)
+        case .refNull(let heap): return heap.map { "ref.null \($0)" } ?? "ref.null"
+        case .refFunc(let index): return index.map { "ref.func \($0)" } ?? "ref.func"
+        case .refExtern(let v): return v.map { "ref.extern \($0)" } ?? "ref.extern"
+        case .refI31: return "ref.i31"
+        case .refStruct: return "ref.struct"
+        case .refArray: return "ref.array"
+        case .refEq: return "ref.eq"
+        case .refHost(let v): return "ref.host \(v)"
+        case .f32CanonicalNaN: return "nan:canonical : f32"
+        case .f32ArithmeticNaN: return "nan:arithmetic : f32"
+        case .f64CanonicalNaN: return "nan:canonical : f64"
+        case .f64ArithmeticNaN: return "nan:arithmetic : f64"
+        case .either(let options): return "either(\(options.map(describe).joined(separator: " | ")))"
         }
+    }
+
+    /// `0x00000001 0x000000ff 0xdeadbeef 0x00000000 : v128`, or `f32x4 nan 1.5 -0.0 inf : v128`.
+    static func lanes(_ bytes: [UInt8], shape: V128Expectation.Shape?, nanLaneMask: UInt8) -> String {
+        let width = shape == .f64x2 ? 8 : 4
+        let words = stride(from: 0, to: 16, by: width).map { start in
+            bytes[start..<start + width].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        }
+        let text = words.enumerated().map { lane, word -> String in
+            switch shape {
+            case nil:
+                let hex = String(word, radix: 16)
+                return "0x" + String(repeating: "0", count: max(0, 8 - hex.count)) + hex
+            case _ where nanLaneMask & (1 << lane) != 0: return "nan"
+            case .f32x4: return "\(Float(bitPattern: UInt32(truncatingIfNeeded: word)))"
+            case .f64x2: return "\(Double(bitPattern: word))"
+            }
+        }
+        let prefix = shape.map { $0 == .f32x4 ? "f32x4 " : "f64x2 " } ?? ""
+        return prefix + text.joined(separator: " ") + " : v128"
     }
 }

@@ -553,13 +553,22 @@ extension ValidationTests {
     @Suite("unsupported features")
     struct UnsupportedFeatures {
         @Test func relaxedSimd() throws {
-            // SIMD is WebAssembly 2.0 and validates; its relaxed successor does not yet.
+            // Relaxed SIMD (3.0) validates, typed like its 2.0 twins: unary, binary and ternary v128.
+            let z = "(v128.const i64x2 0 0)"
             try Validator.validate(
                 try parse(
-                    "(module (func (result v128) (i32x4.add (v128.const i64x2 0 0) (v128.const i64x2 0 0))))"))
+                    """
+                    (module (func (result v128 v128 v128)
+                      (i32x4.relaxed_trunc_f64x2_u_zero (i8x16.relaxed_swizzle \(z) \(z)))
+                      (f32x4.relaxed_madd \(z) \(z) \(z))
+                      (i32x4.relaxed_dot_i8x16_i7x16_add_s \(z) \(z) \(z))))
+                    """))
             try expectInvalid(
-                "(module (func (result v128) (i8x16.relaxed_swizzle (v128.const i64x2 0 0) (v128.const i64x2 0 0))))",
-                ValidationRule.unsupported(.relaxedSimd))
+                "(module (func (result v128) (f64x2.relaxed_nmadd \(z) \(z))))", ValidationRule.typeMismatch)
+            try expectInvalid(
+                "(module (func (result v128) (i32x4.relaxed_trunc_f32x4_s (f32.const 1))))", ValidationRule.typeMismatch)
+            try expectInvalid(
+                "(module (func (result i32) (i16x8.relaxed_laneselect \(z) \(z) \(z))))", ValidationRule.typeMismatch)
         }
 
         /// return_call_ref calls a typed function reference: it waits for that proposal.

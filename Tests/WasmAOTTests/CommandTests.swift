@@ -256,6 +256,29 @@ struct CommandTests {
         let suite = SpecTestSuite(executable: "/nonexistent")
         #expect(throws: CommandFailure("no such file or folder: \(dir)/none")) { try suite.run([dir + "/none"]) }
     }
+
+    @Test("spec tests: a failed `either` names its options as values, in a form people read")
+    func specTestEither() throws {
+        let (dir, wast) = try scratchFile(
+            "either.wast",
+            """
+            (module (func (export "id") (param v128) (result v128) (local.get 0)))
+            (assert_return (invoke "id" (v128.const i32x4 1 2 3 4))
+              (either (v128.const i32x4 1 2 3 5) (v128.const f32x4 nan:canonical 1.5 -0 0) (v128.const f64x2 1 nan:arithmetic)))
+            (assert_return (invoke "id" (v128.const i32x4 1 2 3 4)) (either (v128.const i32x4 0 0 0 0) (v128.const i32x4 1 2 3 4)))
+            """)
+        defer { removeScratch(dir) }
+        var printed: [String] = []
+        SpecTestSuite.runSingle(wast, compile: CompileOptions(optimization: 0), verbose: true) { printed.append($0) }
+        #expect(printed.last == "RESULT\teither.wast\t2\t1\t0")  // the second `either` matches its second option
+        let failure = try #require(printed.first { $0.contains("line 2") })
+        #expect(
+            failure.hasSuffix(
+                "invoke id(0x00000001 0x00000002 0x00000003 0x00000004 : v128): expected either("
+                    + "0x00000001 0x00000002 0x00000003 0x00000005 : v128 | f32x4 nan 1.5 -0.0 0.0 : v128 | "
+                    + "f64x2 1.0 nan : v128), got 0x00000001 0x00000002 0x00000003 0x00000004 : v128"),
+            "\(failure)")
+    }
 }
 
 /// The first bytes of an ELF file, and nothing a loader can use.

@@ -558,9 +558,7 @@ struct FunctionLowering {
             pushDeferred(.v128, CNames.v128(bytes: value.bytes))
             nanFoldingHazards.insert(stack.count - 1)
         case .simd(let op):
-            guard let form = OpTable.simd(op) else {
-                throw fail("unsupported instruction \(InstructionTypes.mnemonic(instruction))")
-            }
+            let form = OpTable.simd(op)
             let hazardousOperand = !stack.isEmpty && nanFoldingHazards.contains(stack.count - 1)
             try lowerForm(form, guardNaN: OpTable.simdNeedsNaNGuard(op))
             // A splatted ±0/±1 is still a foldable constant; a promoted lane may meet a demote.

@@ -214,9 +214,8 @@ enum OpTable {
     }
 
     /// A v128 instruction without immediates, typed by the validator's table, calling its helper.
-    /// Nil for relaxed SIMD (rejected by validation).
-    static func simd(_ op: Instruction.Simd) -> OpForm? {
-        guard let signature = InstructionTypes.simd(op) else { return nil }
+    static func simd(_ op: Instruction.Simd) -> OpForm {
+        let signature = InstructionTypes.simd(op)
         let operands = signature.operands.indices.map { "$\($0)" }.joined(separator: ", ")
         return OpForm(signature, "\(simdHelper(op))(\(operands))")
     }
@@ -225,7 +224,7 @@ enum OpTable {
     static func simdNeedsNaNGuard(_ op: Instruction.Simd) -> Bool {
         switch op {
         case .f32x4Add, .f32x4Sub, .f32x4Mul, .f32x4Div, .f64x2Add, .f64x2Sub, .f64x2Mul, .f64x2Div,
-            .f32x4DemoteF64X2Zero:
+            .f32x4DemoteF64X2Zero, .f32x4RelaxedMadd, .f32x4RelaxedNmadd, .f64x2RelaxedMadd, .f64x2RelaxedNmadd:
             true
         default: false
         }

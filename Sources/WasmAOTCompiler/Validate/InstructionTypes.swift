@@ -65,9 +65,9 @@ public enum WebAssemblyVersion: String, Sendable, CaseIterable {
     case v3 = "3.0"
 }
 
-/// A WebAssembly proposal beyond 2.0 that the decoder can read but the compiler
-/// does not implement yet. Validation rejects its instructions and types with
-/// the rule "unsupported feature: <name>".
+/// A WebAssembly proposal beyond 2.0 that the decoder can read. Validation rejects the
+/// instructions and types of those the compiler does not implement yet (all but
+/// `Validator.supportedFeatures`) with the rule "unsupported feature: <name>".
 public enum ValidatorFeature: String, Sendable, CaseIterable {
     case relaxedSimd = "relaxed simd"
     case threads = "threads"
@@ -135,9 +135,9 @@ enum InstructionTypes {
         }
     }
 
-    /// The v128 instructions without immediates, or nil for relaxed SIMD (a
-    /// later proposal). Lowering calls the C helper named after the mnemonic (`OpTable.simdHelper`).
-    static func simd(_ op: Instruction.Simd) -> StackSignature? {
+    /// The v128 instructions without immediates, relaxed SIMD included. Lowering calls the C
+    /// helper named after the mnemonic (`OpTable.simdHelper`).
+    static func simd(_ op: Instruction.Simd) -> StackSignature {
         switch op {
         case .i8x16Splat, .i16x8Splat, .i32x4Splat: .v128FromI32
         case .i64x2Splat: .v128FromI64
@@ -184,12 +184,29 @@ enum InstructionTypes {
             .i32x4ExtmulLowI16X8S, .i32x4ExtmulHighI16X8S, .i32x4ExtmulLowI16X8U, .i32x4ExtmulHighI16X8U,
             .i64x2ExtmulLowI32X4S, .i64x2ExtmulHighI32X4S, .i64x2ExtmulLowI32X4U, .i64x2ExtmulHighI32X4U:
             .binaryV128
+        case .i32x4RelaxedTruncF32X4S, .i32x4RelaxedTruncF32X4U, .i32x4RelaxedTruncF64X2SZero,
+            .i32x4RelaxedTruncF64X2UZero:
+            .unaryV128
+        case .i8x16RelaxedSwizzle, .f32x4RelaxedMin, .f32x4RelaxedMax, .f64x2RelaxedMin, .f64x2RelaxedMax,
+            .i16x8RelaxedQ15MulrS, .i16x8RelaxedDotI8X16I7X16S:
+            .binaryV128
+        case .f32x4RelaxedMadd, .f32x4RelaxedNmadd, .f64x2RelaxedMadd, .f64x2RelaxedNmadd,
+            .i8x16RelaxedLaneselect, .i16x8RelaxedLaneselect, .i32x4RelaxedLaneselect, .i64x2RelaxedLaneselect,
+            .i32x4RelaxedDotI8X16I7X16AddS:
+            .ternaryV128
+        }
+    }
+
+    /// Relaxed SIMD (WebAssembly 3.0) for its 20 instructions, nil for the 2.0 ones.
+    static func proposal(_ op: Instruction.Simd) -> ValidatorFeature? {
+        switch op {
         case .i8x16RelaxedSwizzle, .i32x4RelaxedTruncF32X4S, .i32x4RelaxedTruncF32X4U, .i32x4RelaxedTruncF64X2SZero,
             .i32x4RelaxedTruncF64X2UZero, .f32x4RelaxedMadd, .f32x4RelaxedNmadd, .f64x2RelaxedMadd,
             .f64x2RelaxedNmadd, .i8x16RelaxedLaneselect, .i16x8RelaxedLaneselect, .i32x4RelaxedLaneselect,
             .i64x2RelaxedLaneselect, .f32x4RelaxedMin, .f32x4RelaxedMax, .f64x2RelaxedMin, .f64x2RelaxedMax,
             .i16x8RelaxedQ15MulrS, .i16x8RelaxedDotI8X16I7X16S, .i32x4RelaxedDotI8X16I7X16AddS:
-            nil
+            .relaxedSimd
+        default: nil
         }
     }
 
@@ -299,7 +316,7 @@ enum InstructionTypes {
         case .returnCall, .returnCallIndirect: return .tailCall
         // A tail call, but of a typed function reference: it comes with that proposal.
         case .callRef, .returnCallRef, .refAsNonNull, .brOnNull, .brOnNonNull: return .functionReferences
-        case .simd(let op): return simd(op) == nil ? .relaxedSimd : nil
+        case .simd(let op): return proposal(op)
         case .refI31, .i31GetS, .i31GetU, .structNew, .structNewDefault, .structGet, .structGetS, .structGetU,
             .structSet, .arrayNew, .arrayNewDefault, .arrayNewFixed, .arrayGet, .arrayGetS, .arrayGetU, .arraySet,
             .arrayLen, .refEq, .anyConvertExtern, .externConvertAny, .arrayNewData, .arrayNewElem, .arrayFill,

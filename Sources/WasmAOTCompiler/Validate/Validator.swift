@@ -132,13 +132,13 @@ public enum ValidationRule: Hashable, Sendable, RawRepresentable, CaseIterable, 
 
 /// Validates modules against the WebAssembly 2.0 "Validation" chapter (MVP,
 /// multi-value, reference types, bulk memory, sign extension, non-trapping
-/// float-to-int, extended constant expressions; one memory) and the 3.0 proposals in
-/// ``supportedFeatures`` (tail calls). Other later proposals are rejected with the rule
-/// "unsupported feature: <name>".
+/// float-to-int, extended constant expressions) and the 3.0 proposals in
+/// ``supportedFeatures`` (with multi-memory and memory64, which need no switch). Other later
+/// proposals are rejected with the rule "unsupported feature: <name>".
 public enum Validator {
     /// Proposals beyond 2.0 that validation accepts. Adding one here also needs its
     /// typing in ``InstructionTypes`` / ``FunctionValidator``.
-    static let supportedFeatures: Set<ValidatorFeature> = [.tailCall]
+    static let supportedFeatures: Set<ValidatorFeature> = [.tailCall, .relaxedSimd]
 
     /// Throws the first rule the module breaks.
     public static func validate(_ module: WasmModule, version: WebAssemblyVersion = .v3) throws(ValidationError) {
