@@ -23,17 +23,25 @@ public struct SpecTestSuite: Sendable {
 
     /// Runs every `.wast` file of `paths` (files, or folders read one level deep, sorted);
     /// prints a line per file and the totals to `output`; returns whether everything passed
-    /// or failed only as expected.
+    /// or failed only as expected. A file found in a folder is named with the folder's name
+    /// (`core/binary.wast`, `legacy/throw.wast`), in the output and in the expectations file,
+    /// so that several suites can run at once.
     public func run(_ paths: [String], output: (String) -> Void = { print($0) }) throws(CommandFailure) -> Bool {
         var files: [String] = []
+        var names: [String: String] = [:]
         for path in paths {
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
                 throw CommandFailure("no such file or folder: \(path)")
             }
             if isDir.boolValue {
-                let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
-                files += names.filter { $0.hasSuffix(".wast") }.sorted().map { (path as NSString).appendingPathComponent($0) }
+                let folder = (path as NSString).standardizingPath
+                let entries = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+                for entry in entries.filter({ $0.hasSuffix(".wast") }).sorted() {
+                    let file = (path as NSString).appendingPathComponent(entry)
+                    files.append(file)
+                    names[file] = (folder as NSString).lastPathComponent + "/" + entry
+                }
             } else {
                 files.append(path)
             }
@@ -41,7 +49,7 @@ public struct SpecTestSuite: Sendable {
         let skipped = files.filter { f in skip.contains { (f as NSString).lastPathComponent.hasPrefix($0) } }
         files.removeAll { skipped.contains($0) }
 
-        let results = runInChildren(files)
+        let results = runInChildren(files.map { ($0, names[$0] ?? ($0 as NSString).lastPathComponent) })
         var passed = 0, failed = 0, skippedDirectives = 0
         for r in results {
             passed += r.passed
@@ -121,7 +129,7 @@ public struct SpecTestSuite: Sendable {
         return result
     }
 
-    private func runInChildren(_ files: [String]) -> [SpecFileResult] {
+    private func runInChildren(_ files: [(path: String, name: String)]) -> [SpecFileResult] {
         struct Queue { var next = 0; var results: [SpecFileResult?] }
         let queue = Mutex(Queue(results: [SpecFileResult?](repeating: nil, count: files.count)))
         let group = DispatchGroup()
@@ -134,7 +142,7 @@ public struct SpecTestSuite: Sendable {
                         return q.next
                     }
                     if i >= files.count { break }
-                    let r = runChild(files[i])
+                    let r = runChild(files[i].path, name: files[i].name)
                     queue.withLock { $0.results[i] = r }
                 }
                 group.leave()
@@ -144,8 +152,7 @@ public struct SpecTestSuite: Sendable {
         return queue.withLock { $0.results }.compactMap { $0 }
     }
 
-    private func runChild(_ file: String) -> SpecFileResult {
-        let name = (file as NSString).lastPathComponent
+    private func runChild(_ file: String, name: String) -> SpecFileResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments =

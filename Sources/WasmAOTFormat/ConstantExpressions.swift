@@ -87,7 +87,7 @@ public struct ConstExprError: Error, Equatable, Sendable, CustomStringConvertibl
             text += " needs two \(operand) operands but the stack is \(describe(stack))"
         case .unknownGlobal(let index, let count):
             text += " refers to global \(index) but the module has \(plural(count, "global"))"
-        case .unreadableGlobal(let index, .initialized, _):
+        case .unreadableGlobal(let index, .initialized, _), .unreadableGlobal(let index, .initializedImmutable, _):
             text += " refers to global \(index), which is not initialized yet (only imported and earlier globals may be read)"
         case .unreadableGlobal(let index, .importedImmutable, let imported):
             text +=
@@ -125,6 +125,10 @@ public struct ConstExprContext: Sendable {
     public enum GlobalAccess: Equatable, Sendable {
         /// WebAssembly 2.0 validation: only imported, immutable globals.
         case importedImmutable
+        /// WebAssembly 3.0 validation: immutable globals that hold their value when the
+        /// expression runs (imported ones, and defined ones before the global being
+        /// initialized; in segments, all).
+        case initializedImmutable
         /// Any global that holds its value when the expression runs: imported globals, and
         /// the defined globals before the one being initialized (in segments: all). What the
         /// metadata format requires and the loader relies on.
@@ -270,10 +274,11 @@ public struct ConstExprContext: Sendable {
                 return .unreadableGlobal(index, globalAccess, importedGlobalCount: importedGlobalCount)
             }
             if globals[i].mutable { return .mutableGlobal(index) }
-        case .initialized:
+        case .initialized, .initializedImmutable:
             if case .globalInitializer(let initializing) = site, i >= initializing {
                 return .unreadableGlobal(index, globalAccess, importedGlobalCount: importedGlobalCount)
             }
+            if globalAccess == .initializedImmutable, globals[i].mutable { return .mutableGlobal(index) }
         }
         return nil
     }

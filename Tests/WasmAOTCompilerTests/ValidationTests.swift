@@ -478,9 +478,16 @@ extension ValidationTests {
         }
 
         @Test func constantExpressionGlobals() throws {
-            // Only imported globals may be read.
+            // WebAssembly 2.0: only imported globals may be read; 3.0: any earlier immutable global.
+            let earlier = try parse("(module (global i32 (i32.const 0)) (global i32 (global.get 0)))")
+            let error = #expect(throws: ValidationError.self) { try Validator.validate(earlier, version: .v2) }
+            #expect(error?.rule == .unknownGlobal)
+            try Validator.validate(earlier)
             try expectInvalid(
-                "(module (global i32 (i32.const 0)) (global i32 (global.get 0)))", ValidationRule.unknownGlobal, inBody: false)
+                "(module (global i32 (global.get 1)) (global i32 (i32.const 0)))", ValidationRule.unknownGlobal, inBody: false)
+            try expectInvalid(
+                "(module (global (mut i32) (i32.const 0)) (global i32 (global.get 0)))", ValidationRule.constantRequired,
+                inBody: false)
             // (memory 1) (data (global.get 0) "") and (table 1 funcref) (elem (global.get 0)) without globals.
             let data = binary([(5, [0x01, 0x00, 0x01]), (11, [0x01, 0x00, 0x23, 0x00, 0x0B, 0x00])])
             expectInvalid(try ModuleDecoder.decode(data), ValidationRule.unknownGlobal, inBody: false)

@@ -22,12 +22,12 @@ extension ValidationContext {
         }
         return ConstExprContext(
             globals: globalTypes, importedGlobalCount: importedGlobalCount,
-            functionCount: functionTypeIndices.count, globalAccess: .importedImmutable)
+            functionCount: functionTypeIndices.count, globalAccess: version == .v2 ? .importedImmutable : .initializedImmutable)
     }
 
     /// Validates a constant expression: its instructions must be constant (``ConstInstr``);
     /// then `constants` checks that it produces exactly one `expected` value, with the reads
-    /// WebAssembly 2.0 allows.
+    /// the version validated against allows.
     func validateConstant(
         _ expression: ConstExpression, expected: ValueType, at site: ConstExprSite, _ constants: ConstExprContext
     ) throws(ValidationError) {

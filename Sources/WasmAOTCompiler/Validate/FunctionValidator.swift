@@ -318,7 +318,8 @@ struct FunctionValidator {
                     "table.copy from table \(sourceIndex) of \(source.elementType) "
                         + "to table \(destinationIndex) of \(destination.elementType)")
             }
-            try apply(StackSignature([addressType(destination.limits), addressType(source.limits), .i32], []))
+            let (d, s) = (addressType(destination.limits), addressType(source.limits))
+            try apply(StackSignature([d, s, d == .i64 && s == .i64 ? .i64 : .i32], []))
         case .tableInit(let elemIndex, let tableIndex):
             let table = try table(tableIndex)
             let elementType = try elementSegment(elemIndex)
