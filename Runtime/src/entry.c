@@ -322,6 +322,9 @@ uint32_t wasmaot_invoke(wasmaot_instance *ctx, const void *fn, const wasmaot_sig
     uint8_t bytes[WASMAOT_MAX_ARITY * sizeof(wasmaot_value)];
   } ret;
 
+  wa_exceptions_begin_outermost();
+  wa_exception_frame exceptions;
+  wa_exceptions_enter(&exceptions);
   wa_entry entry;
   entry.previous = tls.entry;
   entry.frame = here;
@@ -337,16 +340,20 @@ uint32_t wasmaot_invoke(wasmaot_instance *ctx, const void *fn, const wasmaot_sig
   }
   tls.entry = entry.previous;
   tls.in_wasm = saved_in_wasm;
-  if (kind != WASMAOT_TRAP_NONE) return kind;
-
-  if (sig->result_count == 1) {
-    memset(&results[0], 0, sizeof results[0]);
-    memcpy(&results[0], &ret, wa_value_size(sig->results[0]));
-  } else {
-    for (uint32_t i = 0; i < sig->result_count; i++) {
-      memset(&results[i], 0, sizeof results[i]);
-      memcpy(&results[i], ret.bytes + sig->result_offsets[i], wa_value_size(sig->results[i]));
+  if (kind == WASMAOT_TRAP_NONE) {
+    if (sig->result_count == 1) {
+      memset(&results[0], 0, sizeof results[0]);
+      memcpy(&results[0], &ret, wa_value_size(sig->results[0]));
+    } else {
+      for (uint32_t i = 0; i < sig->result_count; i++) {
+        memset(&results[i], 0, sizeof results[i]);
+        memcpy(&results[i], ret.bytes + sig->result_offsets[i], wa_value_size(sig->results[i]));
+      }
     }
+    /* An exnref the host receives outlives the call. */
+    for (uint32_t i = 0; i < sig->result_count; i++)
+      if (sig->results[i] == WASMAOT_EXNREF) wasmaot_exception_pin(results[i].ref);
   }
-  return WASMAOT_TRAP_NONE;
+  wa_exceptions_exit(&exceptions);
+  return kind;
 }

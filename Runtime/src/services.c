@@ -67,6 +67,14 @@ static const wasmaot_runtime services = {
     .table_copy = svc_table_copy,
     .table_grow = svc_table_grow,
     .table_fill = svc_table_fill,
+    .try_enter = wa_svc_try_enter,
+    .try_leave = wa_svc_try_leave,
+    .exception_new = wa_svc_exception_new,
+    .throw_exception = wa_svc_throw,
+    .caught = wa_svc_caught,
+    .exception_done = wa_svc_exception_done,
+    .exception_keep = wa_svc_exception_keep,
+    .exception_pin = wasmaot_exception_pin,
 };
 
 const wasmaot_runtime *wasmaot_runtime_services(void) { return &services; }

@@ -186,7 +186,16 @@ public final class SpecTestRunner {
             } catch {
                 return .fail("expected unlinkable module ('\(message)'), got: \(error)")
             }
-        case .moduleInstance, .assertException, .assertFuel, .assertOutOfFuel:
+        case .assertException(let execute):
+            do {
+                let actual = try perform(execute)
+                return .fail("\(describe(execute)): expected an exception, got \(actual)")
+            } catch is WasmException {
+                return .pass
+            } catch {
+                return .fail("\(describe(execute)): expected an exception, got error: \(error)")
+            }
+        case .moduleInstance, .assertFuel, .assertOutOfFuel:
             return .fail("unsupported directive \(directive)")
         }
     }
@@ -366,7 +375,12 @@ public final class SpecTestRunner {
         case .i64(let v): return .i64(v)
         case .f32(let v): return .f32(v)
         case .f64(let v): return .f64(v)
-        case .refNull(let heap): return heap == .funcRef ? .funcref(nil) : .externref(nil)
+        case .refNull(let heap):
+            switch heap {
+            case .funcRef: return .funcref(nil)
+            case .exnRef: return .exnref(nil)
+            default: return .externref(nil)
+            }
         case .refExtern(let v): return .externref(UInt(v))
         case .v128(let v): return .v128(SIMD16(v.bytes))
         case .refFunc, .refHost: throw UsageError("unsupported argument \(c)")
@@ -385,6 +399,7 @@ public final class SpecTestRunner {
         case (.f64(let a), .f64ArithmeticNaN): return a & 0x7FF8_0000_0000_0000 == 0x7FF8_0000_0000_0000
         case (.funcref(let a), .refNull): return a == nil
         case (.externref(let a), .refNull): return a == nil
+        case (.exnref(let a), .refNull): return a == nil
         case (.funcref(let a), .refFunc): return a != nil
         case (.externref(let a), .refExtern(let v)): return a != nil && (v == nil || a == UInt(v!))
         case (.v128(let a), .v128(let e)): return (0..<16).allSatisfy { a[$0] == e.bytes[$0] }

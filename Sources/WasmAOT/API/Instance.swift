@@ -9,10 +9,12 @@ public final class Instance: @unchecked Sendable {
     private(set) var memories: [Memory] = []
     private(set) var tables: [Table] = []
     private(set) var globals: [Global] = []
+    private(set) var tags: [Tag] = []
     private let funcs: UnsafeMutablePointer<wasmaot_funcref>
     private let memoryPointers: UnsafeMutablePointer<UnsafeMutablePointer<wasmaot_memory>?>
     private let tablePointers: UnsafeMutablePointer<UnsafeMutablePointer<wasmaot_table>?>
     private let globalPointers: UnsafeMutablePointer<UnsafeMutablePointer<wasmaot_value>?>
+    private let tagPointers: UnsafeMutablePointer<UnsafePointer<wasmaot_tag>?>
     private let dataSegments: UnsafeMutablePointer<wasmaot_segment>
     private let elemSegments: UnsafeMutablePointer<wasmaot_segment>
     private var elemItems: [UnsafeMutablePointer<UnsafeMutableRawPointer?>] = []
@@ -31,6 +33,7 @@ public final class Instance: @unchecked Sendable {
         memoryPointers = .allocate(capacity: max(meta.totalMemoryCount, 1))
         tablePointers = .allocate(capacity: max(meta.totalTableCount, 1))
         globalPointers = .allocate(capacity: max(meta.totalGlobalCount, 1))
+        tagPointers = .allocate(capacity: max(meta.totalTagCount, 1))
         dataSegments = .allocate(capacity: max(meta.data.count, 1))
         elemSegments = .allocate(capacity: max(meta.elements.count, 1))
         raw.pointee.rt = wasmaot_runtime_services()
@@ -38,6 +41,7 @@ public final class Instance: @unchecked Sendable {
         raw.pointee.memories = memoryPointers
         raw.pointee.tables = tablePointers
         raw.pointee.globals = globalPointers
+        raw.pointee.tags = tagPointers
         raw.pointee.type_ids = UnsafePointer(module.typeIDs)
         raw.pointee.data_segments = dataSegments
         raw.pointee.elem_segments = elemSegments
@@ -54,6 +58,7 @@ public final class Instance: @unchecked Sendable {
         memoryPointers.deallocate()
         tablePointers.deallocate()
         globalPointers.deallocate()
+        tagPointers.deallocate()
         dataSegments.deallocate()
         elemSegments.deallocate()
         for items in elemItems { items.deallocate() }
@@ -109,6 +114,11 @@ public final class Instance: @unchecked Sendable {
                 globalPointers[globals.count] = global.cell
                 globals.append(global)
                 if want.type.isReference && want.mutable { global.keepAlive.append(self) }
+            case .tag(let typeIndex):
+                guard let tag = provided as? Tag else { throw mismatch(kindName(provided)) }
+                guard tag.type == meta.types[Int(typeIndex)] else { throw mismatch("tag \(tag.type)") }
+                tagPointers[tags.count] = UnsafePointer(tag.raw)
+                tags.append(tag)
             }
         }
     }
@@ -134,6 +144,11 @@ public final class Instance: @unchecked Sendable {
             let table = try Table(type: type)
             tablePointers[tables.count] = table.raw
             tables.append(table)
+        }
+        for typeIndex in meta.tags {
+            let tag = Tag(validType: meta.types[Int(typeIndex)])
+            tagPointers[tags.count] = UnsafePointer(tag.raw)
+            tags.append(tag)
         }
         for global in meta.globals {
             let value = try evaluate(global.initializer, type: global.type.type, at: .globalInitializer(global: globals.count))
@@ -268,6 +283,7 @@ public final class Instance: @unchecked Sendable {
     func memory(at index: UInt32) -> Memory { memories[Int(index)] }
     func table(at index: UInt32) -> Table { tables[Int(index)] }
     func global(at index: UInt32) -> Global { globals[Int(index)] }
+    func tag(at index: UInt32) -> Tag { tags[Int(index)] }
 
     private func kindName(_ e: any Extern) -> String {
         switch e {
@@ -275,6 +291,7 @@ public final class Instance: @unchecked Sendable {
         case is Memory: return "memory"
         case is Table: return "table"
         case is Global: return "global"
+        case let t as Tag: return "tag \(t.type)"
         default: return "unknown"
         }
     }
@@ -310,6 +327,7 @@ public struct Exports: Sequence {
     public func memory(_ name: String) throws(UsageError) -> Memory { instance.memory(at: try find(name, .memory)) }
     public func table(_ name: String) throws(UsageError) -> Table { instance.table(at: try find(name, .table)) }
     public func global(_ name: String) throws(UsageError) -> Global { instance.global(at: try find(name, .global)) }
+    public func tag(_ name: String) throws(UsageError) -> Tag { instance.tag(at: try find(name, .tag)) }
 
     /// Any export, for passing as an import to another instance.
     public subscript(_ name: String) -> (any Extern)? {
@@ -319,6 +337,7 @@ public struct Exports: Sequence {
         case .memory: return instance.memory(at: e.index)
         case .table: return instance.table(at: e.index)
         case .global: return instance.global(at: e.index)
+        case .tag: return instance.tag(at: e.index)
         }
     }
 }

@@ -37,9 +37,7 @@ public struct DecodeError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// The wasm features the decoder accepts: WebAssembly 2.0, and exception handling's tag
-/// section and `exnref` so that validation can name them as unsupported rather than
-/// malformed. Enabling multi-memory or memory64 here would change how 2.0 binaries decode
+/// The wasm features the decoder accepts: WebAssembly 2.0 and exception handling. Enabling multi-memory or memory64 here would change how 2.0 binaries decode
 /// (reserved zero bytes, limit flags).
 let decoderFeatures: WasmFeatureSet = [.referenceTypes, .simd, .exceptionHandling]
 
@@ -73,8 +71,7 @@ public enum ModuleDecoder {
                 case .tableSection(let tables): module.tables = tables
                 case .memorySection(let memories): module.memories = memories
                 case .globalSection(let globals): module.globals = globals
-                case .tagSection:
-                    throw DecodeError(message: "a tag section", offset: parser.offset, feature: .exceptionHandling)
+                case .tagSection(let tags): module.tags = tags
                 case .exportSection(let exports): module.exports = exports
                 case .startSection(let start): module.start = start
                 case .elementSection(let elements): module.elements = elements

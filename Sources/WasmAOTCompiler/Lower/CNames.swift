@@ -82,6 +82,8 @@ enum CNames {
     static func branchTarget(_ n: Int) -> String { "L\(n)" }
     /// The start of the `if` numbered `n`'s else branch (its end when it has none).
     static func elseTarget(_ n: Int) -> String { "E\(n)" }
+    /// The exception handler (`wasmaot_handler`) of the try block numbered `n`: `h3`.
+    static func handler(_ n: Int) -> String { "h\(n)" }
     /// A temporary of a `{ … }` scope of its own: `t0`.
     static func temporary(_ n: Int) -> String { "t\(n)" }
     /// The base address of memory `n`, kept in a local.

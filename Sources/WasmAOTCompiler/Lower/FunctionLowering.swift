@@ -24,7 +24,7 @@ public struct LoweringError: Error, CustomStringConvertible, Sendable {
 /// target's slots. Code after `unreachable`, `br`, `br_table` and `return` is
 /// not emitted.
 struct FunctionLowering {
-    enum FrameKind { case function, block, loop, `if` }
+    enum FrameKind { case function, block, loop, `if`, tryTable }
 
     struct Frame {
         var kind: FrameKind
@@ -64,6 +64,11 @@ struct FunctionLowering {
     private var nextTemp = 0
     private var deadNesting = 0
     private var usesMemory = false
+    /// Whether the body catches exceptions: its locals and slots are then volatile, since
+    /// a throw returns to the handler's `__builtin_setjmp` with their latest values.
+    private let catchesExceptions: Bool
+    /// The handlers (one per try block) the body declares.
+    private var handlers: [String] = []
     /// What follows a load or store helper's name up to its `m0` argument: the
     /// guard-page form, or the checked one (which traps naming this function).
     private var accessCallHead: String { module.checksBounds ? "_checked(ctx, WA_FN, \(CNames.memorySize(0)), " : "(" }
@@ -92,6 +97,9 @@ struct FunctionLowering {
         self.functionIndex = functionIndex
         self.type = type
         self.body = body
+        catchesExceptions = body.ops.contains {
+            if case .tryTable = $0.instruction { true } else { false }
+        }
     }
 
     // MARK: Output
@@ -104,7 +112,7 @@ struct FunctionLowering {
             try lowerInstruction(op.instruction)
         }
         var out: [String] = []
-        out.append(module.prototype(functionIndex) + " {")
+        out.append(module.prototype(functionIndex, copyingParameters: catchesExceptions) + " {")
         out.append("  enum { WA_FN = \(functionIndex) };  /* this function's index, for trap sites */")
         // Locals, then stack slots, one declaration per C type. A wasm local may be
         // unread, and a slot only written (or not at all) once operands are folded
@@ -112,12 +120,17 @@ struct FunctionLowering {
         var slotsByType: [String: [String]] = [:]
         var typeOrder: [String] = []
         let locals = body.locals.enumerated().map { (i, t) in (CNames.local(UInt32(type.parameters.count + i)), t) }
-        for (name, t) in locals + slotOrder {
+        // A function with handlers copies its parameters into volatile locals (see `prototype`).
+        let parameters = catchesExceptions ? type.parameters.enumerated().map { (CNames.local(UInt32($0)), $1) } : []
+        let volatile = catchesExceptions ? "volatile " : ""
+        for (name, t) in parameters + locals + slotOrder {
             var cType = CNames.type(t)
             var declarator = name
             if cType.hasSuffix(" *") {  // the pointer belongs to each declarator
                 cType.removeLast(2)
-                declarator = "*" + name
+                declarator = "*" + volatile + name
+            } else {
+                cType = volatile + cType
             }
             if slotsByType[cType] == nil { typeOrder.append(cType) }
             slotsByType[cType, default: []].append("\(declarator) = \(CNames.zero(t))")
@@ -125,14 +138,21 @@ struct FunctionLowering {
         for cType in typeOrder {
             out.append("  WA_SLOT \(cType) \(slotsByType[cType]!.joined(separator: ", "));")
         }
-        // v128 parameters arrive in the two-word ABI form (`aN`, see ModuleLowering.prototype).
-        for (i, t) in type.parameters.enumerated() where t == .v128 {
-            out.append("  wa_v128 \(CNames.local(UInt32(i))) = \(CNames.fromABI(t, CNames.abiParameter(i)));")
+        if catchesExceptions {
+            for (i, t) in type.parameters.enumerated() {
+                out.append("  \(CNames.local(UInt32(i))) = \(CNames.fromABI(t, CNames.abiParameter(i)));")
+            }
+            for handler in handlers { out.append("  wasmaot_handler \(handler);") }
+        } else {
+            // v128 parameters arrive in the two-word ABI form (`aN`, see ModuleLowering.prototype).
+            for (i, t) in type.parameters.enumerated() where t == .v128 {
+                out.append("  wa_v128 \(CNames.local(UInt32(i))) = \(CNames.fromABI(t, CNames.abiParameter(i)));")
+            }
         }
         if usesMemory { out.append("  uint8_t *const \(CNames.memoryBase(0)) = ctx->memory0;") }
         // (set after calls even where no access reads it: hence WA_SLOT)
-        if module.checksBounds && (usesMemory || makesCalls || growsMemory) {
-            out.append("  WA_SLOT uint64_t \(CNames.memorySize(0)) = \(Self.memorySize0);")
+        if module.checksBounds && (usesMemory || makesCalls || growsMemory || catchesExceptions) {
+            out.append("  WA_SLOT \(volatile)uint64_t \(CNames.memorySize(0)) = \(Self.memorySize0);")
         }
         out.append(
             "  " + (["ctx"] + type.parameters.indices.map { CNames.local(UInt32($0)) }).map { "(void)\($0);" }.joined(separator: " "))
@@ -300,6 +320,7 @@ struct FunctionLowering {
     /// Moves the values a branch carries into the target's slots and jumps (or returns).
     private mutating func branch(toFrame index: Int) throws(LoweringError) {
         let target = frames[index]
+        leaveHandlers(above: index)
         if target.kind == .function {
             try emitReturn()
             return
@@ -312,6 +333,16 @@ struct FunctionLowering {
         }
         emit("goto \(CNames.branchTarget(target.label));")
         frames[index].labelUsed = true
+    }
+
+    /// Before a branch out of try blocks: unlinks their handlers (the outermost one
+    /// crossed, and with it all inside it). A try block's own label is at its end,
+    /// where its handler is unlinked (see `lowerEnd`).
+    private mutating func leaveHandlers(above index: Int) {
+        guard index + 1 < frames.count,
+            let outermost = frames[(index + 1)...].first(where: { $0.kind == .tryTable })
+        else { return }
+        emit("ctx->rt->try_leave(&\(CNames.handler(outermost.label)));")
     }
 
     private mutating func emitReturn() throws(LoweringError) {
@@ -346,7 +377,7 @@ struct FunctionLowering {
         // Skip dead code, tracking nesting to find the end of the current block.
         if frames.last?.unreachable == true {
             switch instruction {
-            case .block, .loop, .if: deadNesting += 1; return
+            case .block, .loop, .if, .tryTable: deadNesting += 1; return
             case .else where deadNesting == 0: try lowerElse(); return
             case .end where deadNesting == 0: try lowerEnd(); return
             case .end: deadNesting -= 1; return
@@ -389,7 +420,16 @@ struct FunctionLowering {
         case .brTable(let table):
             try lowerBrTable(table)
         case .return:
+            leaveHandlers(above: 0)
             try emitReturn()
+            markUnreachable()
+        case .tryTable(let blockType, let tryCatch):
+            try lowerTryTable(blockType, tryCatch.catches)
+        case .throw(let tag):
+            try lowerThrow(tag)
+        case .throwRef:
+            let exception = try pop()
+            emit("wa_throw_ref(ctx, WA_FN, \(exception));")
             markUnreachable()
         case .call(let function):
             try lowerCall(function)
@@ -432,6 +472,10 @@ struct FunctionLowering {
             let t = try module.globalType(index, at: self).valueType
             if t == .v128 {
                 emit("wa_v128_set_cell(ctx->globals[\(index)], \(try pop()));")
+            } else if t == .ref(.exnRef) {
+                let value = try pop()
+                emit("ctx->rt->exception_pin(\(value));")  // a global outlives the call
+                emit("ctx->globals[\(index)]->ref = \(value);")
             } else {
                 emit("ctx->globals[\(index)]->\(CNames.cellField(t)) = \(try pop());")
             }
@@ -546,6 +590,7 @@ struct FunctionLowering {
             emit("ctx->rt->table_copy(ctx, \(dstTable), \(srcTable), \(d), \(s), \(n));")
         case .tableFill(let table):
             let (d, v, n) = try pop3()
+            try pinIfException(v, table: table)
             emit("ctx->rt->table_fill(ctx, \(table), \(d), \(v), \(n));")
         case .tableGet(let table):
             let index = try pop()
@@ -554,10 +599,12 @@ struct FunctionLowering {
         case .tableSet(let table):
             let value = try pop()
             let index = try pop()
+            try pinIfException(value, table: table)
             emit("wa_table_set(ctx, WA_FN, \(table), \(index), \(value));")
         case .tableGrow(let table):
             let delta = try pop()
             let initial = try pop()
+            try pinIfException(initial, table: table)
             assign(push(.i32), "ctx->rt->table_grow(ctx, \(table), \(initial), \(delta))")
         case .tableSize(let table):
             assign(push(.i32), "ctx->tables[\(table)]->size")
@@ -636,6 +683,9 @@ struct FunctionLowering {
             emit("\(CNames.elseTarget(frame.label)):;")
             reachable = true
             if frame.labelUsed { emit("\(CNames.branchTarget(frame.label)):;") }
+        case .tryTable:
+            if frame.labelUsed { emit("\(CNames.branchTarget(frame.label)):;") }
+            if reachable { emit("ctx->rt->try_leave(&\(CNames.handler(frame.label)));") }
         default:
             if frame.labelUsed { emit("\(CNames.branchTarget(frame.label)):;") }
         }
@@ -644,6 +694,84 @@ struct FunctionLowering {
         if !reachable, !frames.isEmpty {
             markUnreachable()
         }
+    }
+
+    // MARK: Exceptions
+
+    /// `try_table`: links a handler, then `__builtin_setjmp`s; a throw that lands there
+    /// runs the catch clauses in order (outside the try block, whose handler the throw
+    /// unlinked) and throws the exception on if none matches.
+    private mutating func lowerTryTable(_ blockType: BlockType, _ catches: [CatchClause]) throws(LoweringError) {
+        materializeAll()
+        let (params, _) = try blockSignature(blockType)
+        guard stack.count >= params.count else { throw fail("operand stack underflow") }
+        let label = allocateLabel()
+        let handler = CNames.handler(label)
+        handlers.append(handler)
+        emit("ctx->rt->try_enter(&\(handler));")
+        emit("if (__builtin_setjmp(\(handler).jump)) {")
+        let savedStack = stack, savedDeferred = deferred
+        let base = stack.count - params.count
+        let exception = temp()
+        emit("wasmaot_exception *\(exception) = ctx->rt->caught();")
+        reloadMemorySize()  // the code that threw may have grown the memory
+        for clause in catches {
+            truncateStack(to: base)
+            switch clause {
+            case .catch(let tag, let depth), .catchRef(let tag, let depth):
+                let payload = try module.tagPayload(tag, at: self)
+                emit("if (\(exception)->tag == ctx->tags[\(tag)]) {")
+                for (i, t) in payload.enumerated() {
+                    let cell = "\(exception)->payload[\(i)]"
+                    assign(push(t), t == .v128 ? "wa_v128_get_cell(&\(cell))" : "\(cell).\(CNames.cellField(t))")
+                }
+                try catchBranch(exception, keepsReference: clause == .catchRef(tagIndex: tag, labelIndex: depth), depth)
+                emit("}")
+            case .catchAll(let depth):
+                try catchBranch(exception, keepsReference: false, depth)
+            case .catchAllRef(let depth):
+                try catchBranch(exception, keepsReference: true, depth)
+            }
+        }
+        truncateStack(to: base)
+        // No clause matched (a catch-all always does): the exception goes on to the next handler.
+        if !catches.contains(where: { if case .catchAll = $0 { true } else if case .catchAllRef = $0 { true } else { false } }) {
+            emit("ctx->rt->throw_exception(\(exception));")
+        }
+        emit("}")
+        stack = savedStack
+        deferred = savedDeferred
+        frames.append(Frame(kind: .tryTable, label: label, params: params, results: try blockSignature(blockType).results, base: base))
+    }
+
+    /// The end of a matching catch clause: the payload is on the stack; pushes the
+    /// exnref if the clause takes one, and branches to label `depth` (counted outside the try block).
+    private mutating func catchBranch(_ exception: String, keepsReference: Bool, _ depth: UInt32) throws(LoweringError) {
+        if keepsReference {
+            emit("ctx->rt->exception_keep(\(exception));")
+            assign(push(.ref(.exnRef)), "(void *)\(exception)")
+        } else {
+            emit("ctx->rt->exception_done(\(exception));")
+        }
+        try branch(toFrame: try frameIndex(depth: depth))
+    }
+
+    private mutating func lowerThrow(_ tag: UInt32) throws(LoweringError) {
+        let payload = try module.tagPayload(tag, at: self)
+        let values = try pop(payload.count)
+        let exception = temp()
+        emit("{ wasmaot_exception *\(exception) = ctx->rt->exception_new(ctx->tags[\(tag)], \(payload.count)u);")
+        for (i, (t, value)) in zip(payload, values).enumerated() {
+            let cell = "\(exception)->payload[\(i)]"
+            emit(t == .v128 ? "wa_v128_set_cell(&\(cell), \(value));" : "\(cell).\(CNames.cellField(t)) = \(value);")
+        }
+        emit("ctx->rt->throw_exception(\(exception)); }")
+        markUnreachable()
+    }
+
+    /// An exnref stored in a table outlives the call: its exception is pinned.
+    private mutating func pinIfException(_ value: String, table: UInt32) throws(LoweringError) {
+        if try module.tableElementType(table, at: self) == .ref(.exnRef) { emit("ctx->rt->exception_pin(\(value));") }
     }
 
     private mutating func lowerBrTable(_ table: BrTable) throws(LoweringError) {

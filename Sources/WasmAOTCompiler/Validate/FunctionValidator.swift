@@ -175,6 +175,42 @@ struct FunctionValidator {
             }
             try apply(StackSignature(callee.parameters + [addressType(table.limits)], callee.results))
 
+        // Exceptions
+        case .throw(let tagIndex):
+            let tag = try tagType(tagIndex)
+            try pop(tag.parameters, slot: { .operand($0, of: tag.parameters.count) })
+            markUnreachable()
+        case .throwRef:
+            try pop(.ref(.exnRef), .operand(1, of: 1))
+            markUnreachable()
+        case .tryTable(let blockType, let tryCatch):
+            // Catch labels are relative to the try_table's context: checked before entering it.
+            for clause in tryCatch.catches {
+                let carried: [ValueType]
+                let depth: UInt32
+                switch clause {
+                case .catch(let tagIndex, let labelIndex):
+                    carried = try tagType(tagIndex).parameters
+                    depth = labelIndex
+                case .catchRef(let tagIndex, let labelIndex):
+                    carried = try tagType(tagIndex).parameters + [.ref(.exnRef)]
+                    depth = labelIndex
+                case .catchAll(let labelIndex):
+                    carried = []
+                    depth = labelIndex
+                case .catchAllRef(let labelIndex):
+                    carried = [.ref(.exnRef)]
+                    depth = labelIndex
+                }
+                let target = try label(depth)
+                guard target == carried else {
+                    throw error(
+                        ValidationRule.typeMismatch,
+                        "a catch clause of \(mnemonic) carries \(Self.list(carried)) to label \(depth), which takes \(Self.list(target))")
+                }
+            }
+            try enter(.block, blockType)
+
         // Parametric
         case .drop:
             try pop(.operand(1, of: 1))
@@ -464,6 +500,13 @@ struct FunctionValidator {
             throw error(ValidationRule.unknownGlobal, "global \(index) (\(context.globals.count) globals)")
         }
         return global
+    }
+
+    private func tagType(_ index: UInt32) throws(ValidationError) -> FunctionType {
+        guard let type = context.tagType(at: index) else {
+            throw error(ValidationRule.unknownTag, "tag \(index) (\(context.tagTypeIndices.count) tags)")
+        }
+        return type
     }
 
     private func table(_ index: UInt32) throws(ValidationError) -> TableType {
