@@ -172,6 +172,8 @@ typedef struct wasmaot_exception {
 typedef struct wasmaot_handler {
   void *jump[5]; /* __builtin_setjmp buffer */
   struct wasmaot_handler *previous;
+  uint32_t held; /* runtime-private: the thread's held exceptions when it was linked */
+  uint32_t _pad;
 } wasmaot_handler;
 
 /* Services generated code calls, all through ctx->rt. Bulk operations check
@@ -213,6 +215,11 @@ typedef struct wasmaot_runtime {
   void (*exception_keep)(wasmaot_exception *exception);
   /* An exnref is stored where it outlives the wasm call (a global or a table): never freed. */
   void (*exception_pin)(void *exception);
+  /* A legacy catch clause starts (hold) and is left other than by a throw (leave, innermost
+   * first): the exception stays alive while a clause holds it (a throw that lands in a handler
+   * releases the holds of the clauses it left). */
+  void (*exception_hold)(wasmaot_exception *exception);
+  void (*catch_leave)(wasmaot_exception *exception);
 } wasmaot_runtime;
 
 /* A passive segment's bytes (data) or references (elements); dropped = length 0. */
@@ -272,12 +279,12 @@ WASMAOT_ASSERT_LAYOUT(offsetof(wasmaot_table, size) == 8, "table.size");
 WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_value) == 16, "value cell size");
 WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_v128) == 16 && offsetof(wasmaot_v128, hi) == 8, "v128 layout");
 WASMAOT_ASSERT_LAYOUT(offsetof(wasmaot_runtime, trap) == 8, "runtime.trap");
-WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_runtime) == 8 + 19 * 8, "runtime size");
+WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_runtime) == 8 + 21 * 8, "runtime size");
 WASMAOT_ASSERT_LAYOUT(offsetof(wasmaot_runtime, try_enter) == 8 + 11 * 8, "runtime.try_enter");
 WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_tag) == 16, "tag size");
 WASMAOT_ASSERT_LAYOUT(offsetof(wasmaot_exception, count) == 24 && sizeof(wasmaot_exception) == 32, "exception layout");
 WASMAOT_ASSERT_LAYOUT(offsetof(wasmaot_exception, payload) == 32, "exception.payload");
-WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_handler) == 48, "handler size");
+WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_handler) == 56, "handler size");
 WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_segment) == 16, "segment size");
 WASMAOT_ASSERT_LAYOUT(offsetof(struct wasmaot_instance, memories) == 8, "instance.memories");
 WASMAOT_ASSERT_LAYOUT(offsetof(struct wasmaot_instance, funcs) == 32, "instance.funcs");

@@ -22,7 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-enum { STATE_KEPT = 1, STATE_PINNED = 2 };
+/* state: flags, and above them the number of legacy catch clauses holding the exception. */
+enum { STATE_KEPT = 1, STATE_PINNED = 2, STATE_HOLD = 4 };
 
 typedef struct wa_exception_state {
   wasmaot_handler *handlers; /* innermost first */
@@ -32,6 +33,9 @@ typedef struct wa_exception_state {
   wasmaot_exception *pending;  /* thrown by a host callback */
   wasmaot_exception *uncaught; /* left the last wasmaot_invoke */
   uint32_t depth;              /* nested wasmaot_invoke calls */
+  /* The exceptions legacy catch clauses being executed hold, innermost last. */
+  wasmaot_exception **held;
+  uint32_t held_count, held_capacity;
 } wa_exception_state;
 
 static __thread wa_exception_state ex;
@@ -69,7 +73,43 @@ wasmaot_exception *wa_svc_exception_new(const wasmaot_tag *tag, uint32_t count) 
   return e;
 }
 
+static void release(wasmaot_exception *e, const wasmaot_exception *keep) {
+  e->state -= STATE_HOLD;
+  if (e->state < STATE_HOLD && !(e->state & (STATE_KEPT | STATE_PINNED)) && e != keep && e != ex.uncaught) {
+    if (ex.in_flight == e) ex.in_flight = NULL;
+    unlink_live(e);
+    free(e);
+  }
+}
+
+/* The clauses above `count` were left by a throw (or a trap): their holds end. */
+static void release_held(uint32_t count, const wasmaot_exception *thrown) {
+  while (ex.held_count > count) release(ex.held[--ex.held_count], thrown);
+}
+
+void wa_svc_exception_hold(wasmaot_exception *e) {
+  if (ex.held_count == ex.held_capacity) {
+    uint32_t capacity = ex.held_capacity ? 2 * ex.held_capacity : 16;
+    wasmaot_exception **held = realloc(ex.held, capacity * sizeof *held);
+    if (!held) {
+      fprintf(stderr, "wasmaot: out of memory holding an exception\n");
+      abort();
+    }
+    ex.held = held;
+    ex.held_capacity = capacity;
+  }
+  ex.held[ex.held_count++] = e;
+  e->state += STATE_HOLD;
+}
+
+void wa_svc_catch_leave(wasmaot_exception *e) {
+  if (ex.held_count == 0 || ex.held[ex.held_count - 1] != e) return; /* (not held: nothing to end) */
+  ex.held_count--;
+  release(e, NULL);
+}
+
 void wa_svc_try_enter(wasmaot_handler *h) {
+  h->held = ex.held_count;
   h->previous = ex.handlers;
   ex.handlers = h;
 }
@@ -81,6 +121,7 @@ __attribute__((noreturn)) void wa_svc_throw(wasmaot_exception *e) {
   wasmaot_handler *h = ex.handlers;
   if (h && h != ex.boundary) {
     ex.handlers = h->previous;
+    release_held(h->held, e);
     wa_set_in_wasm(1, NULL);
     __builtin_longjmp(h->jump, 1);
   }
@@ -91,7 +132,7 @@ __attribute__((noreturn)) void wa_svc_throw(wasmaot_exception *e) {
 wasmaot_exception *wa_svc_caught(void) { return ex.in_flight; }
 
 void wa_svc_exception_done(wasmaot_exception *e) {
-  if (e->state & (STATE_KEPT | STATE_PINNED)) return;
+  if (e->state & (STATE_KEPT | STATE_PINNED) || e->state >= STATE_HOLD) return;
   if (ex.in_flight == e) ex.in_flight = NULL;
   unlink_live(e);
   free(e);
@@ -118,6 +159,7 @@ __attribute__((noreturn)) void wa_throw_pending(void) {
 }
 
 void wa_exceptions_enter(wa_exception_frame *frame) {
+  frame->held = ex.held_count;
   frame->boundary = ex.boundary;
   ex.boundary = ex.handlers;
   ex.depth++;
@@ -125,6 +167,7 @@ void wa_exceptions_enter(wa_exception_frame *frame) {
 
 void wa_exceptions_exit(const wa_exception_frame *frame) {
   ex.handlers = ex.boundary; /* a trap may have left handlers of this call linked */
+  release_held(frame->held, ex.uncaught);
   ex.boundary = frame->boundary;
   if (--ex.depth > 0) return;
   /* The outermost call returned: no wasm frame can hold an exnref any more. The

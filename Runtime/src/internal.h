@@ -29,10 +29,13 @@ __attribute__((noreturn)) void wa_svc_throw(wasmaot_exception *exception);
 wasmaot_exception *wa_svc_caught(void);
 void wa_svc_exception_done(wasmaot_exception *exception);
 void wa_svc_exception_keep(wasmaot_exception *exception);
+void wa_svc_exception_hold(wasmaot_exception *exception);
+void wa_svc_catch_leave(wasmaot_exception *exception);
 /* A host callback returned WASMAOT_TRAP_EXCEPTION: throws its pending exception. */
 __attribute__((noreturn)) void wa_throw_pending(void);
 typedef struct wa_exception_frame {
   wasmaot_handler *boundary;
+  uint32_t held;
 } wa_exception_frame;
 /* Called by wasmaot_invoke around each call: before the outermost one, the last
  * uncaught exception is freed; after it, every exception no global or table holds. */

@@ -75,6 +75,8 @@ static const wasmaot_runtime services = {
     .exception_done = wa_svc_exception_done,
     .exception_keep = wa_svc_exception_keep,
     .exception_pin = wasmaot_exception_pin,
+    .exception_hold = wa_svc_exception_hold,
+    .catch_leave = wa_svc_catch_leave,
 };
 
 const wasmaot_runtime *wasmaot_runtime_services(void) { return &services; }

@@ -119,7 +119,7 @@ public final class SpecTestRunner {
         case .module(let m):
             if m.isDefinition { return .ignore }
             do {
-                let instance = try instantiate(try binary(of: m.source))
+                let instance = try instantiate(try binary(of: m.source, line: line, column: column))
                 current = instance
                 if let id = m.id { instances[id] = instance }
                 return .pass
@@ -275,22 +275,30 @@ public final class SpecTestRunner {
         return nil
     }
 
+    /// Encodes a module text WAT cannot: with `wasm-tools parse`, else (the legacy exception
+    /// instructions in folded form, which wasm-tools does not read) with wabt's `wat2wasm
+    /// --no-check` beside it, which also encodes invalid modules.
     private func encodeWithWasmTools(_ text: String, _ wasmTools: String) throws -> [UInt8] {
         let input = (work as NSString).appendingPathComponent("invalid.wat")
         let output = (work as NSString).appendingPathComponent("invalid.wasm")
         try Data(text.utf8).write(to: URL(fileURLWithPath: input))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: wasmTools)
-        process.arguments = ["parse", input, "-o", output]
-        let pipe = Pipe()
-        process.standardError = pipe
-        try process.run()
-        let diagnostics = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw UsageError("wasm-tools parse: \(String(decoding: diagnostics, as: UTF8.self))")
+        var failure = ""
+        let wat2wasm = ((wasmTools as NSString).deletingLastPathComponent as NSString).appendingPathComponent("wat2wasm")
+        for (tool, arguments) in [(wasmTools, ["parse", input, "-o", output]), (wat2wasm, ["--no-check", input, "-o", output])] {
+            guard FileManager.default.isExecutableFile(atPath: tool) else { continue }
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: tool)
+            process.arguments = arguments
+            let pipe = Pipe()
+            process.standardError = pipe
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            let diagnostics = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            if process.terminationStatus == 0 { return [UInt8](try Data(contentsOf: URL(fileURLWithPath: output))) }
+            failure += "\((tool as NSString).lastPathComponent): \(String(decoding: diagnostics, as: UTF8.self))"
         }
-        return [UInt8](try Data(contentsOf: URL(fileURLWithPath: output)))
+        throw UsageError(failure)
     }
 
     /// `$WASM_TOOLS`, else `.venv/bin/wasm-tools` in the current directory, else `wasm-tools` on PATH.
@@ -301,6 +309,21 @@ public final class SpecTestRunner {
         candidates.append(FileManager.default.currentDirectoryPath + "/.venv/bin/wasm-tools")
         for dir in (env["PATH"] ?? "").split(separator: ":") { candidates.append("\(dir)/wasm-tools") }
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// A module directive's binary; a text module WAT cannot encode (the legacy exception
+    /// instructions) is encoded from the directive's text by the external tools.
+    private func binary(of source: ModuleSource, line: Int, column: Int) throws -> [UInt8] {
+        do {
+            return try binary(of: source)
+        } catch {
+            // (from a column before the directive's: a module directive's own position is its `(`)
+            guard case .text = source, let wasmTools = options.wasmTools, let text = moduleText(line: line, column: max(column - 1, 0))
+            else {
+                throw error
+            }
+            return try encodeWithWasmTools(text, wasmTools)
+        }
     }
 
     private func binary(of source: ModuleSource) throws -> [UInt8] {

@@ -104,8 +104,12 @@ public enum ModuleDecoder {
                 ops = collector.ops
             } catch {
                 let failure = DecodeError(error, offset: expression.offset)
-                guard let repaired = PrefixedOpcodeRepair.decode(code, start: start, failure: failure) else { throw failure }
-                ops = repaired
+                if let legacy = LegacyExceptionDecoding.decode(code, start: start, failure: failure) {
+                    ops = try legacy.get()
+                } else {
+                    guard let repaired = PrefixedOpcodeRepair.decode(code, start: start, failure: failure) else { throw failure }
+                    ops = repaired
+                }
             }
             guard case .end = ops.last?.instruction else {
                 throw DecodeError(message: "function body must end with 'end'", offset: expression.offset)

@@ -9,6 +9,9 @@ public struct WasmModule: Sendable {
     public struct Op: Sendable {
         public var instruction: Instruction
         public var offset: Int
+        /// A legacy exception instruction (WasmParser has none): then `instruction` is `nop`
+        /// and unused.
+        public var legacy: LegacyExceptionOp? = nil
     }
 
     /// One function body: its declared locals (not parameters) and its instructions, ending with `end`.

@@ -24,7 +24,7 @@ public struct LoweringError: Error, CustomStringConvertible, Sendable {
 /// target's slots. Code after `unreachable`, `br`, `br_table` and `return` is
 /// not emitted.
 struct FunctionLowering {
-    enum FrameKind { case function, block, loop, `if`, tryTable }
+    enum FrameKind { case function, block, loop, `if`, tryTable, legacyTry }
 
     struct Frame {
         var kind: FrameKind
@@ -36,6 +36,11 @@ struct FunctionLowering {
         var unreachable = false
         var labelUsed = false
         var hasElse = false
+        /// A legacy `try` past its first `catch`: then its handler is unlinked, and its
+        /// exception (`xN`) is the one being handled.
+        var inCatch = false
+        /// A legacy `try`'s catch clauses so far: the tag (nil for `catch_all`) of each.
+        var catches: [UInt32?] = []
         /// Line holding a loop's label, removed if no branch uses it.
         var labelLine: Int?
         var branchArity: [ValueType] { kind == .loop ? params : results }
@@ -69,6 +74,8 @@ struct FunctionLowering {
     private let catchesExceptions: Bool
     /// The handlers (one per try block) the body declares.
     private var handlers: [String] = []
+    /// The exception variables (one per legacy try) the body declares.
+    private var exceptionVariables: [String] = []
     /// What follows a load or store helper's name up to its `m0` argument: the
     /// guard-page form, or the checked one (which traps naming this function).
     private var accessCallHead: String { module.checksBounds ? "_checked(ctx, WA_FN, \(CNames.memorySize(0)), " : "(" }
@@ -98,7 +105,9 @@ struct FunctionLowering {
         self.type = type
         self.body = body
         catchesExceptions = body.ops.contains {
-            if case .tryTable = $0.instruction { true } else { false }
+            if case .tryTable = $0.instruction { return true }
+            if case .try = $0.legacy { return true }
+            return false
         }
     }
 
@@ -109,7 +118,11 @@ struct FunctionLowering {
         frames.append(Frame(kind: .function, label: allocateLabel(), params: [], results: type.results, base: 0))
         for op in body.ops {
             currentOffset = op.offset
-            try lowerInstruction(op.instruction)
+            if let legacy = op.legacy {
+                try lowerLegacy(legacy)
+            } else {
+                try lowerInstruction(op.instruction)
+            }
         }
         var out: [String] = []
         out.append(module.prototype(functionIndex, copyingParameters: catchesExceptions) + " {")
@@ -143,6 +156,7 @@ struct FunctionLowering {
                 out.append("  \(CNames.local(UInt32(i))) = \(CNames.fromABI(t, CNames.abiParameter(i)));")
             }
             for handler in handlers { out.append("  wasmaot_handler \(handler);") }
+            for exception in exceptionVariables { out.append("  WA_SLOT wasmaot_exception *volatile \(exception) = NULL;") }
         } else {
             // v128 parameters arrive in the two-word ABI form (`aN`, see ModuleLowering.prototype).
             for (i, t) in type.parameters.enumerated() where t == .v128 {
@@ -336,13 +350,21 @@ struct FunctionLowering {
     }
 
     /// Before a branch out of try blocks: unlinks their handlers (the outermost one
-    /// crossed, and with it all inside it). A try block's own label is at its end,
-    /// where its handler is unlinked (see `lowerEnd`).
-    private mutating func leaveHandlers(above index: Int) {
-        guard index + 1 < frames.count,
-            let outermost = frames[(index + 1)...].first(where: { $0.kind == .tryTable })
-        else { return }
-        emit("ctx->rt->try_leave(&\(CNames.handler(outermost.label)));")
+    /// crossed, and with it all inside it) and frees the exceptions of the legacy catch
+    /// clauses it leaves (unless `delegating`: then the exception is on its way, and the
+    /// target's own handler stays linked). A `try_table`'s own label is at its end, where its handler is
+    /// unlinked (see `lowerEnd`); a legacy `try`'s label is left like the blocks inside it.
+    private mutating func leaveHandlers(above index: Int, delegating: Bool = false) {
+        let first = frames[index].kind == .legacyTry && !delegating ? index : index + 1
+        // Catch clauses are left innermost first; one unlink covers all the handlers.
+        if !delegating {
+            for frame in frames[first...].reversed() where frame.kind == .legacyTry && frame.inCatch {
+                emit("ctx->rt->catch_leave(\(CNames.caughtException(frame.label)));")
+            }
+        }
+        if let outermost = frames[first...].first(where: { ($0.kind == .tryTable || $0.kind == .legacyTry) && !$0.inCatch }) {
+            emit("ctx->rt->try_leave(&\(CNames.handler(outermost.label)));")
+        }
     }
 
     private mutating func emitReturn() throws(LoweringError) {
@@ -686,6 +708,17 @@ struct FunctionLowering {
         case .tryTable:
             if frame.labelUsed { emit("\(CNames.branchTarget(frame.label)):;") }
             if reachable { emit("ctx->rt->try_leave(&\(CNames.handler(frame.label)));") }
+        case .legacyTry:
+            var frame = frame
+            if !frame.unreachable {
+                frames.append(frame)
+                try branch(toFrame: frames.count - 1)
+                frame.labelUsed = true
+                frames.removeLast()
+            }
+            emitDispatch(frame)
+            reachable = frame.labelUsed
+            if frame.labelUsed { emit("\(CNames.branchTarget(frame.label)):;") }
         default:
             if frame.labelUsed { emit("\(CNames.branchTarget(frame.label)):;") }
         }
@@ -697,6 +730,96 @@ struct FunctionLowering {
     }
 
     // MARK: Exceptions
+
+    /// The legacy encoding. `try` links a handler like `try_table`; a throw that lands there
+    /// goes to the try's dispatch (emitted at its `end`), which stores the exception in `xN`
+    /// and jumps to the first matching `catch` clause, whose code unpacks the payload; the
+    /// exception is freed when control leaves the clause other than by throwing.
+    private mutating func lowerLegacy(_ op: LegacyExceptionOp) throws(LoweringError) {
+        if frames.last?.unreachable == true {
+            switch op {
+            case .try: deadNesting += 1; return
+            case .catch, .catchAll: if deadNesting == 0 { break } else { return }
+            case .delegate: if deadNesting == 0 { break } else { deadNesting -= 1; return }
+            case .rethrow: return
+            }
+        }
+        switch op {
+        case .try(let blockType):
+            materializeAll()
+            let index = try enterFrame(.legacyTry, blockType)
+            let label = frames[index].label
+            handlers.append(CNames.handler(label))
+            exceptionVariables.append(CNames.caughtException(label))
+            emit("ctx->rt->try_enter(&\(CNames.handler(label)));")
+            emit("if (__builtin_setjmp(\(CNames.handler(label)).jump)) goto \(CNames.dispatch(label));")
+        case .catch, .catchAll:
+            let index = frames.count - 1
+            guard frames[index].kind == .legacyTry else { throw fail("\(op.mnemonic) without try") }
+            deadNesting = 0
+            if !frames[index].unreachable {
+                materializeAll()  // the results, in their slots at the join
+                try branch(toFrame: index)
+            }
+            var tag: UInt32?
+            if case .catch(let t) = op { tag = t }
+            let label = frames[index].label
+            emit("\(CNames.catchClause(label, frames[index].catches.count)):;")
+            emit("ctx->rt->exception_hold(\(CNames.caughtException(label)));")
+            frames[index].catches.append(tag)
+            frames[index].inCatch = true
+            frames[index].unreachable = false
+            truncateStack(to: frames[index].base)
+            if let tag {
+                let exception = CNames.caughtException(label)
+                for (i, t) in try module.tagPayload(tag, at: self).enumerated() {
+                    let cell = "\(exception)->payload[\(i)]"
+                    assign(push(t), t == .v128 ? "wa_v128_get_cell(&\(cell))" : "\(cell).\(CNames.cellField(t))")
+                }
+            }
+        case .delegate(let depth):
+            guard var frame = frames.last, frame.kind == .legacyTry, !frame.inCatch else { throw fail("delegate without try") }
+            deadNesting = 0
+            if !frame.unreachable {
+                materializeAll()
+                try branch(toFrame: frames.count - 1)
+                frame.labelUsed = true
+            }
+            frames.removeLast()
+            // A throw in the try lands here and goes on to the handlers of label `depth`'s
+            // block: those of the try blocks between are unlinked first.
+            emit("\(CNames.dispatch(frame.label)):;")
+            emit("{ wasmaot_exception *\(CNames.caughtException(frame.label))d = ctx->rt->caught();")
+            leaveHandlers(above: try frameIndex(depth: depth), delegating: true)
+            emit("ctx->rt->throw_exception(\(CNames.caughtException(frame.label))d); }")
+            if frame.labelUsed { emit("\(CNames.branchTarget(frame.label)):;") }
+            truncateStack(to: frame.base)
+            for t in frame.results { _ = push(t) }
+            if !frame.labelUsed { markUnreachable() }
+        case .rethrow(let depth):
+            let index = try frameIndex(depth: depth)
+            guard frames[index].kind == .legacyTry, frames[index].inCatch else { throw fail("rethrow of a label that is not a catch") }
+            emit("ctx->rt->throw_exception(\(CNames.caughtException(frames[index].label)));")
+            markUnreachable()
+        }
+    }
+
+    /// A legacy try's dispatch: where a throw in its body lands.
+    private mutating func emitDispatch(_ frame: Frame) {
+        let exception = CNames.caughtException(frame.label)
+        emit("\(CNames.dispatch(frame.label)):;")
+        emit("\(exception) = ctx->rt->caught();")
+        reloadMemorySize()  // the code that threw may have grown the memory
+        for (i, tag) in frame.catches.enumerated() {
+            let clause = CNames.catchClause(frame.label, i)
+            guard let tag else {
+                emit("goto \(clause);")
+                return
+            }
+            emit("if (\(exception)->tag == ctx->tags[\(tag)]) goto \(clause);")
+        }
+        emit("ctx->rt->throw_exception(\(exception));")
+    }
 
     /// `try_table`: links a handler, then `__builtin_setjmp`s; a throw that lands there
     /// runs the catch clauses in order (outside the try block, whose handler the throw

@@ -7,7 +7,7 @@ import WasmTypes
 struct FunctionValidator {
     /// A structured control instruction being validated (or the function itself).
     struct ControlFrame {
-        enum Kind { case function, block, loop, `if`, `else` }
+        enum Kind { case function, block, loop, `if`, `else`, legacyTry, legacyCatch }
         var kind: Kind
         var params: [ValueType]
         var results: [ValueType]
@@ -26,6 +26,8 @@ struct FunctionValidator {
             case .loop: "loop"
             case .if: "if"
             case .else: "else"
+            case .legacyTry: "try"
+            case .legacyCatch: "catch"
             }
         }
     }
@@ -82,7 +84,11 @@ struct FunctionValidator {
             if frames.isEmpty {
                 throw error(ValidationRule.trailingInstructions, "instructions after the end of the function")
             }
-            try step(ops[current].instruction)
+            if let legacy = ops[current].legacy {
+                try step(legacy)
+            } else {
+                try step(ops[current].instruction)
+            }
             current += 1
         }
         if !frames.isEmpty {
@@ -94,6 +100,35 @@ struct FunctionValidator {
     }
 
     // MARK: Instructions
+
+    /// The legacy exception instructions: `try` opens a frame whose `catch` and `catch_all`
+    /// start again like `else`; `delegate` ends it; `rethrow` names a catch's label.
+    private mutating func step(_ legacy: LegacyExceptionOp) throws(ValidationError) {
+        switch legacy {
+        case .try(let blockType):
+            try enter(.legacyTry, blockType)
+        case .catch, .catchAll:
+            guard let frame = frames.last, frame.kind == .legacyTry || frame.kind == .legacyCatch else {
+                throw error(ValidationRule.typeMismatch, "\(legacy.mnemonic) does not follow a try")
+            }
+            _ = try popFrame()
+            frames.append(ControlFrame(kind: .legacyCatch, params: frame.params, results: frame.results, height: stack.count))
+            if case .catch(let tagIndex) = legacy { push(try tagType(tagIndex).parameters) }
+        case .delegate(let depth):
+            guard let frame = frames.last, frame.kind == .legacyTry else {
+                throw error(ValidationRule.typeMismatch, "delegate does not end a try without catch clauses")
+            }
+            _ = try popFrame()
+            _ = try label(depth)
+            push(frame.results)
+        case .rethrow(let depth):
+            _ = try label(depth)
+            guard frames[frames.count - 1 - Int(depth)].kind == .legacyCatch else {
+                throw error(ValidationRule.invalidRethrowLabel, "label \(depth) is not a catch")
+            }
+            markUnreachable()
+        }
+    }
 
     private mutating func step(_ instruction: Instruction) throws(ValidationError) {
         if let signature = InstructionTypes.simple(instruction) {
@@ -569,7 +604,8 @@ struct FunctionValidator {
     }
 
     private var mnemonic: String {
-        current < body.ops.count ? InstructionTypes.mnemonic(body.ops[current].instruction) : "end"
+        guard current < body.ops.count else { return "end" }
+        return body.ops[current].legacy?.mnemonic ?? InstructionTypes.mnemonic(body.ops[current].instruction)
     }
 
     private func describe(_ slot: Slot) -> String {

@@ -57,6 +57,7 @@ public enum ValidationRule: Hashable, Sendable, RawRepresentable, CaseIterable, 
     case unknownLabel
     case unknownTag
     case tagResults
+    case invalidRethrowLabel
     case immutableGlobal
     case alignment
     case invalidLane
@@ -93,6 +94,7 @@ public enum ValidationRule: Hashable, Sendable, RawRepresentable, CaseIterable, 
         case .unknownLabel: "unknown label"
         case .unknownTag: "unknown tag"
         case .tagResults: "non-empty tag result type"
+        case .invalidRethrowLabel: "invalid rethrow label"
         case .immutableGlobal: "global is immutable"
         case .alignment: "alignment must not be larger than natural"
         case .invalidLane: "invalid lane index"
@@ -124,7 +126,8 @@ public enum ValidationRule: Hashable, Sendable, RawRepresentable, CaseIterable, 
     public static var allCases: [ValidationRule] {
         [
             .typeMismatch, .unknownLocal, .unknownFunction, .unknownGlobal, .unknownTable, .unknownMemory,
-            .unknownType, .unknownData, .unknownElem, .unknownLabel, .unknownTag, .tagResults, .immutableGlobal, .alignment, .invalidLane,
+            .unknownType, .unknownData, .unknownElem, .unknownLabel, .unknownTag, .tagResults, .invalidRethrowLabel, .immutableGlobal,
+            .alignment, .invalidLane,
             .offsetRange, .duplicateExport, .constantRequired, .undeclaredFunctionReference, .multipleMemories,
             .limitsOrder, .memorySize, .tableSize, .startFunction, .invalidResultArity, .dataCountRequired,
             .unexpectedEnd, .trailingInstructions, .elseWithoutIf, .unsupportedInstruction,
