@@ -100,6 +100,8 @@ wasmaot_exception *wasmaot_exception_create(const wasmaot_tag *tag, uint32_t cou
 void wasmaot_set_pending_exception(wasmaot_exception *exception);
 /* The host keeps an exnref: the exception is never freed. */
 void wasmaot_exception_pin(void *exception);
+/* How many exceptions the calling thread keeps alive (not pinned): for tests and diagnostics. */
+uint32_t wasmaot_live_exception_count(void);
 
 /* ---- host functions -------------------------------------------------------------------
  * A host callback receives the parameters in `cells` and writes the results

@@ -149,6 +149,12 @@ void wasmaot_exception_pin(void *exception) {
 
 const wasmaot_exception *wasmaot_last_exception(void) { return ex.uncaught; }
 
+uint32_t wasmaot_live_exception_count(void) {
+  uint32_t n = 0;
+  for (const wasmaot_exception *e = ex.live; e; e = e->next) n++;
+  return n;
+}
+
 void wasmaot_set_pending_exception(wasmaot_exception *e) { ex.pending = e; }
 
 __attribute__((noreturn)) void wa_throw_pending(void) {

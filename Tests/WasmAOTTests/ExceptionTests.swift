@@ -1,7 +1,9 @@
 import Foundation
 import Testing
 import WasmAOT
+import WasmAOTCompiler
 import WasmAOTFormat
+import WasmAOTRuntime
 
 /// Exception handling: tags, throw, catch clauses, exnref, and exceptions crossing the
 /// host boundary and instances.
@@ -206,5 +208,65 @@ struct ExceptionTests {
         #expect(counter.cleanups == 1000)
         #expect(trapKind { try instance.exports.function("trap-in-try").call([]) } == .unreachable)
         #expect(try call.call([.i32(1)]) == [.i64(101)])
+    }
+
+    /// The legacy instructions as LLVM emits them (`try`/`catch`/`catch_all`/`rethrow`/`delegate`),
+    /// encoded by hand: WAT has no legacy syntax. Each loop iteration throws; the host function
+    /// `live` reports, inside the same wasm call, how many exceptions are still alive.
+    static func legacyModule() -> [UInt8] {
+        func section(_ id: UInt8, _ body: [UInt8]) -> [UInt8] { [id, UInt8(body.count)] + body }
+        let types = section(1, [0x03, 0x60, 0x01, 0x7F, 0x00, 0x60, 0x00, 0x01, 0x7F, 0x60, 0x01, 0x7F, 0x01, 0x7F])
+        let imports = section(2, [0x01, 0x03] + Array("env".utf8) + [0x04] + Array("live".utf8) + [0x00, 0x01])
+        let functions = section(3, [0x01, 0x02])
+        let tags = section(13, [0x01, 0x00, 0x00])  // tag 0: (param i32)
+        let exports = section(7, [0x01, 0x04] + Array("loop".utf8) + [0x00, 0x01])
+        // (func (param $n i32) (result i32) (local $sum i32)
+        //   loop
+        //     try                               ;; cleanup pad: catch_all, rethrow
+        //       try (result i32)
+        //         try                           ;; delegate to the catching try
+        //           local.get $n  throw 0
+        //         delegate 0
+        //         i32.const 0
+        //       catch_all  rethrow 0
+        //       end
+        //       drop
+        //     catch 0                           ;; payload: $n
+        //       local.get $sum i32.add local.set $sum
+        //     end
+        //     local.get $n i32.const 1 i32.sub local.tee $n br_if 0
+        //   end
+        //   call $live  local.get $sum  i32.add)   ;; live count + sum
+        let code: [UInt8] = [
+            0x01, 0x01, 0x7F,  // one i32 local
+            0x03, 0x40,  // loop
+            0x06, 0x40,  // try
+            0x06, 0x7F,  // try (result i32)
+            0x06, 0x40, 0x20, 0x00, 0x08, 0x00, 0x18, 0x00,  // try; local.get 0; throw 0; delegate 0
+            0x41, 0x00,  // i32.const 0
+            0x19, 0x09, 0x00,  // catch_all; rethrow 0
+            0x0B, 0x1A,  // end; drop
+            0x07, 0x00, 0x20, 0x01, 0x6A, 0x21, 0x01,  // catch 0; local.get 1; i32.add; local.set 1
+            0x0B,  // end
+            0x20, 0x00, 0x41, 0x01, 0x6B, 0x22, 0x00, 0x0D, 0x00,  // n - 1, tee, br_if 0
+            0x0B,  // end loop
+            0x10, 0x00, 0x20, 0x01, 0x6A,  // call live; local.get 1; i32.add
+            0x0B,
+        ]
+        let codeSection = section(10, [0x01, UInt8(code.count)] + code)
+        return [0x00, 0x61, 0x73, 0x6D, 0x01, 0x00, 0x00, 0x00] + types + imports + functions + tags + exports + codeSection
+    }
+
+    @Test("legacy try/catch/catch_all/delegate/rethrow: 100000 throws leave no exception alive")
+    func legacyEncoding() throws {
+        let scratch = try makeScratch()
+        defer { removeScratch(scratch) }
+        var options = CompileOptions(optimization: 2)
+        options.extraClangFlags = ["-Werror"]
+        try Compiler.compile(wasm: Self.legacyModule(), to: scratch + "/legacy.so", options: options)
+        let live = HostFunction(params: [], results: [.i32]) { _, _ in [.i32(wasmaot_live_exception_count())] }
+        let instance = try Module(loading: scratch + "/legacy.so").instantiate(imports: ["env": ["live": live]])
+        // The sum of 1 ... 100000 (mod 2^32), plus no live exception while still inside the call.
+        #expect(try instance.exports.function("loop").call([.i32(100_000)]) == [.i32(705_082_704)])
     }
 }

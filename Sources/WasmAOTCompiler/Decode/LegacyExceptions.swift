@@ -33,10 +33,10 @@ public enum LegacyExceptionOp: Sendable, Equatable {
 enum LegacyExceptionDecoding {
     static func decode(_ code: Code, start: Int, failure: DecodeError) -> Result<[WasmModule.Op], DecodeError>? {
         let bytes = Array(code.expression)
-        guard let first = legacyOpcodePosition(failure, in: bytes, moduleStart: start) else { return nil }
+        guard legacyOpcodePosition(failure, in: bytes, moduleStart: start) != nil else { return nil }
         var ops: [WasmModule.Op] = []
         var position = 0
-        var legacyAt: Int? = first
+        var legacyAt: Int?
         while true {
             if let at = legacyAt {
                 switch readLegacy(bytes, at: at) {
