@@ -51,6 +51,8 @@ public final class SpecTestRunner {
     private var instances: [String: Instance] = [:]
     private var current: Instance?
     private var registered: [String: Instance] = [:]
+    /// `(module definition $M …)` binaries, for `(module instance $I $M)`; nil names the latest.
+    private var definitions: [String?: [UInt8]] = [:]
     private var spectest: [String: any Extern] = [:]
 
     public init(options: Options = .init()) {
@@ -117,7 +119,16 @@ public final class SpecTestRunner {
     private func execute(_ directive: WASTDirective, line: Int, column: Int) -> Outcome {
         switch directive {
         case .module(let m):
-            if m.isDefinition { return .ignore }
+            if m.isDefinition {
+                do {
+                    let bytes = try binary(of: m.source, line: line, column: column)
+                    definitions[m.id] = bytes
+                    definitions[nil] = bytes
+                    return .ignore
+                } catch {
+                    return .fail("module definition failed: \(error)")
+                }
+            }
             do {
                 let instance = try instantiate(try binary(of: m.source, line: line, column: column))
                 current = instance
@@ -195,7 +206,18 @@ public final class SpecTestRunner {
             } catch {
                 return .fail("\(describe(execute)): expected an exception, got error: \(error)")
             }
-        case .moduleInstance, .assertFuel, .assertOutOfFuel:
+        case .moduleInstance(let id, let module):
+            // Each instance of a definition has its own entities (its tags are distinct).
+            guard let bytes = definitions[module] else { return .fail("module instance: unknown definition \(module ?? "(latest)")") }
+            do {
+                let instance = try instantiate(bytes)
+                current = instance
+                if let id { instances[id] = instance }
+                return .pass
+            } catch {
+                return .fail("module instance failed: \(error)")
+            }
+        case .assertFuel, .assertOutOfFuel:
             return .fail("unsupported directive \(directive)")
         }
     }
