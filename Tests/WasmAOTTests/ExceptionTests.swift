@@ -269,4 +269,36 @@ struct ExceptionTests {
         // The sum of 1 ... 100000 (mod 2^32), plus no live exception while still inside the call.
         #expect(try instance.exports.function("loop").call([.i32(100_000)]) == [.i32(705_082_704)])
     }
+
+    @Test("an exnref kept in a global or handed to the host outlives the call that caught it")
+    func exnrefOutlivesTheCall() throws {
+        let instance = try instantiate(
+            wat: """
+                (module
+                  (tag $e (export "e") (param i32))
+                  (global $kept (mut exnref) (ref.null exn))
+                  (func $catch (param i32) (result exnref)
+                    (block $h (result exnref)
+                      (try_table (catch_all_ref $h) (throw $e (local.get 0)))
+                      (unreachable)))
+                  (func (export "keep") (param i32) (global.set $kept (call $catch (local.get 0))))
+                  (func (export "rethrow-kept") (throw_ref (global.get $kept)))
+                  (func (export "catch") (param i32) (result exnref) (call $catch (local.get 0)))
+                  (func (export "rethrow") (param exnref) (throw_ref (local.get 0))))
+                """)
+        _ = try instance.exports.function("keep").call([.i32(5)])
+        // Later calls (each an outermost call that frees what it no longer needs) leave it alone.
+        let caught = try instance.exports.function("catch").call([.i32(6)])
+        guard case .exnref(let address) = caught.first else {
+            Issue.record("expected an exnref, got \(caught)")
+            return
+        }
+        #expect(address != nil)
+        let kept = #expect(throws: WasmException.self) { try instance.exports.function("rethrow-kept").call([]) }
+        #expect(kept?.values == [.i32(5)])
+        let returned = #expect(throws: WasmException.self) { try instance.exports.function("rethrow").call(caught) }
+        #expect(returned?.values == [.i32(6)])
+        #expect(returned?.tag === (try instance.exports.tag("e")))
+        #expect(trapKind { try instance.exports.function("rethrow").call([.exnref(nil)]) } == .nullReference)
+    }
 }
