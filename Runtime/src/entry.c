@@ -1,6 +1,8 @@
 /* Entering wasm and leaving it by trap.
  *
- * wasmaot_invoke is the only place a trap can land: it _setjmp()s (no
+ * wasmaot_invoke is the only place a trap can land (wasm exceptions land in the
+ * handlers of generated code, or here when no handler of this call is left:
+ * see exceptions.c): it _setjmp()s (no
  * signal-mask syscall) and calls the wasm function through libffi. A trap —
  * raised by generated code through the service table, by a failed host
  * function, or by the signal handler for a fault in a guard region — records
