@@ -31,6 +31,13 @@ __attribute__((noreturn)) WA_INLINE void wa_trap(wasmaot_instance *ctx, uint32_t
   __builtin_unreachable();
 }
 
+/* throw_ref: a null exnref traps; the exception keeps its identity. */
+__attribute__((noreturn)) WA_INLINE void wa_throw_ref(wasmaot_instance *ctx, uint32_t fn, void *exception) {
+  if (WA_UNLIKELY(!exception)) wa_trap(ctx, fn, WASMAOT_TRAP_NULL_REFERENCE);
+  ctx->rt->throw_exception((wasmaot_exception *)exception);
+  __builtin_unreachable();
+}
+
 /* Code compiled interruptible (wasmaot compile --interruptible) polls the
  * instance's flag at every function entry and loop head, so that no loop and
  * no call tree runs on once the host has set it. The relaxed atomic load is

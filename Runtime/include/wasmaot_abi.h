@@ -60,7 +60,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WASMAOT_ABI_VERSION 8u
+#define WASMAOT_ABI_VERSION 9u
 /* "WAOT" little-endian: first field of the root symbol. */
 #define WASMAOT_MODULE_MAGIC 0x544F4157u
 /* Name of the one root data symbol of a compiled module. */
@@ -88,6 +88,7 @@ enum {
   WASMAOT_V128 = 0x7B,
   WASMAOT_FUNCREF = 0x70,
   WASMAOT_EXTERNREF = 0x6F,
+  WASMAOT_EXNREF = 0x69,
 };
 
 /* Why execution stopped. The Swift loader maps each code to a `TrapKind` (a test checks that
@@ -108,6 +109,8 @@ typedef enum wasmaot_trap_kind {
   WASMAOT_TRAP_HOST = 12,        /* a host function failed; the loader holds the error */
   WASMAOT_TRAP_EXIT = 13,        /* a host function asked to exit (e.g. WASI proc_exit) */
   WASMAOT_TRAP_INTERRUPTED = 14, /* the host interrupted the instance (interruptible code only) */
+  WASMAOT_TRAP_EXCEPTION = 15,   /* a wasm exception left the call uncaught (wasmaot_last_exception), or a
+                                  * host callback's status: it throws wasmaot_set_pending_exception's */
   WASMAOT_TRAP_COUNT
 } wasmaot_trap_kind;
 
@@ -158,6 +161,37 @@ typedef union wasmaot_value {
   uint8_t v128[16];
 } wasmaot_value;
 
+/* An exception tag. Its identity is its address: a catch clause compares the
+ * thrown exception's tag with ctx->tags[i]. Imported tags share the object. */
+typedef struct wasmaot_tag {
+  uint32_t type_id; /* interned function type of the payload (no results) */
+  uint32_t _pad;
+  void *host; /* owned by the loader */
+} wasmaot_tag;
+
+/* A wasm exception (the object an exnref points to). Allocated by the runtime;
+ * generated code reads `tag` and `payload` and writes the payload of a new one.
+ * Lifetime (see docs/architecture.md, "Exceptions"): freed when caught by a
+ * catch clause that does not keep a reference, else when the thread's outermost
+ * wasm call returns, unless pinned (stored in a global or table, or handed to the host). */
+typedef struct wasmaot_exception {
+  const wasmaot_tag *tag;
+  struct wasmaot_exception *next, *prev; /* runtime-private: the thread's live exceptions */
+  uint32_t count;                        /* payload values */
+  uint32_t state;                        /* runtime-private */
+  wasmaot_value payload[];
+} wasmaot_exception;
+
+/* A handler of generated code for one try_table (or legacy try) being executed:
+ * on the C stack of its function, linked by rt->try_enter into the thread's chain,
+ * unlinked by rt->try_leave (or by the throw that lands in it). */
+typedef struct wasmaot_handler {
+  void *jump[5]; /* __builtin_setjmp buffer */
+  struct wasmaot_handler *previous;
+  uint32_t held; /* runtime-private: the thread's held exceptions when it was linked */
+  uint32_t _pad;
+} wasmaot_handler;
+
 /* Services generated code calls, all through ctx->rt. Bulk operations check
  * bounds before writing anything and trap (never return) on failure. */
 typedef struct wasmaot_runtime {
@@ -179,6 +213,29 @@ typedef struct wasmaot_runtime {
   /* Returns the old size, or UINT64_MAX if the table cannot grow. */
   uint64_t (*table_grow)(wasmaot_instance *ctx, uint32_t table, void *init, uint64_t delta);
   void (*table_fill)(wasmaot_instance *ctx, uint32_t table, uint64_t dst, void *value, uint64_t n);
+  /* Exceptions: link a handler (before its __builtin_setjmp) and unlink it and
+   * every handler linked after it (leaving its try normally or by a branch). */
+  void (*try_enter)(wasmaot_handler *handler);
+  void (*try_leave)(wasmaot_handler *handler);
+  /* A new exception of `tag` with room for `count` payload values, to fill and throw. */
+  wasmaot_exception *(*exception_new)(const wasmaot_tag *tag, uint32_t count);
+  /* Throws `exception` (not NULL) to the innermost handler of this wasm call:
+   * __builtin_longjmp there, or back to wasmaot_invoke if there is none. */
+  __attribute__((noreturn)) void (*throw_exception)(wasmaot_exception *exception);
+  /* At a handler: the exception that landed there. */
+  wasmaot_exception *(*caught)(void);
+  /* A catch clause consumed the exception (it keeps no exnref to it): free it
+   * unless an exnref to it was ever taken. */
+  void (*exception_done)(wasmaot_exception *exception);
+  /* An exnref to the exception was taken (catch_ref): it lives until the thread's outermost wasm call returns. */
+  void (*exception_keep)(wasmaot_exception *exception);
+  /* An exnref is stored where it outlives the wasm call (a global or a table): never freed. */
+  void (*exception_pin)(void *exception);
+  /* A legacy catch clause starts (hold) and is left other than by a throw (leave, innermost
+   * first): the exception stays alive while a clause holds it (a throw that lands in a handler
+   * releases the holds of the clauses it left). */
+  void (*exception_hold)(wasmaot_exception *exception);
+  void (*catch_leave)(wasmaot_exception *exception);
 } wasmaot_runtime;
 
 /* A passive segment's bytes (data) or references (elements); dropped = length 0. */
@@ -210,6 +267,7 @@ struct wasmaot_instance {
    * module's tail entries take at most. NULL when the module has no tail entries. Only
    * live between a tail call's stores and the callee's first reads. */
   wasmaot_value *tail_args;
+  const wasmaot_tag **tags; /* imports first, then defined tags */
 };
 
 /* The root symbol WASMAOT_ROOT_SYMBOL of a compiled module. */
@@ -246,14 +304,20 @@ WASMAOT_ASSERT_LAYOUT(offsetof(wasmaot_table, size) == 8, "table.size");
 WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_value) == 16, "value cell size");
 WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_v128) == 16 && offsetof(wasmaot_v128, hi) == 8, "v128 layout");
 WASMAOT_ASSERT_LAYOUT(offsetof(wasmaot_runtime, trap) == 8, "runtime.trap");
-WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_runtime) == 8 + 11 * 8, "runtime size");
+WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_runtime) == 8 + 21 * 8, "runtime size");
+WASMAOT_ASSERT_LAYOUT(offsetof(wasmaot_runtime, try_enter) == 8 + 11 * 8, "runtime.try_enter");
+WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_tag) == 16, "tag size");
+WASMAOT_ASSERT_LAYOUT(offsetof(wasmaot_exception, count) == 24 && sizeof(wasmaot_exception) == 32, "exception layout");
+WASMAOT_ASSERT_LAYOUT(offsetof(wasmaot_exception, payload) == 32, "exception.payload");
+WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_handler) == 56, "handler size");
 WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_segment) == 16, "segment size");
 WASMAOT_ASSERT_LAYOUT(offsetof(struct wasmaot_instance, memories) == 8, "instance.memories");
 WASMAOT_ASSERT_LAYOUT(offsetof(struct wasmaot_instance, funcs) == 32, "instance.funcs");
 WASMAOT_ASSERT_LAYOUT(offsetof(struct wasmaot_instance, memory0) == 72, "instance.memory0");
 WASMAOT_ASSERT_LAYOUT(offsetof(struct wasmaot_instance, interrupt) == 80, "instance.interrupt");
 WASMAOT_ASSERT_LAYOUT(offsetof(struct wasmaot_instance, tail_args) == 88, "instance.tail_args");
-WASMAOT_ASSERT_LAYOUT(sizeof(struct wasmaot_instance) == 96, "instance size");
+WASMAOT_ASSERT_LAYOUT(offsetof(struct wasmaot_instance, tags) == 96, "instance.tags");
+WASMAOT_ASSERT_LAYOUT(sizeof(struct wasmaot_instance) == 104, "instance size");
 WASMAOT_ASSERT_LAYOUT(offsetof(wasmaot_module_desc, flags) == 36, "module descriptor.flags");
 WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_module_desc) == 40, "module descriptor size");
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__

@@ -89,6 +89,20 @@ typedef struct wasmaot_trap_info {
 /* The calling thread's last trap. */
 const wasmaot_trap_info *wasmaot_last_trap(void);
 
+/* ---- exceptions ------------------------------------------------------------------------
+ * The exception that made the calling thread's last wasmaot_invoke return
+ * WASMAOT_TRAP_EXCEPTION: read it before the thread calls into wasm again. */
+const wasmaot_exception *wasmaot_last_exception(void);
+/* A new exception of `tag` with room for `count` payload values (NULL when out of memory). */
+wasmaot_exception *wasmaot_exception_create(const wasmaot_tag *tag, uint32_t count);
+/* A host callback that returns WASMAOT_TRAP_EXCEPTION throws `exception` (from
+ * wasmaot_exception_create) into its wasm caller: set it just before returning. */
+void wasmaot_set_pending_exception(wasmaot_exception *exception);
+/* The host keeps an exnref: the exception is never freed. */
+void wasmaot_exception_pin(void *exception);
+/* How many exceptions the calling thread keeps alive (not pinned): for tests and diagnostics. */
+uint32_t wasmaot_live_exception_count(void);
+
 /* ---- host functions -------------------------------------------------------------------
  * A host callback receives the parameters in `cells` and writes the results
  * into the same cells (there are max(params, results) of them). It returns 0,

@@ -1,6 +1,8 @@
 /* Entering wasm and leaving it by trap.
  *
- * wasmaot_invoke is the only place a trap can land: it _setjmp()s (no
+ * wasmaot_invoke is the only place a trap can land (wasm exceptions land in the
+ * handlers of generated code, or here when no handler of this call is left:
+ * see exceptions.c): it _setjmp()s (no
  * signal-mask syscall) and calls the wasm function through libffi. A trap —
  * raised by generated code through the service table, by a failed host
  * function, or by the signal handler for a fault in a guard region — records
@@ -322,6 +324,9 @@ uint32_t wasmaot_invoke(wasmaot_instance *ctx, const void *fn, const wasmaot_sig
     uint8_t bytes[WASMAOT_MAX_ARITY * sizeof(wasmaot_value)];
   } ret;
 
+  wa_exceptions_begin_outermost();
+  wa_exception_frame exceptions;
+  wa_exceptions_enter(&exceptions);
   wa_entry entry;
   entry.previous = tls.entry;
   entry.frame = here;
@@ -337,16 +342,20 @@ uint32_t wasmaot_invoke(wasmaot_instance *ctx, const void *fn, const wasmaot_sig
   }
   tls.entry = entry.previous;
   tls.in_wasm = saved_in_wasm;
-  if (kind != WASMAOT_TRAP_NONE) return kind;
-
-  if (sig->result_count == 1) {
-    memset(&results[0], 0, sizeof results[0]);
-    memcpy(&results[0], &ret, wa_value_size(sig->results[0]));
-  } else {
-    for (uint32_t i = 0; i < sig->result_count; i++) {
-      memset(&results[i], 0, sizeof results[i]);
-      memcpy(&results[i], ret.bytes + sig->result_offsets[i], wa_value_size(sig->results[i]));
+  if (kind == WASMAOT_TRAP_NONE) {
+    if (sig->result_count == 1) {
+      memset(&results[0], 0, sizeof results[0]);
+      memcpy(&results[0], &ret, wa_value_size(sig->results[0]));
+    } else {
+      for (uint32_t i = 0; i < sig->result_count; i++) {
+        memset(&results[i], 0, sizeof results[i]);
+        memcpy(&results[i], ret.bytes + sig->result_offsets[i], wa_value_size(sig->results[i]));
+      }
     }
+    /* An exnref the host receives outlives the call. */
+    for (uint32_t i = 0; i < sig->result_count; i++)
+      if (sig->results[i] == WASMAOT_EXNREF) wasmaot_exception_pin(results[i].ref);
   }
-  return WASMAOT_TRAP_NONE;
+  wa_exceptions_exit(&exceptions);
+  return kind;
 }

@@ -25,6 +25,7 @@ ffi_type *wa_ffi_type(uint8_t t) {
     return &ffi_type_double;
   case WASMAOT_FUNCREF:
   case WASMAOT_EXTERNREF:
+  case WASMAOT_EXNREF:
     return &ffi_type_pointer;
   default:
     return NULL;
@@ -111,6 +112,7 @@ static void closure_entry(ffi_cif *cif, void *ret, void **args, void *user_data)
   wa_set_in_wasm(0, &previous);
   uint32_t status = h->callback(h->host_context, caller, cells);
   wa_set_in_wasm(previous, NULL);
+  if (status == WASMAOT_TRAP_EXCEPTION) wa_throw_pending(); /* the callback has returned: no host frame is skipped */
   if (status != WASMAOT_TRAP_NONE) wa_raise_trap(status, 0);
   if (sig->result_count == 1) {
     write_result(ret, &cells[0], sig->results[0], 1);

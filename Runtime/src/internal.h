@@ -21,6 +21,28 @@ void wa_set_in_wasm(int in_wasm, int *previous);
  * abandoned half-way (malloc, mprotect). */
 void wa_require_stack(void);
 
+/* Exceptions (exceptions.c): the services, and the bookkeeping of wasmaot_invoke. */
+void wa_svc_try_enter(wasmaot_handler *handler);
+void wa_svc_try_leave(wasmaot_handler *handler);
+wasmaot_exception *wa_svc_exception_new(const wasmaot_tag *tag, uint32_t count);
+__attribute__((noreturn)) void wa_svc_throw(wasmaot_exception *exception);
+wasmaot_exception *wa_svc_caught(void);
+void wa_svc_exception_done(wasmaot_exception *exception);
+void wa_svc_exception_keep(wasmaot_exception *exception);
+void wa_svc_exception_hold(wasmaot_exception *exception);
+void wa_svc_catch_leave(wasmaot_exception *exception);
+/* A host callback returned WASMAOT_TRAP_EXCEPTION: throws its pending exception. */
+__attribute__((noreturn)) void wa_throw_pending(void);
+typedef struct wa_exception_frame {
+  wasmaot_handler *boundary;
+  uint32_t held;
+} wa_exception_frame;
+/* Called by wasmaot_invoke around each call: before the outermost one, the last
+ * uncaught exception is freed; after it, every exception no global or table holds. */
+void wa_exceptions_begin_outermost(void);
+void wa_exceptions_enter(wa_exception_frame *frame);
+void wa_exceptions_exit(const wa_exception_frame *frame);
+
 struct wasmaot_signature {
   ffi_cif cif;
   ffi_type *arg_types[1 + WASMAOT_MAX_ARITY];       /* ctx, then parameters */

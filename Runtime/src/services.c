@@ -70,6 +70,16 @@ static const wasmaot_runtime services = {
     .table_copy = svc_table_copy,
     .table_grow = svc_table_grow,
     .table_fill = svc_table_fill,
+    .try_enter = wa_svc_try_enter,
+    .try_leave = wa_svc_try_leave,
+    .exception_new = wa_svc_exception_new,
+    .throw_exception = wa_svc_throw,
+    .caught = wa_svc_caught,
+    .exception_done = wa_svc_exception_done,
+    .exception_keep = wa_svc_exception_keep,
+    .exception_pin = wasmaot_exception_pin,
+    .exception_hold = wa_svc_exception_hold,
+    .catch_leave = wa_svc_catch_leave,
 };
 
 const wasmaot_runtime *wasmaot_runtime_services(void) { return &services; }

@@ -24,6 +24,7 @@ public enum Inspect {
             case .memory: what = "memory \(e.index) \(m.memoryLimits(at: e.index))"
             case .table: what = "table \(e.index) \(m.tableType(at: e.index))"
             case .global: what = "global \(e.index) \(m.globalType(at: e.index))"
+            case .tag: what = "tag \(e.index) \(m.types[Int(m.tagTypeIndex(at: e.index))])"
             }
             lines.append("  \(e.name): \(what)")
         }

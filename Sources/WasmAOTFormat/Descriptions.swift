@@ -11,6 +11,7 @@ extension ValType: CustomStringConvertible {
         case .v128: return "v128"
         case .funcref: return "funcref"
         case .externref: return "externref"
+        case .exnref: return "exnref"
         }
     }
 }
@@ -47,6 +48,7 @@ extension ModuleMetadata {
         case .memory(let l): return "memory \(l)"
         case .table(let t): return "table \(t)"
         case .global(let g): return "global \(g)"
+        case .tag(let t): return "tag \(types[Int(t)])"
         }
     }
 }

@@ -271,7 +271,7 @@ func hex(_ byte: UInt8) -> String {
 enum MetadataField: Hashable, Sendable {
     case abiVersion, compilerVersion, wasmSHA256, compileSettings
     case types, imports, functions, tables, memories, globals, exports, start
-    case elements, data, functionNames, dataBlob
+    case elements, data, functionNames, dataBlob, tags
 }
 
 /// Something that visits each encoded field of ``ModuleMetadata`` in encoding order.
@@ -300,6 +300,7 @@ extension ModuleMetadata {
         try v.visit(.data, &data)
         try v.visit(.functionNames, &functionNames)
         try v.visit(.dataBlob, &dataBlob)
+        try v.visit(.tags, &tags)
     }
 
     /// The binary encoding, starting with ``magic`` and ``formatVersion``. Deterministic.
@@ -480,6 +481,7 @@ extension ImportDesc: MetadataCodable {
         case .table(let table): w.write(table)
         case .memory(let limits): w.write(limits)
         case .global(let global): w.write(global)
+        case .tag(let typeIndex): w.write(typeIndex)
         }
     }
     init(from r: inout ByteReader) throws(MetadataError) {
@@ -488,6 +490,7 @@ extension ImportDesc: MetadataCodable {
         case .table: self = .table(try r.read("table"))
         case .memory: self = .memory(try r.read("memory"))
         case .global: self = .global(try r.read("global"))
+        case .tag: self = .tag(typeIndex: try r.read("typeIndex"))
         }
     }
 }

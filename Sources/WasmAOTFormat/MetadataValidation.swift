@@ -118,6 +118,7 @@ private struct MetadataValidator {
             case .table(let table): try checkTable(table, what(), at: .item(.imports, i))
             case .memory(let limits): try checkMemory(limits, what(), at: .item(.imports, i))
             case .global: break
+            case .tag(let typeIndex): try checkTag(typeIndex, what(), at: .item(.imports, i))
             }
         }
     }
@@ -132,6 +133,9 @@ private struct MetadataValidator {
         for (i, limits) in m.memories.enumerated() {
             try checkMemory(limits, "memory \(importedMemoryCount + i)", at: .item(.memories, i))
         }
+        for (i, typeIndex) in m.tags.enumerated() {
+            try checkTag(typeIndex, "tag \(m.importedTagCount + i)", at: .item(.tags, i))
+        }
         for (i, global) in m.globals.enumerated() {
             let index = importedGlobalCount + i
             try checkConstExpr(
@@ -143,6 +147,7 @@ private struct MetadataValidator {
     func checkExports() throws(MetadataError) {
         let totalCounts: [ExternKind: Int] = [
             .function: totalFunctionCount, .table: tableTypes.count, .memory: totalMemoryCount, .global: globalTypes.count,
+            .tag: m.totalTagCount,
         ]
         // Names are compared as UTF-8 bytes: Swift's String equality is Unicode-canonical.
         var exportNames: [[UInt8]: Int] = [:]
@@ -227,6 +232,14 @@ private struct MetadataValidator {
     func checkTypeIndex(_ typeIndex: UInt32, _ what: @autoclosure () -> String, at site: Site) throws(MetadataError) {
         if Int(typeIndex) >= m.types.count {
             throw failure("\(what()) has type index \(typeIndex) but the module has \(plural(m.types.count, "type"))", at: site)
+        }
+    }
+
+    /// A tag's type is a function type without results: the payload is its parameters.
+    func checkTag(_ typeIndex: UInt32, _ what: @autoclosure () -> String, at site: Site) throws(MetadataError) {
+        try checkTypeIndex(typeIndex, what(), at: site)
+        if !m.types[Int(typeIndex)].results.isEmpty {
+            throw failure("\(what()) has type \(describe(m.types[Int(typeIndex)])), which has results", at: site)
         }
     }
 

@@ -27,10 +27,12 @@ public enum ValType: UInt8, Sendable, Hashable {
     case funcref = 0x70
     /// Nullable opaque host reference.
     case externref = 0x6F
+    /// Nullable reference to a wasm exception (exception handling).
+    case exnref = 0x69
 
-    /// Whether this is a reference type (``funcref`` or ``externref``), the only types a
-    /// table may hold and `ref.null` may produce.
-    public var isReference: Bool { self == .funcref || self == .externref }
+    /// Whether this is a reference type (``funcref``, ``externref`` or ``exnref``), the only
+    /// types a table may hold and `ref.null` may produce.
+    public var isReference: Bool { self == .funcref || self == .externref || self == .exnref }
 }
 
 /// A function signature.
@@ -104,6 +106,8 @@ public enum ExternKind: UInt8, Sendable {
     case memory = 2
     /// A global.
     case global = 3
+    /// An exception tag.
+    case tag = 4
 }
 
 /// What an import brings into the module.
@@ -116,6 +120,8 @@ public enum ImportDesc: Equatable, Sendable {
     case memory(Limits)
     /// A global of the given type.
     case global(GlobalType)
+    /// An exception tag whose payload has the parameters of `types[typeIndex]` (no results).
+    case tag(typeIndex: UInt32)
 
     /// The kind of entity imported.
     public var kind: ExternKind {
@@ -124,6 +130,7 @@ public enum ImportDesc: Equatable, Sendable {
         case .table: .table
         case .memory: .memory
         case .global: .global
+        case .tag: .tag
         }
     }
 }
@@ -285,7 +292,7 @@ public struct ModuleMetadata: Equatable, Sendable {
     public static let magic: [UInt8] = Array("WAOTMETA".utf8)
     /// The encoding version written after ``magic`` (as LEB128); ``decode(_:)`` rejects
     /// any other value.
-    public static let formatVersion: UInt32 = 2
+    public static let formatVersion: UInt32 = 3
     /// The largest number of 64 KiB pages a 32-bit memory may have.
     public static let maxMemoryPages: UInt64 = 65536
     /// The largest number of 64 KiB pages a 64-bit memory may declare (2^48: its size in
@@ -326,6 +333,8 @@ public struct ModuleMetadata: Equatable, Sendable {
     public var functionNames: [String]
     /// The concatenated bytes of all data segments.
     public var dataBlob: [UInt8]
+    /// Type index of each *defined* exception tag (imported ones come first in the tag index space).
+    public var tags: [UInt32]
 
     /// Creates metadata from all its fields.
     public init(
@@ -344,7 +353,8 @@ public struct ModuleMetadata: Equatable, Sendable {
         elements: [ElementSegment] = [],
         data: [DataSegment] = [],
         functionNames: [String] = [],
-        dataBlob: [UInt8] = []
+        dataBlob: [UInt8] = [],
+        tags: [UInt32] = []
     ) {
         self.abiVersion = abiVersion
         self.compilerVersion = compilerVersion
@@ -362,6 +372,7 @@ public struct ModuleMetadata: Equatable, Sendable {
         self.data = data
         self.functionNames = functionNames
         self.dataBlob = dataBlob
+        self.tags = tags
     }
 }
 
@@ -411,6 +422,21 @@ extension ModuleMetadata {
         case .table: totalTableCount
         case .memory: totalMemoryCount
         case .global: totalGlobalCount
+        case .tag: totalTagCount
+        }
+    }
+
+    /// Number of imported tags. O(number of imports).
+    public var importedTagCount: Int { imports.count { $0.desc.kind == .tag } }
+    /// Size of the tag index space.
+    public var totalTagCount: Int { importedTagCount + tags.count }
+
+    /// The type index of tag `index` in the tag index space (imports first).
+    ///
+    /// - Precondition: the metadata is valid and `index < totalTagCount`.
+    public func tagTypeIndex(at index: UInt32) -> UInt32 {
+        entity(at: index, defined: tags) {
+            if case .tag(let t) = $0 { t } else { nil }
         }
     }
 

@@ -51,6 +51,8 @@ public final class SpecTestRunner {
     private var instances: [String: Instance] = [:]
     private var current: Instance?
     private var registered: [String: Instance] = [:]
+    /// `(module definition $M …)` binaries, for `(module instance $I $M)`; nil names the latest.
+    private var definitions: [String?: [UInt8]] = [:]
     private var spectest: [String: any Extern] = [:]
 
     public init(options: Options = .init()) {
@@ -117,9 +119,18 @@ public final class SpecTestRunner {
     private func execute(_ directive: WASTDirective, line: Int, column: Int) -> Outcome {
         switch directive {
         case .module(let m):
-            if m.isDefinition { return .ignore }
+            if m.isDefinition {
+                do {
+                    let bytes = try binary(of: m.source, line: line, column: column)
+                    definitions[m.id] = bytes
+                    definitions[nil] = bytes
+                    return .ignore
+                } catch {
+                    return .fail("module definition failed: \(error)")
+                }
+            }
             do {
-                let instance = try instantiate(try binary(of: m.source))
+                let instance = try instantiate(try binary(of: m.source, line: line, column: column))
                 current = instance
                 if let id = m.id { instances[id] = instance }
                 return .pass
@@ -188,7 +199,27 @@ public final class SpecTestRunner {
             } catch {
                 return .fail("expected unlinkable module ('\(message)'), got: \(error)")
             }
-        case .moduleInstance, .assertException, .assertFuel, .assertOutOfFuel:
+        case .assertException(let execute):
+            do {
+                let actual = try perform(execute)
+                return .fail("\(describe(execute)): expected an exception, got \(actual)")
+            } catch is WasmException {
+                return .pass
+            } catch {
+                return .fail("\(describe(execute)): expected an exception, got error: \(error)")
+            }
+        case .moduleInstance(let id, let module):
+            // Each instance of a definition has its own entities (its tags are distinct).
+            guard let bytes = definitions[module] else { return .fail("module instance: unknown definition \(module ?? "(latest)")") }
+            do {
+                let instance = try instantiate(bytes)
+                current = instance
+                if let id { instances[id] = instance }
+                return .pass
+            } catch {
+                return .fail("module instance failed: \(error)")
+            }
+        case .assertFuel, .assertOutOfFuel:
             return .fail("unsupported directive \(directive)")
         }
     }
@@ -268,22 +299,30 @@ public final class SpecTestRunner {
         return nil
     }
 
+    /// Encodes a module text WAT cannot: with `wasm-tools parse`, else (the legacy exception
+    /// instructions in folded form, which wasm-tools does not read) with wabt's `wat2wasm
+    /// --no-check` beside it, which also encodes invalid modules.
     private func encodeWithWasmTools(_ text: String, _ wasmTools: String) throws -> [UInt8] {
         let input = (work as NSString).appendingPathComponent("invalid.wat")
         let output = (work as NSString).appendingPathComponent("invalid.wasm")
         try Data(text.utf8).write(to: URL(fileURLWithPath: input))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: wasmTools)
-        process.arguments = ["parse", input, "-o", output]
-        let pipe = Pipe()
-        process.standardError = pipe
-        try process.run()
-        let diagnostics = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw UsageError("wasm-tools parse: \(String(decoding: diagnostics, as: UTF8.self))")
+        var failure = ""
+        let wat2wasm = ((wasmTools as NSString).deletingLastPathComponent as NSString).appendingPathComponent("wat2wasm")
+        for (tool, arguments) in [(wasmTools, ["parse", input, "-o", output]), (wat2wasm, ["--no-check", input, "-o", output])] {
+            guard FileManager.default.isExecutableFile(atPath: tool) else { continue }
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: tool)
+            process.arguments = arguments
+            let pipe = Pipe()
+            process.standardError = pipe
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            let diagnostics = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            if process.terminationStatus == 0 { return [UInt8](try Data(contentsOf: URL(fileURLWithPath: output))) }
+            failure += "\((tool as NSString).lastPathComponent): \(String(decoding: diagnostics, as: UTF8.self))"
         }
-        return [UInt8](try Data(contentsOf: URL(fileURLWithPath: output)))
+        throw UsageError(failure)
     }
 
     /// `$WASM_TOOLS`, else `.venv/bin/wasm-tools` in the current directory, else `wasm-tools` on PATH.
@@ -294,6 +333,21 @@ public final class SpecTestRunner {
         candidates.append(FileManager.default.currentDirectoryPath + "/.venv/bin/wasm-tools")
         for dir in (env["PATH"] ?? "").split(separator: ":") { candidates.append("\(dir)/wasm-tools") }
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// A module directive's binary; a text module WAT cannot encode (the legacy exception
+    /// instructions) is encoded from the directive's text by the external tools.
+    private func binary(of source: ModuleSource, line: Int, column: Int) throws -> [UInt8] {
+        do {
+            return try binary(of: source)
+        } catch {
+            // (from a column before the directive's: a module directive's own position is its `(`)
+            guard case .text = source, let wasmTools = options.wasmTools, let text = moduleText(line: line, column: max(column - 1, 0))
+            else {
+                throw error
+            }
+            return try encodeWithWasmTools(text, wasmTools)
+        }
     }
 
     private func binary(of source: ModuleSource) throws -> [UInt8] {
@@ -369,7 +423,12 @@ public final class SpecTestRunner {
         case .i64(let v): return .i64(v)
         case .f32(let v): return .f32(v)
         case .f64(let v): return .f64(v)
-        case .refNull(let heap): return heap == .funcRef ? .funcref(nil) : .externref(nil)
+        case .refNull(let heap):
+            switch heap {
+            case .funcRef: return .funcref(nil)
+            case .exnRef: return .exnref(nil)
+            default: return .externref(nil)
+            }
         case .refExtern(let v): return .externref(UInt(v))
         case .v128(let v): return .v128(SIMD16(v.bytes))
         case .refFunc, .refHost: throw UsageError("unsupported argument \(c)")
@@ -388,6 +447,7 @@ public final class SpecTestRunner {
         case (.f64(let a), .f64ArithmeticNaN): return a & 0x7FF8_0000_0000_0000 == 0x7FF8_0000_0000_0000
         case (.funcref(let a), .refNull): return a == nil
         case (.externref(let a), .refNull): return a == nil
+        case (.exnref(let a), .refNull): return a == nil
         case (.funcref(let a), .refFunc): return a != nil
         case (.externref(let a), .refExtern(let v)): return a != nil && (v == nil || a == UInt(v!))
         case (.v128(let a), .v128(let e)): return (0..<16).allSatisfy { a[$0] == e.bytes[$0] }

@@ -191,6 +191,23 @@ private struct XorShift: RandomNumberGenerator {
         #expect(decodeError(Array("ELF".utf8)) != nil)
     }
 
+    @Test("tags: imported and defined, exported, each type without results")
+    func tagsRoundTripAndAreChecked() throws {
+        var module = minimalModule()
+        module.types = [FuncType(params: [.i32, .exnref], results: []), FuncType(params: [], results: [.i32])]
+        module.imports = [Import(module: "env", name: "e", desc: .tag(typeIndex: 0))]
+        module.tags = [0]
+        module.exports = [Export(name: "t", kind: .tag, index: 1)]
+        try module.validate()
+        #expect(module.totalTagCount == 2 && module.tagTypeIndex(at: 1) == 0)
+        #expect(try ModuleMetadata.decode(module.encode()) == module)
+        module.tags = [1]
+        #expect(throws: MetadataError.self) { try module.validate() }
+        module.tags = [0]
+        module.exports[0].index = 2
+        #expect(throws: MetadataError.self) { try module.validate() }
+    }
+
     @Test func otherFormatVersionIsRejected() throws {
         var bytes = richModule().encode()
         bytes[8] = UInt8(ModuleMetadata.formatVersion) + 1
@@ -272,14 +289,14 @@ private struct XorShift: RandomNumberGenerator {
 
     @Test func lengthsBeyondTheInputAreRejected() throws {
         var bytes = minimalModule().encode()
-        bytes[bytes.count - 1] = 5  // dataBlob length
+        bytes[bytes.count - 2] = 5  // dataBlob length (the last byte is the empty tags list)
         var error = try #require(decodeError(bytes))
         #expect(error.message.contains("dataBlob"))
         #expect(error.message.contains("exceeds"))
 
         // A count near 2^64 must be rejected before anything is allocated.
         bytes = minimalModule().encode()
-        bytes.replaceSubrange((bytes.count - 2)..., with: Array(repeating: 0xFF, count: 9) + [0x01])
+        bytes.replaceSubrange((bytes.count - 3)..., with: Array(repeating: 0xFF, count: 9) + [0x01])
         error = try #require(decodeError(bytes))
         #expect(error.message.contains("functionNames"))
         #expect(error.message.contains("exceeds"))
@@ -318,10 +335,10 @@ private struct XorShift: RandomNumberGenerator {
             (rich, g, 0x55, "imports[3].desc.global.type: unknown value type tag 0x55"),
             (rich, g + 1, 2, "imports[3].desc.global.mutable: unknown boolean tag 0x02"),
             (rich, i64Const, 0x99, "globals[0].initializer[0]: unknown constant instruction tag 0x99"),
-            (minimal, minimal.count - 5, 2, "start: unknown optional tag 0x02"),
-            (element, element.count - 6, 3, "elements[0].mode: unknown element mode tag 0x03"),
-            (element, element.count - 5, 0x7F, "not a reference type"),  // i32 decodes, but validation rejects it
-            (data, data.count - 5, 2, "data[0].mode: unknown data mode tag 0x02"),
+            (minimal, minimal.count - 6, 2, "start: unknown optional tag 0x02"),
+            (element, element.count - 7, 3, "elements[0].mode: unknown element mode tag 0x03"),
+            (element, element.count - 6, 0x7F, "not a reference type"),  // i32 decodes, but validation rejects it
+            (data, data.count - 6, 2, "data[0].mode: unknown data mode tag 0x02"),
         ]
         for c in cases {
             var bytes = c.bytes

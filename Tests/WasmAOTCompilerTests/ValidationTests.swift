@@ -586,29 +586,40 @@ extension ValidationTests {
             #expect(error?.description.hasPrefix("unsupported feature: typed function references") == true, "\(String(describing: error))")
         }
 
-        @Test func exceptionHandling() throws {
+        @Test("a throw names a tag the module has")
+        func throwNeedsATag() throws {
             // `throw 0` (0x08 0x00): the decoder reads the instruction without a tag section.
             let module = try ModuleDecoder.decode(singleFunction([0x08, 0x00, 0x0B]))
-            expectInvalid(module, ValidationRule.unsupported(.exceptionHandling))
+            expectInvalid(module, ValidationRule.unknownTag)
         }
 
-        /// A valid module with a tag (exception handling) is unsupported, not malformed (it was
-        /// refused with `Message(text: "malformed section id: 13")`), and so is a local of type exnref.
-        @Test func exceptionHandlingIsNotMalformed() throws {
+        /// A module with a tag was refused with `Message(text: "malformed section id: 13")`:
+        /// it decodes and validates, and so does a local of type exnref.
+        @Test func exceptionHandlingDecodesAndValidates() throws {
             let tag = singleFunction([0x0B], extra: [(13, [0x01, 0x00, 0x00])])  // tag 0: type 0
-            let error = #expect(throws: DecodeError.self) { try ModuleDecoder.decode(tag) }
-            #expect(error?.feature == .exceptionHandling)
-            #expect(
-                error?.description.hasPrefix("unsupported feature: exception handling at offset 0x") == true, "\(String(describing: error))"
-            )
+            let decoded = try ModuleDecoder.decode(tag)
+            #expect(decoded.tags.count == 1)
+            try Validator.validate(decoded)
 
             let exnrefLocal: [UInt8] = binary([
                 (1, [0x01, 0x60, 0x00, 0x00]), (3, [0x01, 0x00]),
                 (10, [0x01, 0x04, 0x01, 0x01, 0x69, 0x0B]),  // one body: one exnref local, end
             ])
-            let invalid = expectInvalid(
-                try ModuleDecoder.decode(exnrefLocal), ValidationRule.unsupported(.exceptionHandling), inBody: false)
-            #expect(invalid?.description.hasPrefix("unsupported feature: exception handling") == true, "\(String(describing: invalid))")
+            try Validator.validate(try ModuleDecoder.decode(exnrefLocal))
+        }
+
+        @Test("tag types have no results; catch clauses carry what their label takes")
+        func exceptionRules() throws {
+            try expectInvalid("(module (tag (result i32)))", ValidationRule.tagResults, inBody: false)
+            try expectInvalid(
+                "(module (tag $e (param i32)) (func (block (try_table (catch $e 0) (nop)))))", ValidationRule.typeMismatch)
+            try expectInvalid(
+                "(module (func (block (result exnref) (try_table (catch_all 0) (nop)) (unreachable))))", ValidationRule.typeMismatch)
+            try expectInvalid("(module (func (throw_ref (i32.const 0))))", ValidationRule.typeMismatch)
+            try Validator.validate(
+                try parse(
+                    "(module (tag $e (param i32)) (func (result i32 exnref) (block (result i32 exnref) (try_table (catch_ref $e 0) (throw $e (i32.const 1))) (unreachable))))"
+                ))
         }
 
         @Test("an unsupported feature reads as such, naming function and offset")

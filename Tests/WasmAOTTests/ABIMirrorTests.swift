@@ -40,8 +40,16 @@ struct ABIMirrorTests {
         let pairs: [(ValType, Int32)] = [
             (.i32, Int32(WASMAOT_I32)), (.i64, Int32(WASMAOT_I64)), (.f32, Int32(WASMAOT_F32)),
             (.f64, Int32(WASMAOT_F64)), (.v128, Int32(WASMAOT_V128)), (.funcref, Int32(WASMAOT_FUNCREF)),
-            (.externref, Int32(WASMAOT_EXTERNREF)),
+            (.externref, Int32(WASMAOT_EXTERNREF)), (.exnref, Int32(WASMAOT_EXNREF)),
         ]
         for (type, code) in pairs { #expect(Int32(type.rawValue) == code, "\(type)") }
+    }
+
+    /// The loader reads and writes an exception's payload right after the struct as Swift
+    /// imports it (without the flexible array member): where the C header puts it.
+    @Test func exceptionPayloadFollowsTheStruct() {
+        #expect(MemoryLayout<wasmaot_exception>.size == 32)  // offsetof(wasmaot_exception, payload)
+        #expect(MemoryLayout<wasmaot_value>.stride == 16)
+        #expect(MemoryLayout<wasmaot_tag>.size == 16)
     }
 }

@@ -55,6 +55,9 @@ public class Function: Extern, @unchecked Sendable {
                 wasmaot_invoke(ctx, code, signature, args.baseAddress, out.baseAddress)
             }
         }
+        if status == WASMAOT_TRAP_EXCEPTION.rawValue, let exception = wasmaot_last_exception() {
+            throw WasmException(exception)
+        }
         if status != 0 { throw Function.currentTrap(status) }
         return Array(results.prefix(type.results.count))
     }
@@ -170,6 +173,14 @@ private let hostTrampoline: wasmaot_host_callback = { context, caller, cells in
             cells[i] = r.cell
         }
         return 0
+    } catch let exception as WasmException {
+        // Thrown into the wasm caller by the C trampoline, once this callback has returned.
+        guard let raw = exception.makeRuntimeException() else {
+            PendingHostError.set(UsageError("out of memory for a wasm exception"))
+            return WASMAOT_TRAP_HOST.rawValue
+        }
+        wasmaot_set_pending_exception(raw)
+        return WASMAOT_TRAP_EXCEPTION.rawValue
     } catch let exit as HostExit {
         PendingHostError.set(exit)
         return WASMAOT_TRAP_EXIT.rawValue
@@ -283,5 +294,75 @@ public final class Global: Extern, @unchecked Sendable {
         guard type.mutable else { throw UsageError("global is immutable") }
         guard value.type == type.type else { throw UsageError("global of type \(type.type) cannot hold \(value.type)") }
         cell.pointee = value.cell
+    }
+}
+
+/// An exception tag: the identity a `throw` and a `catch` agree on, and the types of the
+/// payload. Modules import and export tags; two instances share an exception kind by
+/// sharing the `Tag` object.
+public final class Tag: Extern, @unchecked Sendable {
+    /// The payload types are the parameters; a tag type has no results.
+    public let type: FuncType
+    let raw: UnsafeMutablePointer<wasmaot_tag>
+
+    public convenience init(type: FuncType) throws(UsageError) {
+        guard type.results.isEmpty else { throw UsageError("a tag type has no results, \(type) has") }
+        self.init(validType: type)
+    }
+
+    /// A tag of a type already known to have no results (a module's, checked by the loader).
+    init(validType type: FuncType) {
+        self.type = type
+        raw = .allocate(capacity: 1)
+        raw.initialize(to: wasmaot_tag())
+        raw.pointee.type_id = TypeRegistry.shared.id(for: type)
+        raw.pointee.host = Unmanaged.passUnretained(self).toOpaque()
+    }
+
+    public convenience init(params: [ValType]) throws(UsageError) {
+        try self.init(type: FuncType(params: params, results: []))
+    }
+
+    deinit { raw.deallocate() }
+}
+
+/// A wasm exception as the host sees it: an exception thrown by wasm and caught by no wasm
+/// handler reaches Swift as this error, and a host function throws it to raise the
+/// exception in its wasm caller (where a `catch` of the same tag catches it).
+public struct WasmException: Error, CustomStringConvertible, @unchecked Sendable {
+    public let tag: Tag
+    public let values: [Value]
+
+    public init(tag: Tag, values: [Value]) throws(UsageError) {
+        guard values.count == tag.type.params.count else {
+            throw UsageError("tag \(tag.type) carries \(tag.type.params.count) values, got \(values.count)")
+        }
+        for (i, (v, t)) in zip(values, tag.type.params).enumerated() where v.type != t {
+            throw UsageError("exception value \(i) has type \(v.type), the tag expects \(t)")
+        }
+        self.tag = tag
+        self.values = values
+    }
+
+    /// Reads an exception of the runtime; its tag belongs to a live instance or to the host.
+    init(_ exception: UnsafePointer<wasmaot_exception>) {
+        let tag = Unmanaged<Tag>.fromOpaque(exception.pointee.tag.pointee.host).takeUnretainedValue()
+        self.tag = tag
+        let payload = UnsafeRawPointer(exception).advanced(by: MemoryLayout<wasmaot_exception>.size)
+            .assumingMemoryBound(to: wasmaot_value.self)
+        values = tag.type.params.enumerated().map { Value(cell: payload[$0.offset], type: $0.element) }
+    }
+
+    /// A new runtime exception with this tag and payload, for the runtime to throw.
+    func makeRuntimeException() -> UnsafeMutablePointer<wasmaot_exception>? {
+        guard let raw = wasmaot_exception_create(tag.raw, UInt32(values.count)) else { return nil }
+        let payload = UnsafeMutableRawPointer(raw).advanced(by: MemoryLayout<wasmaot_exception>.size)
+            .assumingMemoryBound(to: wasmaot_value.self)
+        for (i, v) in values.enumerated() { payload[i] = v.cell }
+        return raw
+    }
+
+    public var description: String {
+        "uncaught wasm exception: tag \(tag.type)" + (values.isEmpty ? "" : " with \(values.map(\.description).joined(separator: ", "))")
     }
 }

@@ -9,10 +9,12 @@ public final class Instance: @unchecked Sendable {
     private(set) var memories: [Memory] = []
     private(set) var tables: [Table] = []
     private(set) var globals: [Global] = []
+    private(set) var tags: [Tag] = []
     private let funcs: UnsafeMutablePointer<wasmaot_funcref>
     private let memoryPointers: UnsafeMutablePointer<UnsafeMutablePointer<wasmaot_memory>?>
     private let tablePointers: UnsafeMutablePointer<UnsafeMutablePointer<wasmaot_table>?>
     private let globalPointers: UnsafeMutablePointer<UnsafeMutablePointer<wasmaot_value>?>
+    private let tagPointers: UnsafeMutablePointer<UnsafePointer<wasmaot_tag>?>
     private let dataSegments: UnsafeMutablePointer<wasmaot_segment>
     private let elemSegments: UnsafeMutablePointer<wasmaot_segment>
     /// Where tail calls pass parameters to this instance's tail entries (nil without any).
@@ -33,6 +35,7 @@ public final class Instance: @unchecked Sendable {
         memoryPointers = .allocate(capacity: max(meta.totalMemoryCount, 1))
         tablePointers = .allocate(capacity: max(meta.totalTableCount, 1))
         globalPointers = .allocate(capacity: max(meta.totalGlobalCount, 1))
+        tagPointers = .allocate(capacity: max(meta.totalTagCount, 1))
         dataSegments = .allocate(capacity: max(meta.data.count, 1))
         elemSegments = .allocate(capacity: max(meta.elements.count, 1))
         if module.tailArgumentCells > 0 {
@@ -47,6 +50,7 @@ public final class Instance: @unchecked Sendable {
         raw.pointee.memories = memoryPointers
         raw.pointee.tables = tablePointers
         raw.pointee.globals = globalPointers
+        raw.pointee.tags = tagPointers
         raw.pointee.type_ids = UnsafePointer(module.typeIDs)
         raw.pointee.data_segments = dataSegments
         raw.pointee.elem_segments = elemSegments
@@ -64,6 +68,7 @@ public final class Instance: @unchecked Sendable {
         memoryPointers.deallocate()
         tablePointers.deallocate()
         globalPointers.deallocate()
+        tagPointers.deallocate()
         dataSegments.deallocate()
         elemSegments.deallocate()
         tailArguments?.deallocate()
@@ -119,6 +124,11 @@ public final class Instance: @unchecked Sendable {
                 globalPointers[globals.count] = global.cell
                 globals.append(global)
                 if want.type.isReference && want.mutable { global.keepAlive.append(self) }
+            case .tag(let typeIndex):
+                guard let tag = provided as? Tag else { throw mismatch(kindName(provided)) }
+                guard tag.type == meta.types[Int(typeIndex)] else { throw mismatch("tag \(tag.type)") }
+                tagPointers[tags.count] = UnsafePointer(tag.raw)
+                tags.append(tag)
             }
         }
     }
@@ -145,6 +155,11 @@ public final class Instance: @unchecked Sendable {
             let table = try Table(type: type)
             tablePointers[tables.count] = table.raw
             tables.append(table)
+        }
+        for typeIndex in meta.tags {
+            let tag = Tag(validType: meta.types[Int(typeIndex)])
+            tagPointers[tags.count] = UnsafePointer(tag.raw)
+            tags.append(tag)
         }
         for global in meta.globals {
             let value = try evaluate(global.initializer, type: global.type.type, at: .globalInitializer(global: globals.count))
@@ -280,6 +295,7 @@ public final class Instance: @unchecked Sendable {
     func memory(at index: UInt32) -> Memory { memories[Int(index)] }
     func table(at index: UInt32) -> Table { tables[Int(index)] }
     func global(at index: UInt32) -> Global { globals[Int(index)] }
+    func tag(at index: UInt32) -> Tag { tags[Int(index)] }
 
     private func kindName(_ e: any Extern) -> String {
         switch e {
@@ -287,6 +303,7 @@ public final class Instance: @unchecked Sendable {
         case is Memory: return "memory"
         case is Table: return "table"
         case is Global: return "global"
+        case let t as Tag: return "tag \(t.type)"
         default: return "unknown"
         }
     }
@@ -322,6 +339,7 @@ public struct Exports: Sequence {
     public func memory(_ name: String) throws(UsageError) -> Memory { instance.memory(at: try find(name, .memory)) }
     public func table(_ name: String) throws(UsageError) -> Table { instance.table(at: try find(name, .table)) }
     public func global(_ name: String) throws(UsageError) -> Global { instance.global(at: try find(name, .global)) }
+    public func tag(_ name: String) throws(UsageError) -> Tag { instance.tag(at: try find(name, .tag)) }
 
     /// Any export, for passing as an import to another instance.
     public subscript(_ name: String) -> (any Extern)? {
@@ -331,6 +349,7 @@ public struct Exports: Sequence {
         case .memory: return instance.memory(at: e.index)
         case .table: return instance.table(at: e.index)
         case .global: return instance.global(at: e.index)
+        case .tag: return instance.tag(at: e.index)
         }
     }
 }

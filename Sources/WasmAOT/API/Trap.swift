@@ -18,6 +18,8 @@ public enum TrapKind: Hashable, Sendable, CustomStringConvertible {
     case exit
     /// ``Instance/interrupt()`` stopped the code (compiled with `wasmaot compile --interruptible`).
     case interrupted
+    /// A wasm exception left the call uncaught (reported as a ``WasmException``).
+    case uncaughtException
     /// A code the runtime reported that names no kind: the C runtime and this loader
     /// disagree (a bug). The code is kept, so that it shows.
     case unknown(code: UInt32)
@@ -26,7 +28,7 @@ public enum TrapKind: Hashable, Sendable, CustomStringConvertible {
     public static let known: [TrapKind] = [
         .unreachable, .memoryOutOfBounds, .divideByZero, .integerOverflow, .invalidConversion,
         .indirectCallTypeMismatch, .undefinedElement, .uninitializedElement, .stackExhausted,
-        .tableOutOfBounds, .nullReference, .hostError, .exit, .interrupted,
+        .tableOutOfBounds, .nullReference, .hostError, .exit, .interrupted, .uncaughtException,
     ]
 
     /// The kind of the runtime's trap code `code`; ``unknown(code:)`` when no kind has it.
@@ -46,6 +48,7 @@ public enum TrapKind: Hashable, Sendable, CustomStringConvertible {
         case WASMAOT_TRAP_HOST.rawValue: self = .hostError
         case WASMAOT_TRAP_EXIT.rawValue: self = .exit
         case WASMAOT_TRAP_INTERRUPTED.rawValue: self = .interrupted
+        case WASMAOT_TRAP_EXCEPTION.rawValue: self = .uncaughtException
         default: self = .unknown(code: code)
         }
     }
@@ -67,6 +70,7 @@ public enum TrapKind: Hashable, Sendable, CustomStringConvertible {
         case .hostError: WASMAOT_TRAP_HOST.rawValue
         case .exit: WASMAOT_TRAP_EXIT.rawValue
         case .interrupted: WASMAOT_TRAP_INTERRUPTED.rawValue
+        case .uncaughtException: WASMAOT_TRAP_EXCEPTION.rawValue
         case .unknown(let code): code
         }
     }
@@ -88,6 +92,7 @@ public enum TrapKind: Hashable, Sendable, CustomStringConvertible {
         case .hostError: "host function failed"
         case .exit: "exit"
         case .interrupted: "interrupted"
+        case .uncaughtException: "uncaught exception"
         case .unknown(let code): "unknown trap code \(code) (the runtime and the loader disagree)"
         }
     }

@@ -13,6 +13,7 @@ extension Value {
         case .f32(let x): return .f32(x)
         case .f64(let x): return .f64(x)
         case .funcref: return .ref(.function(nil))
+        case .exnref: return .ref(.exception(nil))
         case .externref(let x): return .ref(.extern(x.map { Int(bitPattern: $0) }))
         case .v128(let bytes): return .v128(V128(bytes: (0..<16).map { bytes[$0] }))
         }

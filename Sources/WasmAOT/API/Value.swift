@@ -24,6 +24,9 @@ public enum Value: Hashable, Sendable, CustomStringConvertible {
     /// print(ones)   // 0x01010101 0x01010101 0x01010101 0x01010101 : v128
     /// ```
     case v128(SIMD16<UInt8>)
+    /// An exception reference: the address of a runtime exception, or nil for null. An
+    /// exception the host holds a reference to is never freed (see docs/architecture.md).
+    case exnref(UInt?)
 
     public static func float(_ v: Float) -> Value { .f32(v.bitPattern) }
     public static func double(_ v: Double) -> Value { .f64(v.bitPattern) }
@@ -39,6 +42,7 @@ public enum Value: Hashable, Sendable, CustomStringConvertible {
         case .funcref: return .funcref
         case .externref: return .externref
         case .v128: return .v128
+        case .exnref: return .exnref
         }
     }
 
@@ -51,6 +55,7 @@ public enum Value: Hashable, Sendable, CustomStringConvertible {
         case .f64(let v): return "\(Double(bitPattern: v)) : f64"
         case .funcref(let r): return r.map { "func@0x\(String($0, radix: 16))" } ?? "null" + " : funcref"
         case .externref(let r): return (r.map { "\($0)" } ?? "null") + " : externref"
+        case .exnref(let r): return (r.map { "exn@0x\(String($0, radix: 16))" } ?? "null") + " : exnref"
         case .v128(let bytes):
             // As i32x4 lanes, the way wasm text writes a v128 without a shape.
             let lanes = (0..<4).map { lane in
@@ -72,6 +77,9 @@ public enum Value: Hashable, Sendable, CustomStringConvertible {
         case .f64: self = .f64(cell.i64)
         case .funcref: self = .funcref(cell.ref.map { UInt(bitPattern: $0) })
         case .externref: self = .externref(cell.ref.map { UInt(bitPattern: $0) - 1 })
+        case .exnref:
+            wasmaot_exception_pin(cell.ref)
+            self = .exnref(cell.ref.map { UInt(bitPattern: $0) })
         case .v128:
             var bytes = SIMD16<UInt8>()
             withUnsafeBytes(of: cell) { raw in for i in 0..<16 { bytes[i] = raw[i] } }
@@ -89,6 +97,7 @@ public enum Value: Hashable, Sendable, CustomStringConvertible {
         case .funcref(let r): c.ref = r.flatMap { UnsafeMutableRawPointer(bitPattern: $0) }
         case .externref(let r): c.ref = r.flatMap { $0 == UInt.max ? nil : UnsafeMutableRawPointer(bitPattern: $0 + 1) }
         case .v128(let bytes): withUnsafeMutableBytes(of: &c) { raw in for i in 0..<16 { raw[i] = bytes[i] } }
+        case .exnref(let r): c.ref = r.flatMap { UnsafeMutableRawPointer(bitPattern: $0) }
         }
         return c
     }
@@ -125,6 +134,9 @@ extension Value {
         case .funcref:
             guard text == "null" else { return nil }
             self = .funcref(nil)
+        case .exnref:
+            guard text == "null" else { return nil }
+            self = .exnref(nil)
         case .v128:
             var hex = Substring(text)
             if hex.hasPrefix("0x") { hex = hex.dropFirst(2) }
@@ -162,7 +174,13 @@ extension Value {
 /// Instantiation evaluates constant expressions on `Value`s; the cases `i32` ... `v128` are
 /// the protocol's constructors.
 extension Value: ConstExprValue {
-    public static func null(_ type: ValType) -> Value { type == .externref ? .externref(nil) : .funcref(nil) }
+    public static func null(_ type: ValType) -> Value {
+        switch type {
+        case .externref: .externref(nil)
+        case .exnref: .exnref(nil)
+        default: .funcref(nil)
+        }
+    }
 
     public var i32Bits: UInt32? { if case .i32(let bits) = self { bits } else { nil } }
 

@@ -22,11 +22,12 @@ extension ValType {
         }
     }
 
-    /// The nullable reference type of an abstract `func` or `extern` heap type; nil for the others.
+    /// The nullable reference type of an abstract `func`, `extern` or `exn` heap type; nil for the others.
     init?(_ heapType: HeapType) {
         switch heapType {
         case .abstract(.funcRef): self = .funcref
         case .abstract(.externRef): self = .externref
+        case .abstract(.exnRef): self = .exnref
         default: return nil
         }
     }

@@ -82,8 +82,7 @@ public enum ModuleDecoder {
                     module.tables = tables
                 case .memorySection(let memories): module.memories = memories
                 case .globalSection(let globals): module.globals = globals
-                case .tagSection:
-                    throw DecodeError(message: "a tag section", offset: parser.offset, feature: .exceptionHandling)
+                case .tagSection(let tags): module.tags = tags
                 case .exportSection(let exports): module.exports = exports
                 case .startSection(let start): module.start = start
                 case .elementSection(let elements): module.elements = elements
@@ -116,10 +115,14 @@ public enum ModuleDecoder {
                 ops = collector.ops
             } catch {
                 let failure = DecodeError(error, offset: expression.offset)
-                guard let repaired = PrefixedOpcodeRepair.decode(code, start: start, failure: failure, version: version) else {
-                    throw failure
+                if let legacy = LegacyExceptionDecoding.decode(code, start: start, failure: failure, version: version) {
+                    ops = try legacy.get()
+                } else {
+                    guard let repaired = PrefixedOpcodeRepair.decode(code, start: start, failure: failure, version: version) else {
+                        throw failure
+                    }
+                    ops = repaired
                 }
-                ops = repaired
             }
             guard case .end = ops.last?.instruction else {
                 throw DecodeError(message: "function body must end with 'end'", offset: expression.offset)

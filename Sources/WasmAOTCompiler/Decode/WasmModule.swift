@@ -9,6 +9,9 @@ public struct WasmModule: Sendable {
     public struct Op: Sendable {
         public var instruction: Instruction
         public var offset: Int
+        /// A legacy exception instruction (WasmParser has none): then `instruction` is `nop`
+        /// and unused.
+        public var legacy: LegacyExceptionOp? = nil
     }
 
     /// One function body: its declared locals (not parameters) and its instructions, ending with `end`.
@@ -26,6 +29,8 @@ public struct WasmModule: Sendable {
     public var tables: [Table] = []
     public var memories: [Memory] = []
     public var globals: [Global] = []
+    /// Exception tags defined by the module (their type indices).
+    public var tags: [Tag] = []
     public var exports: [Export] = []
     public var start: FunctionIndex?
     public var elements: [ElementSegment] = []
@@ -49,6 +54,9 @@ public struct WasmModule: Sendable {
     public var importedMemories: [MemoryType] {
         imports.compactMap { if case .memory(let t) = $0.descriptor { t } else { nil } }
     }
+    public var importedTags: [TypeIndex] {
+        imports.compactMap { if case .tag(let t) = $0.descriptor { t } else { nil } }
+    }
     public var importedGlobals: [GlobalType] {
         imports.compactMap { if case .global(let t) = $0.descriptor { t } else { nil } }
     }
@@ -58,6 +66,8 @@ public struct WasmModule: Sendable {
     public var allTables: [TableType] { importedTables + tables.map(\.type) }
     public var allMemories: [MemoryType] { importedMemories + memories.map(\.type) }
     public var allGlobals: [GlobalType] { importedGlobals + globals.map(\.type) }
+    /// Type index of every tag in the tag index space.
+    public var allTagTypeIndices: [TypeIndex] { importedTags + tags.map(\.type) }
 
     /// Names for profilers, debuggers and backtraces: the name section's, else the first export name.
     public var displayNames: [UInt32: String] {

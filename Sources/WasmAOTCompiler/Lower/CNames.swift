@@ -82,6 +82,14 @@ enum CNames {
     static func branchTarget(_ n: Int) -> String { "L\(n)" }
     /// The start of the `if` numbered `n`'s else branch (its end when it has none).
     static func elseTarget(_ n: Int) -> String { "E\(n)" }
+    /// The exception handler (`wasmaot_handler`) of the try block numbered `n`: `h3`.
+    static func handler(_ n: Int) -> String { "h\(n)" }
+    /// The exception a legacy try numbered `n` caught: `x3`.
+    static func caughtException(_ n: Int) -> String { "x\(n)" }
+    /// Where a throw in the legacy try numbered `n` lands: `D3`.
+    static func dispatch(_ n: Int) -> String { "D\(n)" }
+    /// The start of catch clause `k` of the legacy try numbered `n`: `C3_0`.
+    static func catchClause(_ n: Int, _ k: Int) -> String { "C\(n)_\(k)" }
     /// A temporary of a `{ … }` scope of its own: `t0`.
     static func temporary(_ n: Int) -> String { "t\(n)" }
     /// The base address of memory `n`, kept in a local.

@@ -24,7 +24,7 @@ public struct LoweringError: Error, CustomStringConvertible, Sendable {
 /// target's slots. Code after `unreachable`, `br`, `br_table` and `return` is
 /// not emitted.
 struct FunctionLowering {
-    enum FrameKind { case function, block, loop, `if` }
+    enum FrameKind { case function, block, loop, `if`, tryTable, legacyTry }
 
     struct Frame {
         var kind: FrameKind
@@ -36,6 +36,11 @@ struct FunctionLowering {
         var unreachable = false
         var labelUsed = false
         var hasElse = false
+        /// A legacy `try` past its first `catch`: then its handler is unlinked, and its
+        /// exception (`xN`) is the one being handled.
+        var inCatch = false
+        /// A legacy `try`'s catch clauses so far: the tag (nil for `catch_all`) of each.
+        var catches: [UInt32?] = []
         /// Line holding a loop's label, removed if no branch uses it.
         var labelLine: Int?
         var branchArity: [ValueType] { kind == .loop ? params : results }
@@ -63,6 +68,13 @@ struct FunctionLowering {
     private var nextLabel = 0
     private var nextTemp = 0
     private var deadNesting = 0
+    /// Whether the body catches exceptions: its locals and slots are then volatile, since
+    /// a throw returns to the handler's `__builtin_setjmp` with their latest values.
+    private let catchesExceptions: Bool
+    /// The handlers (one per try block) the body declares.
+    private var handlers: [String] = []
+    /// The exception variables (one per legacy try) the body declares.
+    private var exceptionVariables: [String] = []
     /// Memories whose base address the body reads.
     private var usedMemories: Set<Int> = []
     /// The call of a load or store helper up to its value arguments, for an access of
@@ -106,6 +118,11 @@ struct FunctionLowering {
         self.functionIndex = functionIndex
         self.type = type
         self.body = body
+        catchesExceptions = body.ops.contains {
+            if case .tryTable = $0.instruction { return true }
+            if case .try = $0.legacy { return true }
+            return false
+        }
     }
 
     // MARK: Output
@@ -115,19 +132,23 @@ struct FunctionLowering {
         frames.append(Frame(kind: .function, label: allocateLabel(), params: [], results: type.results, base: 0))
         for op in body.ops {
             currentOffset = op.offset
-            try lowerInstruction(op.instruction)
+            if let legacy = op.legacy {
+                try lowerLegacy(legacy)
+            } else {
+                try lowerInstruction(op.instruction)
+            }
         }
         // A function making tail calls has its body in its tail entry, which takes the
         // parameters from the instance's tail argument cells (wasmaot_abi.h).
         let isTailEntry = module.tailCallers.contains(functionIndex)
         var out: [String] = []
-        out.append((isTailEntry ? module.tailPrototype(functionIndex) : module.prototype(functionIndex)) + " {")
+        out.append(
+            (isTailEntry ? module.tailPrototype(functionIndex) : module.prototype(functionIndex, copyingParameters: catchesExceptions))
+                + " {")
         out.append("  enum { WA_FN = \(functionIndex) };  /* this function's index, for trap sites */")
-        if isTailEntry {
+        if isTailEntry && !catchesExceptions {
             for (i, t) in type.parameters.enumerated() {
-                let cell = "ctx->tail_args[\(i)]"
-                let value = t == .v128 ? "wa_v128_get_cell(&\(cell))" : "\(cell).\(CNames.cellField(t))"
-                out.append("  \(Self.declarator(t, CNames.local(UInt32(i)))) = \(value);")
+                out.append("  \(Self.declarator(t, CNames.local(UInt32(i)))) = \(Self.tailArgument(i, t));")
             }
         }
         // Locals, then stack slots, one declaration per C type. A wasm local may be
@@ -136,12 +157,17 @@ struct FunctionLowering {
         var slotsByType: [String: [String]] = [:]
         var typeOrder: [String] = []
         let locals = body.locals.enumerated().map { (i, t) in (CNames.local(UInt32(type.parameters.count + i)), t) }
-        for (name, t) in locals + slotOrder {
+        // A function with handlers copies its parameters into volatile locals (see `prototype`).
+        let parameters = catchesExceptions ? type.parameters.enumerated().map { (CNames.local(UInt32($0)), $1) } : []
+        let volatile = catchesExceptions ? "volatile " : ""
+        for (name, t) in parameters + locals + slotOrder {
             var cType = CNames.type(t)
             var declarator = name
             if cType.hasSuffix(" *") {  // the pointer belongs to each declarator
                 cType.removeLast(2)
-                declarator = "*" + name
+                declarator = "*" + volatile + name
+            } else {
+                cType = volatile + cType
             }
             if slotsByType[cType] == nil { typeOrder.append(cType) }
             slotsByType[cType, default: []].append("\(declarator) = \(CNames.zero(t))")
@@ -149,17 +175,27 @@ struct FunctionLowering {
         for cType in typeOrder {
             out.append("  WA_SLOT \(cType) \(slotsByType[cType]!.joined(separator: ", "));")
         }
-        // v128 parameters arrive in the two-word ABI form (`aN`, see ModuleLowering.prototype).
-        for (i, t) in type.parameters.enumerated() where t == .v128 && !isTailEntry {
-            out.append("  wa_v128 \(CNames.local(UInt32(i))) = \(CNames.fromABI(t, CNames.abiParameter(i)));")
+        if catchesExceptions {
+            // The volatile parameter locals take the ABI parameters, or a tail entry's cells.
+            for (i, t) in type.parameters.enumerated() {
+                let value = isTailEntry ? Self.tailArgument(i, t) : CNames.fromABI(t, CNames.abiParameter(i))
+                out.append("  \(CNames.local(UInt32(i))) = \(value);")
+            }
+            for handler in handlers { out.append("  wasmaot_handler \(handler);") }
+            for exception in exceptionVariables { out.append("  WA_SLOT wasmaot_exception *volatile \(exception) = NULL;") }
+        } else if !isTailEntry {
+            // v128 parameters arrive in the two-word ABI form (`aN`, see ModuleLowering.prototype).
+            for (i, t) in type.parameters.enumerated() where t == .v128 {
+                out.append("  wa_v128 \(CNames.local(UInt32(i))) = \(CNames.fromABI(t, CNames.abiParameter(i)));")
+            }
         }
         for m in usedMemories.sorted() {
             out.append("  uint8_t *const \(CNames.memoryBase(m)) = \(m == 0 ? "ctx->memory0" : "ctx->memories[\(m)]->base");")
         }
         // (set after calls even where no access reads it: hence WA_SLOT)
-        if !usedMemories.isEmpty || makesCalls || growsMemory {
+        if !usedMemories.isEmpty || makesCalls || growsMemory || catchesExceptions {
             for m in module.checkedMemories {
-                out.append("  WA_SLOT uint64_t \(CNames.memorySize(m)) = \(Self.memorySize(m));")
+                out.append("  WA_SLOT \(volatile)uint64_t \(CNames.memorySize(m)) = \(Self.memorySize(m));")
             }
         }
         out.append(
@@ -169,6 +205,12 @@ struct FunctionLowering {
         out.append("}")
         if isTailEntry { out.append(contentsOf: ordinaryEntry()) }
         return out.joined(separator: "\n")
+    }
+
+    /// A tail entry's parameter `i` of type `t`, read from the instance's tail argument cells.
+    private static func tailArgument(_ i: Int, _ t: ValueType) -> String {
+        let cell = "ctx->tail_args[\(i)]"
+        return t == .v128 ? "wa_v128_get_cell(&\(cell))" : "\(cell).\(CNames.cellField(t))"
     }
 
     /// `T name` in C, the pointer star with the name: `uint32_t l0`, `void *r2`.
@@ -353,6 +395,7 @@ struct FunctionLowering {
     /// Moves the values a branch carries into the target's slots and jumps (or returns).
     private mutating func branch(toFrame index: Int) throws(LoweringError) {
         let target = frames[index]
+        leaveHandlers(above: index)
         if target.kind == .function {
             try emitReturn()
             return
@@ -365,6 +408,24 @@ struct FunctionLowering {
         }
         emit("goto \(CNames.branchTarget(target.label));")
         frames[index].labelUsed = true
+    }
+
+    /// Before a branch out of try blocks: unlinks their handlers (the outermost one
+    /// crossed, and with it all inside it) and frees the exceptions of the legacy catch
+    /// clauses it leaves (unless `delegating`: then the exception is on its way, and the
+    /// target's own handler stays linked). A `try_table`'s own label is at its end, where its handler is
+    /// unlinked (see `lowerEnd`); a legacy `try`'s label is left like the blocks inside it.
+    private mutating func leaveHandlers(above index: Int, delegating: Bool = false) {
+        let first = frames[index].kind == .legacyTry && !delegating ? index : index + 1
+        // Catch clauses are left innermost first; one unlink covers all the handlers.
+        if !delegating {
+            for frame in frames[first...].reversed() where frame.kind == .legacyTry && frame.inCatch {
+                emit("ctx->rt->catch_leave(\(CNames.caughtException(frame.label)));")
+            }
+        }
+        if let outermost = frames[first...].first(where: { ($0.kind == .tryTable || $0.kind == .legacyTry) && !$0.inCatch }) {
+            emit("ctx->rt->try_leave(&\(CNames.handler(outermost.label)));")
+        }
     }
 
     private mutating func emitReturn() throws(LoweringError) {
@@ -399,7 +460,7 @@ struct FunctionLowering {
         // Skip dead code, tracking nesting to find the end of the current block.
         if frames.last?.unreachable == true {
             switch instruction {
-            case .block, .loop, .if: deadNesting += 1; return
+            case .block, .loop, .if, .tryTable: deadNesting += 1; return
             case .else where deadNesting == 0: try lowerElse(); return
             case .end where deadNesting == 0: try lowerEnd(); return
             case .end: deadNesting -= 1; return
@@ -442,7 +503,16 @@ struct FunctionLowering {
         case .brTable(let table):
             try lowerBrTable(table)
         case .return:
+            leaveHandlers(above: 0)
             try emitReturn()
+            markUnreachable()
+        case .tryTable(let blockType, let tryCatch):
+            try lowerTryTable(blockType, tryCatch.catches)
+        case .throw(let tag):
+            try lowerThrow(tag)
+        case .throwRef:
+            let exception = try pop()
+            emit("wa_throw_ref(ctx, WA_FN, \(exception));")
             markUnreachable()
         case .call(let function):
             try lowerCall(function)
@@ -491,6 +561,10 @@ struct FunctionLowering {
             let t = try module.globalType(index, at: self).valueType
             if t == .v128 {
                 emit("wa_v128_set_cell(ctx->globals[\(index)], \(try pop()));")
+            } else if t == .ref(.exnRef) {
+                let value = try pop()
+                emit("ctx->rt->exception_pin(\(value));")  // a global outlives the call
+                emit("ctx->globals[\(index)]->ref = \(value);")
             } else {
                 emit("ctx->globals[\(index)]->\(CNames.cellField(t)) = \(try pop());")
             }
@@ -612,6 +686,7 @@ struct FunctionLowering {
             emit("ctx->rt->table_copy(ctx, \(dstTable), \(srcTable), \(d), \(s), \(n));")
         case .tableFill(let table):
             let (d, v, n) = try pop3()
+            try pinIfException(v, table: table)
             emit("ctx->rt->table_fill(ctx, \(table), \(d), \(v), \(n));")
         case .tableGet(let table):
             let index = try pop()
@@ -620,10 +695,12 @@ struct FunctionLowering {
         case .tableSet(let table):
             let value = try pop()
             let index = try pop()
+            try pinIfException(value, table: table)
             emit("wa_table_set(ctx, WA_FN, \(table), \(index), \(value));")
         case .tableGrow(let table):
             let delta = try pop()
             let initial = try pop()
+            try pinIfException(initial, table: table)
             assign(push(try module.tableAddressType(table, at: self)), "ctx->rt->table_grow(ctx, \(table), \(initial), \(delta))")
         case .tableSize(let table):
             assign(push(try module.tableAddressType(table, at: self)), "ctx->tables[\(table)]->size")
@@ -702,6 +779,20 @@ struct FunctionLowering {
             emit("\(CNames.elseTarget(frame.label)):;")
             reachable = true
             if frame.labelUsed { emit("\(CNames.branchTarget(frame.label)):;") }
+        case .tryTable:
+            if frame.labelUsed { emit("\(CNames.branchTarget(frame.label)):;") }
+            if reachable { emit("ctx->rt->try_leave(&\(CNames.handler(frame.label)));") }
+        case .legacyTry:
+            var frame = frame
+            if !frame.unreachable {
+                frames.append(frame)
+                try branch(toFrame: frames.count - 1)
+                frame.labelUsed = true
+                frames.removeLast()
+            }
+            emitDispatch(frame)
+            reachable = frame.labelUsed
+            if frame.labelUsed { emit("\(CNames.branchTarget(frame.label)):;") }
         default:
             if frame.labelUsed { emit("\(CNames.branchTarget(frame.label)):;") }
         }
@@ -710,6 +801,174 @@ struct FunctionLowering {
         if !reachable, !frames.isEmpty {
             markUnreachable()
         }
+    }
+
+    // MARK: Exceptions
+
+    /// The legacy encoding. `try` links a handler like `try_table`; a throw that lands there
+    /// goes to the try's dispatch (emitted at its `end`), which stores the exception in `xN`
+    /// and jumps to the first matching `catch` clause, whose code unpacks the payload; the
+    /// exception is freed when control leaves the clause other than by throwing.
+    private mutating func lowerLegacy(_ op: LegacyExceptionOp) throws(LoweringError) {
+        if frames.last?.unreachable == true {
+            switch op {
+            case .try: deadNesting += 1; return
+            case .catch, .catchAll: if deadNesting == 0 { break } else { return }
+            case .delegate: if deadNesting == 0 { break } else { deadNesting -= 1; return }
+            case .rethrow: return
+            }
+        }
+        switch op {
+        case .try(let blockType):
+            materializeAll()
+            let index = try enterFrame(.legacyTry, blockType)
+            let label = frames[index].label
+            handlers.append(CNames.handler(label))
+            exceptionVariables.append(CNames.caughtException(label))
+            emit("ctx->rt->try_enter(&\(CNames.handler(label)));")
+            emit("if (__builtin_setjmp(\(CNames.handler(label)).jump)) goto \(CNames.dispatch(label));")
+        case .catch, .catchAll:
+            let index = frames.count - 1
+            guard frames[index].kind == .legacyTry else { throw fail("\(op.mnemonic) without try") }
+            deadNesting = 0
+            if !frames[index].unreachable {
+                materializeAll()  // the results, in their slots at the join
+                try branch(toFrame: index)
+            }
+            var tag: UInt32?
+            if case .catch(let t) = op { tag = t }
+            let label = frames[index].label
+            emit("\(CNames.catchClause(label, frames[index].catches.count)):;")
+            emit("ctx->rt->exception_hold(\(CNames.caughtException(label)));")
+            frames[index].catches.append(tag)
+            frames[index].inCatch = true
+            frames[index].unreachable = false
+            truncateStack(to: frames[index].base)
+            if let tag {
+                let exception = CNames.caughtException(label)
+                for (i, t) in try module.tagPayload(tag, at: self).enumerated() {
+                    let cell = "\(exception)->payload[\(i)]"
+                    assign(push(t), t == .v128 ? "wa_v128_get_cell(&\(cell))" : "\(cell).\(CNames.cellField(t))")
+                }
+            }
+        case .delegate(let depth):
+            guard var frame = frames.last, frame.kind == .legacyTry, !frame.inCatch else { throw fail("delegate without try") }
+            deadNesting = 0
+            if !frame.unreachable {
+                materializeAll()
+                try branch(toFrame: frames.count - 1)
+                frame.labelUsed = true
+            }
+            frames.removeLast()
+            // A throw in the try lands here and goes on to the handlers of label `depth`'s
+            // block: those of the try blocks between are unlinked first.
+            emit("\(CNames.dispatch(frame.label)):;")
+            emit("{ wasmaot_exception *\(CNames.caughtException(frame.label))d = ctx->rt->caught();")
+            leaveHandlers(above: try frameIndex(depth: depth), delegating: true)
+            emit("ctx->rt->throw_exception(\(CNames.caughtException(frame.label))d); }")
+            if frame.labelUsed { emit("\(CNames.branchTarget(frame.label)):;") }
+            truncateStack(to: frame.base)
+            for t in frame.results { _ = push(t) }
+            if !frame.labelUsed { markUnreachable() }
+        case .rethrow(let depth):
+            let index = try frameIndex(depth: depth)
+            guard frames[index].kind == .legacyTry, frames[index].inCatch else { throw fail("rethrow of a label that is not a catch") }
+            emit("ctx->rt->throw_exception(\(CNames.caughtException(frames[index].label)));")
+            markUnreachable()
+        }
+    }
+
+    /// A legacy try's dispatch: where a throw in its body lands.
+    private mutating func emitDispatch(_ frame: Frame) {
+        let exception = CNames.caughtException(frame.label)
+        emit("\(CNames.dispatch(frame.label)):;")
+        emit("\(exception) = ctx->rt->caught();")
+        reloadMemorySize()  // the code that threw may have grown the memory
+        for (i, tag) in frame.catches.enumerated() {
+            let clause = CNames.catchClause(frame.label, i)
+            guard let tag else {
+                emit("goto \(clause);")
+                return
+            }
+            emit("if (\(exception)->tag == ctx->tags[\(tag)]) goto \(clause);")
+        }
+        emit("ctx->rt->throw_exception(\(exception));")
+    }
+
+    /// `try_table`: links a handler, then `__builtin_setjmp`s; a throw that lands there
+    /// runs the catch clauses in order (outside the try block, whose handler the throw
+    /// unlinked) and throws the exception on if none matches.
+    private mutating func lowerTryTable(_ blockType: BlockType, _ catches: [CatchClause]) throws(LoweringError) {
+        materializeAll()
+        let (params, _) = try blockSignature(blockType)
+        guard stack.count >= params.count else { throw fail("operand stack underflow") }
+        let label = allocateLabel()
+        let handler = CNames.handler(label)
+        handlers.append(handler)
+        emit("ctx->rt->try_enter(&\(handler));")
+        emit("if (__builtin_setjmp(\(handler).jump)) {")
+        let savedStack = stack, savedDeferred = deferred
+        let base = stack.count - params.count
+        let exception = temp()
+        emit("wasmaot_exception *\(exception) = ctx->rt->caught();")
+        reloadMemorySize()  // the code that threw may have grown the memory
+        for clause in catches {
+            truncateStack(to: base)
+            switch clause {
+            case .catch(let tag, let depth), .catchRef(let tag, let depth):
+                let payload = try module.tagPayload(tag, at: self)
+                emit("if (\(exception)->tag == ctx->tags[\(tag)]) {")
+                for (i, t) in payload.enumerated() {
+                    let cell = "\(exception)->payload[\(i)]"
+                    assign(push(t), t == .v128 ? "wa_v128_get_cell(&\(cell))" : "\(cell).\(CNames.cellField(t))")
+                }
+                try catchBranch(exception, keepsReference: clause == .catchRef(tagIndex: tag, labelIndex: depth), depth)
+                emit("}")
+            case .catchAll(let depth):
+                try catchBranch(exception, keepsReference: false, depth)
+            case .catchAllRef(let depth):
+                try catchBranch(exception, keepsReference: true, depth)
+            }
+        }
+        truncateStack(to: base)
+        // No clause matched (a catch-all always does): the exception goes on to the next handler.
+        if !catches.contains(where: { if case .catchAll = $0 { true } else if case .catchAllRef = $0 { true } else { false } }) {
+            emit("ctx->rt->throw_exception(\(exception));")
+        }
+        emit("}")
+        stack = savedStack
+        deferred = savedDeferred
+        frames.append(Frame(kind: .tryTable, label: label, params: params, results: try blockSignature(blockType).results, base: base))
+    }
+
+    /// The end of a matching catch clause: the payload is on the stack; pushes the
+    /// exnref if the clause takes one, and branches to label `depth` (counted outside the try block).
+    private mutating func catchBranch(_ exception: String, keepsReference: Bool, _ depth: UInt32) throws(LoweringError) {
+        if keepsReference {
+            emit("ctx->rt->exception_keep(\(exception));")
+            assign(push(.ref(.exnRef)), "(void *)\(exception)")
+        } else {
+            emit("ctx->rt->exception_done(\(exception));")
+        }
+        try branch(toFrame: try frameIndex(depth: depth))
+    }
+
+    private mutating func lowerThrow(_ tag: UInt32) throws(LoweringError) {
+        let payload = try module.tagPayload(tag, at: self)
+        let values = try pop(payload.count)
+        let exception = temp()
+        emit("{ wasmaot_exception *\(exception) = ctx->rt->exception_new(ctx->tags[\(tag)], \(payload.count)u);")
+        for (i, (t, value)) in zip(payload, values).enumerated() {
+            let cell = "\(exception)->payload[\(i)]"
+            emit(t == .v128 ? "wa_v128_set_cell(&\(cell), \(value));" : "\(cell).\(CNames.cellField(t)) = \(value);")
+        }
+        emit("ctx->rt->throw_exception(\(exception)); }")
+        markUnreachable()
+    }
+
+    /// An exnref stored in a table outlives the call: its exception is pinned.
+    private mutating func pinIfException(_ value: String, table: UInt32) throws(LoweringError) {
+        if try module.tableElementType(table, at: self) == .ref(.exnRef) { emit("ctx->rt->exception_pin(\(value));") }
     }
 
     private mutating func lowerBrTable(_ table: BrTable) throws(LoweringError) {
@@ -791,6 +1050,7 @@ struct FunctionLowering {
     private mutating func lowerReturnCall(_ function: UInt32) throws(LoweringError) {
         let calleeType = try module.functionType(function, at: self)
         let args = try pop(calleeType.parameters.count)
+        leaveHandlers(above: 0)  // the callee replaces this frame: this body's try blocks end here
         if Int(function) < module.importedFunctionCount {
             let typeIndex = Int(module.functionTypeIndices[Int(function)])
             let f = temp()
@@ -813,6 +1073,7 @@ struct FunctionLowering {
         guard Int(typeIndex) < module.wasm.types.count else { throw fail("unknown type \(typeIndex)") }
         let element = try pop()
         let args = try pop(module.wasm.types[Int(typeIndex)].parameters.count)
+        leaveHandlers(above: 0)  // the callee replaces this frame: this body's try blocks end here
         let f = temp()
         emit("{ const wasmaot_funcref *\(f) = wa_indirect_target(ctx, WA_FN, \(table), \(element), \(typeIndex));")
         emitTailCall(through: f, typeIndex: Int(typeIndex), args: args)

@@ -48,7 +48,7 @@ enum MetadataBuilder {
             case .table(let t): desc = .table(try tableType(t))
             case .memory(let m): desc = .memory(limits(m))
             case .global(let g): desc = .global(try globalType(g))
-            case .tag: throw fail("tag imports are not supported")
+            case .tag(let t): desc = .tag(typeIndex: t)
             }
             imports.append(WasmAOTFormat.Import(module: i.module, name: i.name, desc: desc))
         }
@@ -59,7 +59,7 @@ enum MetadataBuilder {
             case .table(let i): exports.append(WasmAOTFormat.Export(name: e.name, kind: .table, index: i))
             case .memory(let i): exports.append(WasmAOTFormat.Export(name: e.name, kind: .memory, index: i))
             case .global(let i): exports.append(WasmAOTFormat.Export(name: e.name, kind: .global, index: i))
-            case .tag: throw fail("tag exports are not supported")
+            case .tag(let i): exports.append(WasmAOTFormat.Export(name: e.name, kind: .tag, index: i))
             }
         }
         var tables: [WasmAOTFormat.TableType] = []
@@ -111,7 +111,8 @@ enum MetadataBuilder {
             elements: elements,
             data: data,
             functionNames: names,
-            dataBlob: blob
+            dataBlob: blob,
+            tags: wasm.tags.map(\.type)
         )
     }
 }

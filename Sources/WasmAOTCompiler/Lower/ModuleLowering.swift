@@ -90,6 +90,13 @@ final class ModuleLowering: Sendable {
         return globals[Int(index)]
     }
 
+    /// The payload types of tag `index` (its type's parameters).
+    func tagPayload(_ index: UInt32, at f: FunctionLowering) throws(LoweringError) -> [ValueType] {
+        let tags = wasm.allTagTypeIndices
+        guard Int(index) < tags.count, Int(tags[Int(index)]) < wasm.types.count else { throw f.unknown("tag", index) }
+        return wasm.types[Int(tags[Int(index)])].parameters
+    }
+
     func tableElementType(_ index: UInt32, at f: FunctionLowering) throws(LoweringError) -> ValueType {
         guard Int(index) < tables.count else { throw f.unknown("table", index) }
         return .ref(tables[Int(index)].elementType)
@@ -143,12 +150,14 @@ final class ModuleLowering: Sendable {
         CNames.functionPointerType(Int(functionTypeIndices[Int(index)]))
     }
 
-    func prototype(_ index: Int) -> String {
+    /// The C prototype of function `index`. With `copyingParameters` (a function that catches
+    /// exceptions) every parameter arrives as `aN` and is copied into a volatile local `lN`.
+    func prototype(_ index: Int, copyingParameters: Bool = false) -> String {
         let t = wasm.types[Int(functionTypeIndices[index])]
         var params = ["wasmaot_instance *ctx"]
         // A v128 parameter arrives as `aN` and is unpacked into the local `lN` (FunctionLowering).
         for (i, p) in t.parameters.enumerated() {
-            params.append("\(CNames.abiType(p)) \(p == .v128 ? CNames.abiParameter(i) : CNames.local(UInt32(i)))")
+            params.append("\(CNames.abiType(p)) \(p == .v128 || copyingParameters ? CNames.abiParameter(i) : CNames.local(UInt32(i)))")
         }
         // An ordinary wasm call takes stack, so unbounded recursion must exhaust it: clang may
         // not turn calls into jumps. (Wasm tail calls are explicit `musttail`, which this leaves be.)

@@ -7,7 +7,7 @@ import WasmTypes
 struct FunctionValidator {
     /// A structured control instruction being validated (or the function itself).
     struct ControlFrame {
-        enum Kind { case function, block, loop, `if`, `else` }
+        enum Kind { case function, block, loop, `if`, `else`, legacyTry, legacyCatch }
         var kind: Kind
         var params: [ValueType]
         var results: [ValueType]
@@ -26,6 +26,8 @@ struct FunctionValidator {
             case .loop: "loop"
             case .if: "if"
             case .else: "else"
+            case .legacyTry: "try"
+            case .legacyCatch: "catch"
             }
         }
     }
@@ -82,7 +84,11 @@ struct FunctionValidator {
             if frames.isEmpty {
                 throw error(ValidationRule.trailingInstructions, "instructions after the end of the function")
             }
-            try step(ops[current].instruction)
+            if let legacy = ops[current].legacy {
+                try step(legacy)
+            } else {
+                try step(ops[current].instruction)
+            }
             current += 1
         }
         if !frames.isEmpty {
@@ -94,6 +100,35 @@ struct FunctionValidator {
     }
 
     // MARK: Instructions
+
+    /// The legacy exception instructions: `try` opens a frame whose `catch` and `catch_all`
+    /// start again like `else`; `delegate` ends it; `rethrow` names a catch's label.
+    private mutating func step(_ legacy: LegacyExceptionOp) throws(ValidationError) {
+        switch legacy {
+        case .try(let blockType):
+            try enter(.legacyTry, blockType)
+        case .catch, .catchAll:
+            guard let frame = frames.last, frame.kind == .legacyTry || frame.kind == .legacyCatch else {
+                throw error(ValidationRule.typeMismatch, "\(legacy.mnemonic) does not follow a try")
+            }
+            _ = try popFrame()
+            frames.append(ControlFrame(kind: .legacyCatch, params: frame.params, results: frame.results, height: stack.count))
+            if case .catch(let tagIndex) = legacy { push(try tagType(tagIndex).parameters) }
+        case .delegate(let depth):
+            guard let frame = frames.last, frame.kind == .legacyTry else {
+                throw error(ValidationRule.typeMismatch, "delegate does not end a try without catch clauses")
+            }
+            _ = try popFrame()
+            _ = try label(depth)
+            push(frame.results)
+        case .rethrow(let depth):
+            _ = try label(depth)
+            guard frames[frames.count - 1 - Int(depth)].kind == .legacyCatch else {
+                throw error(ValidationRule.invalidRethrowLabel, "label \(depth) is not a catch")
+            }
+            markUnreachable()
+        }
+    }
 
     private mutating func step(_ instruction: Instruction) throws(ValidationError) {
         if let signature = InstructionTypes.simple(instruction) {
@@ -190,6 +225,42 @@ struct FunctionValidator {
                 throw error(ValidationRule.unknownType, "type \(typeIndex) (\(context.types.count) types)")
             }
             try tailCall(callee, extraOperands: [addressType(table.limits)])
+
+        // Exceptions
+        case .throw(let tagIndex):
+            let tag = try tagType(tagIndex)
+            try pop(tag.parameters, slot: { .operand($0, of: tag.parameters.count) })
+            markUnreachable()
+        case .throwRef:
+            try pop(.ref(.exnRef), .operand(1, of: 1))
+            markUnreachable()
+        case .tryTable(let blockType, let tryCatch):
+            // Catch labels are relative to the try_table's context: checked before entering it.
+            for clause in tryCatch.catches {
+                let carried: [ValueType]
+                let depth: UInt32
+                switch clause {
+                case .catch(let tagIndex, let labelIndex):
+                    carried = try tagType(tagIndex).parameters
+                    depth = labelIndex
+                case .catchRef(let tagIndex, let labelIndex):
+                    carried = try tagType(tagIndex).parameters + [.ref(.exnRef)]
+                    depth = labelIndex
+                case .catchAll(let labelIndex):
+                    carried = []
+                    depth = labelIndex
+                case .catchAllRef(let labelIndex):
+                    carried = [.ref(.exnRef)]
+                    depth = labelIndex
+                }
+                let target = try label(depth)
+                guard target == carried else {
+                    throw error(
+                        ValidationRule.typeMismatch,
+                        "a catch clause of \(mnemonic) carries \(Self.list(carried)) to label \(depth), which takes \(Self.list(target))")
+                }
+            }
+            try enter(.block, blockType)
 
         // Parametric
         case .drop:
@@ -497,6 +568,13 @@ struct FunctionValidator {
         return global
     }
 
+    private func tagType(_ index: UInt32) throws(ValidationError) -> FunctionType {
+        guard let type = context.tagType(at: index) else {
+            throw error(ValidationRule.unknownTag, "tag \(index) (\(context.tagTypeIndices.count) tags)")
+        }
+        return type
+    }
+
     private func table(_ index: UInt32) throws(ValidationError) -> TableType {
         guard let table = context.table(at: index) else {
             throw error(ValidationRule.unknownTable, "table \(index) (\(context.tables.count) tables)")
@@ -557,7 +635,8 @@ struct FunctionValidator {
     }
 
     private var mnemonic: String {
-        current < body.ops.count ? InstructionTypes.mnemonic(body.ops[current].instruction) : "end"
+        guard current < body.ops.count else { return "end" }
+        return body.ops[current].legacy?.mnemonic ?? InstructionTypes.mnemonic(body.ops[current].instruction)
     }
 
     private func describe(_ slot: Slot) -> String {

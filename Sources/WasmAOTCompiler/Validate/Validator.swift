@@ -55,6 +55,9 @@ public enum ValidationRule: Hashable, Sendable, RawRepresentable, CaseIterable, 
     case unknownData
     case unknownElem
     case unknownLabel
+    case unknownTag
+    case tagResults
+    case invalidRethrowLabel
     case immutableGlobal
     case alignment
     case invalidLane
@@ -89,6 +92,9 @@ public enum ValidationRule: Hashable, Sendable, RawRepresentable, CaseIterable, 
         case .unknownData: "unknown data segment"
         case .unknownElem: "unknown elem segment"
         case .unknownLabel: "unknown label"
+        case .unknownTag: "unknown tag"
+        case .tagResults: "non-empty tag result type"
+        case .invalidRethrowLabel: "invalid rethrow label"
         case .immutableGlobal: "global is immutable"
         case .alignment: "alignment must not be larger than natural"
         case .invalidLane: "invalid lane index"
@@ -120,7 +126,8 @@ public enum ValidationRule: Hashable, Sendable, RawRepresentable, CaseIterable, 
     public static var allCases: [ValidationRule] {
         [
             .typeMismatch, .unknownLocal, .unknownFunction, .unknownGlobal, .unknownTable, .unknownMemory,
-            .unknownType, .unknownData, .unknownElem, .unknownLabel, .immutableGlobal, .alignment, .invalidLane,
+            .unknownType, .unknownData, .unknownElem, .unknownLabel, .unknownTag, .tagResults, .invalidRethrowLabel, .immutableGlobal,
+            .alignment, .invalidLane,
             .offsetRange, .duplicateExport, .constantRequired, .undeclaredFunctionReference, .multipleMemories,
             .limitsOrder, .memorySize, .tableSize, .startFunction, .invalidResultArity, .dataCountRequired,
             .unexpectedEnd, .trailingInstructions, .elseWithoutIf, .unsupportedInstruction,
@@ -138,7 +145,7 @@ public enum ValidationRule: Hashable, Sendable, RawRepresentable, CaseIterable, 
 public enum Validator {
     /// Proposals beyond 2.0 that validation accepts. Adding one here also needs its
     /// typing in ``InstructionTypes`` / ``FunctionValidator``.
-    static let supportedFeatures: Set<ValidatorFeature> = [.tailCall, .relaxedSimd]
+    static let supportedFeatures: Set<ValidatorFeature> = [.tailCall, .relaxedSimd, .exceptionHandling]
 
     /// Throws the first rule the module breaks.
     public static func validate(_ module: WasmModule, version: WebAssemblyVersion = .v3) throws(ValidationError) {
@@ -167,6 +174,8 @@ struct ValidationContext: Sendable {
     var tables: [TableType]
     var memories: [MemoryType]
     var globals: [GlobalType]
+    /// Type index of every tag, imports first.
+    var tagTypeIndices: [TypeIndex]
     /// Constant expressions may only read imported globals.
     var importedGlobalCount: Int
     var elementTypes: [ReferenceType]
@@ -186,6 +195,7 @@ struct ValidationContext: Sendable {
         tables = module.allTables
         memories = module.allMemories
         globals = module.allGlobals
+        tagTypeIndices = module.allTagTypeIndices
         importedGlobalCount = module.importedGlobals.count
         elementTypes = module.elements.map(\.type)
         dataSegmentCount = module.dataCount.map { Int($0) } ?? module.data.count
@@ -221,6 +231,11 @@ struct ValidationContext: Sendable {
         let i = Int(index)
         guard i < functionTypeIndices.count else { return nil }
         return type(at: functionTypeIndices[i])
+    }
+
+    func tagType(at index: UInt32) -> FunctionType? {
+        let i = Int(index)
+        return i < tagTypeIndices.count ? type(at: tagTypeIndices[i]) : nil
     }
 
     func table(at index: UInt32) -> TableType? {
@@ -264,7 +279,7 @@ struct ValidationContext: Sendable {
             case .table(let tableType): try checkTableType(tableType, in: place)
             case .memory(let memoryType): try checkMemoryType(memoryType, in: place)
             case .global(let globalType): try checkValueType(globalType.valueType, in: place)
-            case .tag: throw unsupported(.exceptionHandling, "\(place) imports a tag")
+            case .tag(let typeIndex): try checkTagType(typeIndex, in: place)
             }
         }
 
@@ -274,6 +289,10 @@ struct ValidationContext: Sendable {
                     ValidationRule.unknownType,
                     "function \(importedFunctions + i) uses type \(typeIndex) (\(types.count) types)")
             }
+        }
+
+        for (i, tag) in module.tags.enumerated() {
+            try checkTagType(tag.type, in: "tag \(module.importedTags.count + i)")
         }
 
         for (i, table) in module.tables.enumerated() {
@@ -325,7 +344,10 @@ struct ValidationContext: Sendable {
                 guard global(at: index) != nil else {
                     throw error(ValidationRule.unknownGlobal, "\(place) names global \(index) (\(globals.count) globals)")
                 }
-            case .tag: throw unsupported(.exceptionHandling, "\(place) exports a tag")
+            case .tag(let index):
+                guard tagType(at: index) != nil else {
+                    throw error(ValidationRule.unknownTag, "\(place) names tag \(index) (\(tagTypeIndices.count) tags)")
+                }
             }
             guard exportNames.insert(Array(export.name.utf8)).inserted else {
                 throw error(ValidationRule.duplicateExport, "\"\(export.name)\" is exported more than once")
@@ -387,6 +409,16 @@ struct ValidationContext: Sendable {
     /// Whether validation accepts a proposal: implemented, and in the version validated against.
     func supports(_ feature: ValidatorFeature) -> Bool {
         version == .v3 && Validator.supportedFeatures.contains(feature)
+    }
+
+    /// A tag's type: a function type without results (the payload is its parameters).
+    func checkTagType(_ typeIndex: TypeIndex, in place: String) throws(ValidationError) {
+        guard let type = type(at: typeIndex) else {
+            throw error(ValidationRule.unknownType, "\(place) uses type \(typeIndex) (\(types.count) types)")
+        }
+        guard type.results.isEmpty else {
+            throw error(ValidationRule.tagResults, "\(place) has type \(type), which has results")
+        }
     }
 
     func checkMemoryType(_ type: MemoryType, in place: String) throws(ValidationError) {

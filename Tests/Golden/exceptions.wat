@@ -1,0 +1,28 @@
+;; Exception handling: a try_table with every kind of catch clause, throw with a payload,
+;; throw_ref, and branches out of nested try blocks (which unlink their handlers).
+(module
+  (tag $e (param i32 f64))
+  (tag $empty)
+  (func $throw (export "throw") (param i32) (throw $e (local.get 0) (f64.const 1.5)))
+  (func (export "catch") (param i32) (result i32)
+    (local $n i32)
+    (block $caught (result i32 f64)
+      (block $all
+        (try_table (catch $e $caught) (catch $empty $all)
+          (local.set $n (i32.const 1))
+          (call $throw (local.get 0)))
+        (return (local.get $n)))
+      (return (i32.const -1)))
+    (drop))
+  (func (export "rethrow") (param i32) (result i32)
+    (block $outer (result exnref)
+      (try_table (catch_all_ref $outer)
+        (block $inner (result i32 f64 exnref)
+          (try_table (catch_ref $e $inner)
+            (drop (br_if $outer (ref.null exn) (local.get 0)))
+            (call $throw (local.get 0)))
+          (unreachable))
+        (throw_ref))
+      (unreachable))
+    (drop)
+    (i32.const 0)))
