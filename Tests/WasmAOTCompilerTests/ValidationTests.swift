@@ -569,6 +569,20 @@ extension ValidationTests {
                 "(module (func (result i32) (i16x8.relaxed_laneselect \(z) \(z) \(z))))", ValidationRule.typeMismatch)
         }
 
+        @Test func typedFunctionReferences() throws {
+            // Decoded (not "malformed value type"), then refused by validation.
+            try expectInvalid(
+                "(module (type $t (func)) (func (param (ref null $t))))", ValidationRule.unsupported(.functionReferences),
+                inBody: false)
+            try expectInvalid(
+                "(module (type $t (func)) (func (param funcref) (result (ref func)) (ref.as_non_null (local.get 0))))",
+                ValidationRule.unsupported(.functionReferences), inBody: false)
+            // A segment of function indices, which WasmParser types `(ref func)`, still initialises funcref tables.
+            let module = try parse("(module (table 1 funcref) (func $f) (elem (i32.const 0) $f) (elem func $f))")
+            #expect(module.elements.map(\.type) == [.funcRef, .funcRef])
+            try Validator.validate(module)
+        }
+
         @Test func tailCalls() throws {
             try expectInvalid("(module (func (return_call 0)))", ValidationRule.unsupported(.tailCall))
         }

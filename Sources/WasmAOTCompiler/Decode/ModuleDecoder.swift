@@ -38,13 +38,23 @@ public struct DecodeError: Error, CustomStringConvertible, Sendable {
 }
 
 /// The wasm features the decoder accepts: WebAssembly 2.0, and exception handling's tag
-/// section and `exnref` so that validation can name them as unsupported rather than
-/// malformed. Enabling multi-memory or memory64 here would change how 2.0 binaries decode
-/// (reserved zero bytes, limit flags).
-let decoderFeatures: WasmFeatureSet = [.referenceTypes, .simd, .exceptionHandling]
+/// section and `exnref` and typed function references (`(ref $t)`, `call_ref`, table
+/// initializers) so that validation can name them as unsupported rather than malformed.
+/// Enabling multi-memory or memory64 here would change how 2.0 binaries decode (reserved
+/// zero bytes, limit flags).
+let decoderFeatures: WasmFeatureSet = [.referenceTypes, .simd, .exceptionHandling, .functionReferences]
 
 /// Decodes wasm binaries (and `.wat` text) into a ``WasmModule`` using WasmKit's parser.
 public enum ModuleDecoder {
+    /// With typed function references, WasmParser types a segment of function indices (and a
+    /// segment declared `(ref func)`) as non-null `(ref func)`. Until non-nullable tables are
+    /// compiled, nothing can tell that type from `funcref`: a segment of it may initialise just
+    /// what a `funcref` segment may, so it is read as one.
+    static func nullableFunctionSegment(_ segment: ElementSegment) -> ElementSegment {
+        guard segment.type == ReferenceType(isNullable: false, heapType: .funcRef) else { return segment }
+        return ElementSegment(type: .funcRef, initializer: segment.initializer, mode: segment.mode)
+    }
+
     /// Decodes a binary module. Every function body is decoded into instructions.
     public static func decode(_ bytes: [UInt8]) throws(DecodeError) -> WasmModule {
         if bytes.starts(with: [0x00, 0x61, 0x73, 0x6D]), bytes.dropFirst(6).starts(with: [0x01, 0x00]), bytes.count >= 8, bytes[4] != 0x01 {
@@ -77,7 +87,7 @@ public enum ModuleDecoder {
                     throw DecodeError(message: "a tag section", offset: parser.offset, feature: .exceptionHandling)
                 case .exportSection(let exports): module.exports = exports
                 case .startSection(let start): module.start = start
-                case .elementSection(let elements): module.elements = elements
+                case .elementSection(let elements): module.elements = elements.map(Self.nullableFunctionSegment)
                 case .dataCount(let count): module.dataCount = count
                 case .codeSection(let code): codes = code
                 case .dataSection(let data): module.data = data
