@@ -34,6 +34,17 @@ struct TypedReferenceTests {
               (block $some (result (ref $ii))
                 (br_on_non_null $some (local.get $r))
                 (return (i32.const -7)))))
+          ;; The same on a computed reference (already in its slot, not a local read).
+          (func (export "on-null-computed") (param $n i32) (result i32)
+            (block $null (result i32)
+              (i32.const 7)
+              (br_on_null $null (select (result (ref null $ii)) (ref.func $inc) (ref.null $ii) (local.get $n)))
+              (call_ref $ii)))
+          (func (export "on-non-null-computed") (param $n i32) (result i32)
+            (call_ref $ii (i32.const 1)
+              (block $some (result (ref $ii))
+                (br_on_non_null $some (select (result (ref null $ii)) (ref.func $inc) (ref.null $ii) (local.get $n)))
+                (return (i32.const -1)))))
         )
         """
 
@@ -55,5 +66,9 @@ struct TypedReferenceTests {
         #expect(try f("on-null", [.i32(0)]) == [.i32(21)])
         #expect(try f("on-non-null", [.i32(1)]) == [.i32(10)])
         #expect(try f("on-non-null", [.i32(0)]) == [.i32(UInt32(bitPattern: -7))])
+        #expect(try f("on-null-computed", [.i32(1)]) == [.i32(8)])
+        #expect(try f("on-null-computed", [.i32(0)]) == [.i32(7)])
+        #expect(try f("on-non-null-computed", [.i32(1)]) == [.i32(2)])
+        #expect(try f("on-non-null-computed", [.i32(0)]) == [.i32(UInt32(bitPattern: -1))])
     }
 }

@@ -481,7 +481,7 @@ struct FunctionLowering {
             let ref = try pop()
             let index = try frameIndex(depth: depth)
             let kept = push(.ref(.funcRef))
-            assign(kept, ref)
+            if ref != kept { assign(kept, ref) }
             _ = try pop()
             emit("if (\(kept) == NULL) {")
             try branch(toFrame: index)
@@ -491,7 +491,7 @@ struct FunctionLowering {
             let ref = try pop()
             let index = try frameIndex(depth: depth)
             let carried = push(.ref(.funcRef))
-            assign(carried, ref)
+            if ref != carried { assign(carried, ref) }
             emit("if (\(carried) != NULL) {")
             try branch(toFrame: index)
             emit("}")
