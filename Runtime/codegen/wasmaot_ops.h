@@ -363,6 +363,11 @@ WA_INLINE const wasmaot_funcref *wa_indirect_target(wasmaot_instance *ctx, uint3
                              : WASMAOT_TRAP_INDIRECT_CALL_TYPE_MISMATCH);
   return f;
 }
+/* A reference that must not be null (ref.as_non_null, call_ref): traps on null. */
+WA_INLINE void *wa_ref_as_non_null(wasmaot_instance *ctx, uint32_t fn, const void *ref) {
+  if (WA_UNLIKELY(ref == NULL)) wa_trap(ctx, fn, WASMAOT_TRAP_NULL_REFERENCE);
+  return (void *)ref;
+}
 /* The funcref of an imported function. */
 WA_INLINE const wasmaot_funcref *wa_import_target(wasmaot_instance *ctx, uint32_t func) { return &ctx->funcs[func]; }
 WA_INLINE void *wa_table_get(wasmaot_instance *ctx, uint32_t fn, uint32_t table, uint64_t index) {

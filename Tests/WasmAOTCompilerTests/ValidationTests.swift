@@ -578,6 +578,53 @@ extension ValidationTests {
                 "(module (func (result i32) (i16x8.relaxed_laneselect \(z) \(z) \(z))))", ValidationRule.typeMismatch)
         }
 
+        @Test func typedFunctionReferences() throws {
+            // Decoded (not "malformed value type"), then refused by validation.
+            try expectInvalid(
+                "(module (type $t (func)) (func (param (ref null $t))))", ValidationRule.unsupported(.functionReferences),
+                inBody: false)
+            try expectInvalid(
+                "(module (type $t (func)) (func (param funcref) (result (ref func)) (ref.as_non_null (local.get 0))))",
+                ValidationRule.unsupported(.functionReferences), inBody: false)
+            // A segment of function indices, which WasmParser types `(ref func)`, still initialises funcref tables.
+            let module = try parse("(module (table 1 funcref) (func $f) (elem (i32.const 0) $f) (elem func $f))")
+            #expect(module.elements.map(\.type) == [.funcRef, .funcRef])
+            try Validator.validate(module)
+        }
+
+        @Test func typedReferencesInBodies() throws {
+            // Inside bodies typed function references validate, with subtyping and local initialisation.
+            try Validator.validate(
+                try parse(
+                    """
+                    (module (type $t (func)) (type $same (func)) (func $f (type $t)) (elem declare func $f)
+                      (func (result funcref) (local $x (ref $same)) (local $y (ref null $t))
+                        (local.set $x (ref.func $f))
+                        (call_ref $t (local.get $x))
+                        (block $null (br_on_null $null (local.get $y)) (call_ref $t))
+                        (ref.as_non_null (local.get $y))))
+                    """))
+            try expectInvalid(
+                "(module (type $t (func)) (func (local $x (ref $t)) (drop (local.get $x))))", ValidationRule.uninitializedLocal)
+            // A local set inside a block is unset again after it.
+            try expectInvalid(
+                """
+                (module (type $t (func)) (elem declare func 0)
+                  (func (local $x (ref $t)) (block (local.set $x (ref.func 0))) (drop (local.get $x))))
+                """, ValidationRule.uninitializedLocal)
+            try expectInvalid(
+                "(module (type $t (func)) (type $u (func (param i32))) (elem declare func 0) (func (call_ref $u (ref.func 0))))",
+                ValidationRule.typeMismatch)
+            try expectInvalid(
+                "(module (type $t (func)) (func (param funcref) (call_ref $t (local.get 0))))", ValidationRule.typeMismatch)
+            try expectInvalid(
+                "(module (func (result i32) (block (result i32) (br_on_non_null 0 (ref.null func)) (i32.const 0))))",
+                ValidationRule.typeMismatch)
+            try expectInvalid("(module (func (drop (ref.as_non_null (i32.const 0)))))", ValidationRule.typeMismatch)
+            // `ref.null func`, `call_ref 3` of a module with one type.
+            expectInvalid(try ModuleDecoder.decode(singleFunction([0xD0, 0x70, 0x14, 0x03, 0x0B])), ValidationRule.unknownType)
+        }
+
         /// return_call_ref calls a typed function reference: it waits for that proposal.
         @Test func tailCallOfAReference() throws {
             let error = try expectInvalid(

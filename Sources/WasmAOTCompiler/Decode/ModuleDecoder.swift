@@ -38,18 +38,27 @@ public struct DecodeError: Error, CustomStringConvertible, Sendable {
 }
 
 extension WebAssemblyVersion {
-    /// What WasmParser decodes for this edition: 3.0 without GC. Threads and exception handling
-    /// are decoded under 2.0 too, so that validation names them as unsupported rather than
+    /// What WasmParser decodes for this edition: 3.0 without GC. Threads, exception handling and
+    /// typed function references are decoded under 2.0 too, so that validation names them as unsupported rather than
     /// malformed. Under 2.0 the memory index of `memory.size`/`memory.grow` is a zero byte and
     /// 64-bit limit flags are malformed; 3.0 reads a memory index and 64-bit memories.
     var decoderFeatures: WasmFeatureSet {
-        let common: WasmFeatureSet = [.referenceTypes, .simd, .exceptionHandling, .threads]
+        let common: WasmFeatureSet = [.referenceTypes, .simd, .exceptionHandling, .functionReferences, .threads]
         return self == .v2 ? common : common.union([.memory64, .multiMemory])
     }
 }
 
 /// Decodes wasm binaries (and `.wat` text) into a ``WasmModule`` using WasmKit's parser.
 public enum ModuleDecoder {
+    /// With typed function references, WasmParser types a segment of function indices (and a
+    /// segment declared `(ref func)`) as non-null `(ref func)`. Until non-nullable tables are
+    /// compiled, nothing can tell that type from `funcref`: a segment of it may initialise just
+    /// what a `funcref` segment may, so it is read as one.
+    static func nullableFunctionSegment(_ segment: ElementSegment) -> ElementSegment {
+        guard segment.type == ReferenceType(isNullable: false, heapType: .funcRef) else { return segment }
+        return ElementSegment(type: .funcRef, initializer: segment.initializer, mode: segment.mode)
+    }
+
     /// Decodes a binary module of the given edition. Every function body is decoded into instructions.
     public static func decode(_ bytes: [UInt8], version: WebAssemblyVersion = .v3) throws(DecodeError) -> WasmModule {
         if bytes.starts(with: [0x00, 0x61, 0x73, 0x6D]), bytes.dropFirst(6).starts(with: [0x01, 0x00]), bytes.count >= 8, bytes[4] != 0x01 {
@@ -85,7 +94,7 @@ public enum ModuleDecoder {
                 case .tagSection(let tags): module.tags = tags
                 case .exportSection(let exports): module.exports = exports
                 case .startSection(let start): module.start = start
-                case .elementSection(let elements): module.elements = elements
+                case .elementSection(let elements): module.elements = elements.map(Self.nullableFunctionSegment)
                 case .dataCount(let count): module.dataCount = count
                 case .codeSection(let code): codes = code
                 case .dataSection(let data): module.data = data

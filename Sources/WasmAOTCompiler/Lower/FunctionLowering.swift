@@ -613,6 +613,31 @@ struct FunctionLowering {
             assign(push(.i32), "\(ref) == NULL")
         case .refFunc(let function):
             assign(push(.ref(.funcRef)), "(void *)&ctx->funcs[\(function)]")
+        case .refAsNonNull:
+            let ref = try pop()
+            assign(push(.ref(.funcRef)), "wa_ref_as_non_null(ctx, WA_FN, \(ref))")
+        case .brOnNull(let depth):
+            // The reference stays on the stack (a slot) under the branch, which does not carry it.
+            let ref = try pop()
+            let index = try frameIndex(depth: depth)
+            let kept = push(.ref(.funcRef))
+            if ref != kept { assign(kept, ref) }
+            _ = try pop()
+            emit("if (\(kept) == NULL) {")
+            try branch(toFrame: index)
+            emit("}")
+            _ = push(.ref(.funcRef))
+        case .brOnNonNull(let depth):
+            let ref = try pop()
+            let index = try frameIndex(depth: depth)
+            let carried = push(.ref(.funcRef))
+            if ref != carried { assign(carried, ref) }
+            emit("if (\(carried) != NULL) {")
+            try branch(toFrame: index)
+            emit("}")
+            _ = try pop()
+        case .callRef(let typeIndex):
+            try lowerCallRef(typeIndex: typeIndex)
         case .i32Eqz:
             let value = try pop()
             assign(push(.i32), "\(value) == 0")
@@ -1017,6 +1042,19 @@ struct FunctionLowering {
         let element = try pop()
         let f = temp()
         emit("{ const wasmaot_funcref *\(f) = wa_indirect_target(ctx, WA_FN, \(table), \(element), \(typeIndex));")
+        try emitCall("((\(CNames.functionPointerType(Int(typeIndex))))\(f)->fn)", context: "\(f)->ctx", type: calleeType)
+        emit("}")
+    }
+
+    private mutating func lowerCallRef(typeIndex: UInt32) throws(LoweringError) {
+        makesCalls = true
+        guard Int(typeIndex) < module.wasm.types.count else { throw fail("unknown type \(typeIndex)") }
+        let calleeType = module.wasm.types[Int(typeIndex)]
+        pointerTypes.insert(Int(typeIndex))
+        let ref = try pop()
+        let f = temp()
+        // Validation proved the reference's type: only null is checked.
+        emit("{ const wasmaot_funcref *\(f) = wa_ref_as_non_null(ctx, WA_FN, \(ref));")
         try emitCall("((\(CNames.functionPointerType(Int(typeIndex))))\(f)->fn)", context: "\(f)->ctx", type: calleeType)
         emit("}")
     }

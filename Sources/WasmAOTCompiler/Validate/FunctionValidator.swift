@@ -15,6 +15,9 @@ struct FunctionValidator {
         var height: Int
         /// Set after an unconditional branch: the rest of the frame sees a polymorphic stack.
         var unreachable = false
+        /// How many entries of `initializedHere` predate the frame: the locals set inside it
+        /// count as unset again after its end.
+        var initHeight = 0
 
         /// What a branch to this frame's label must provide.
         var labelTypes: [ValueType] { kind == .loop ? params : results }
@@ -53,6 +56,10 @@ struct FunctionValidator {
 
     /// Parameters then declared locals.
     private var locals: [ValueType] = []
+    /// Whether each local holds a value: false only for a non-nullable reference local not set yet.
+    private var initialized: [Bool] = []
+    /// The locals that became set in the open frames, innermost last.
+    private var initializedHere: [Int] = []
     /// Operand stack; nil is the unknown type of a polymorphic stack.
     private var stack: [ValueType?] = []
     private var frames: [ControlFrame] = []
@@ -68,13 +75,13 @@ struct FunctionValidator {
 
     mutating func validate() throws(ValidationError) {
         for (i, local) in body.locals.enumerated() {
-            if let feature = InstructionTypes.proposal(local), !context.supports(feature) {
-                throw ValidationError(
-                    rule: ValidationRule.unsupported(feature), function: functionIndex, offset: body.offset,
-                    detail: "local \(type.parameters.count + i) has type \(local)")
+            do { try checkBodyType(local, "local \(type.parameters.count + i) has type \(local)") } catch {
+                throw ValidationError(rule: error.rule, function: functionIndex, offset: body.offset, detail: error.detail)
             }
         }
         locals = type.parameters + body.locals
+        initialized = locals.map { if case .ref(let r) = $0 { r.isNullable } else { true } }
+        for i in type.parameters.indices { initialized[i] = true }
         frames = [ControlFrame(kind: .function, params: [], results: type.results, height: 0)]
         stack.reserveCapacity(16)
 
@@ -153,7 +160,10 @@ struct FunctionValidator {
                 throw error(ValidationRule.elseWithoutIf, "else does not follow an if")
             }
             _ = try popFrame()
-            frames.append(ControlFrame(kind: .else, params: frame.params, results: frame.results, height: stack.count))
+            frames.append(
+                ControlFrame(
+                    kind: .else, params: frame.params, results: frame.results, height: stack.count,
+                    initHeight: initializedHere.count))
             push(frame.params)
         case .end:
             let frame = try popFrame()
@@ -279,17 +289,23 @@ struct FunctionValidator {
             }
             push(first ?? second)
         case .typedSelect(let valueType):
-            try require(InstructionTypes.proposal(valueType), "select of type \(valueType)")
+            try checkBodyType(valueType, "select of type \(valueType)")
             try apply(StackSignature([valueType, valueType, .i32], [valueType]))
 
         // Variables
         case .localGet(let index):
-            push(try local(index))
+            let type = try local(index)
+            guard initialized[Int(index)] else {
+                throw error(ValidationRule.uninitializedLocal, "local \(index) of type \(type) is read before it is set")
+            }
+            push(type)
         case .localSet(let index):
             try pop(try local(index), .operand(1, of: 1))
+            setInitialized(index)
         case .localTee(let index):
             let type = try local(index)
             try apply(StackSignature([type], [type]))
+            setInitialized(index)
         case .globalGet(let index):
             push(try global(index).valueType)
         case .globalSet(let index):
@@ -343,7 +359,7 @@ struct FunctionValidator {
 
         // Reference
         case .refNull(let heapType):
-            try require(InstructionTypes.proposal(heapType), "ref.null \(heapType)")
+            try checkBodyHeapType(heapType, "ref.null \(heapType)")
             push(.ref(ReferenceType(isNullable: true, heapType: heapType)))
         case .refIsNull:
             let operand = try pop(.operand(1, of: 1))
@@ -360,7 +376,37 @@ struct FunctionValidator {
                     ValidationRule.undeclaredFunctionReference,
                     "function \(index) is not referenced by an element segment, export or global initializer")
             }
-            push(.ref(.funcRef))
+            let typeIndex = context.functionTypeIndices[Int(index)]
+            push(.ref(ReferenceType(isNullable: false, heapType: .concrete(typeIndex: typeIndex))))
+        case .refAsNonNull:
+            let reference = try popReference(.operand(1, of: 1))
+            push(reference.map { .ref(ReferenceType(isNullable: false, heapType: $0.heapType)) })
+        case .brOnNull(let depth):
+            let reference = try popReference(.operand(1, of: 1))
+            let target = try label(depth)
+            push(try popCollecting(target, slot: { .label($0, label: depth) }))
+            push(reference.map { .ref(ReferenceType(isNullable: false, heapType: $0.heapType)) })
+        case .brOnNonNull(let depth):
+            let target = try label(depth)
+            guard case .ref(let carried)? = target.last else {
+                throw error(
+                    ValidationRule.typeMismatch,
+                    "br_on_non_null needs a label whose last value is a reference; label \(depth) takes \(Self.list(target))")
+            }
+            if let reference = try popReference(.operand(1, of: 1)),
+                !context.matches(ReferenceType(isNullable: false, heapType: reference.heapType), carried)
+            {
+                throw error(
+                    ValidationRule.typeMismatch,
+                    "br_on_non_null of \(ValueType.ref(reference)) to label \(depth), which takes \(ValueType.ref(carried))")
+            }
+            push(try popCollecting(Array(target.dropLast()), slot: { .label($0, label: depth) }))
+        case .callRef(let typeIndex):
+            guard let callee = context.type(at: typeIndex) else {
+                throw error(ValidationRule.unknownType, "type \(typeIndex) (\(context.types.count) types)")
+            }
+            let reference: ValueType = .ref(ReferenceType(isNullable: true, heapType: .concrete(typeIndex: typeIndex)))
+            try apply(StackSignature(callee.parameters + [reference], callee.results))
 
         // Table
         case .tableGet(let index):
@@ -440,14 +486,23 @@ struct FunctionValidator {
         return stack.removeLast()
     }
 
-    /// Pops a value of type `expected`; returns the type found (nil if unknown).
+    /// Pops a value of type `expected` or a subtype; returns the type found (nil if unknown).
     @discardableResult
     private mutating func pop(_ expected: ValueType, _ slot: Slot) throws(ValidationError) -> ValueType? {
         let actual = try pop(slot, expecting: expected)
-        if let actual, actual != expected {
+        if let actual, !context.matches(actual, expected) {
             throw error(ValidationRule.typeMismatch, "expected \(expected) but found \(actual) (\(describe(slot)))")
         }
         return actual
+    }
+
+    /// Pops a reference of any type; nil when the polymorphic stack supplied it.
+    private mutating func popReference(_ slot: Slot) throws(ValidationError) -> ReferenceType? {
+        guard let type = try pop(slot, expecting: nil) else { return nil }
+        guard case .ref(let reference) = type else {
+            throw error(ValidationRule.typeMismatch, "expected a reference but found \(type) (\(describe(slot)))")
+        }
+        return reference
     }
 
     /// Pops values of `types` (the last one is on top).
@@ -501,7 +556,8 @@ struct FunctionValidator {
         let (params, results) = try resolve(blockType)
         let name = kind == .loop ? "loop" : kind == .if ? "if" : "block"
         try pop(params, slot: { .param($0, of: name) })
-        frames.append(ControlFrame(kind: kind, params: params, results: results, height: stack.count))
+        frames.append(
+            ControlFrame(kind: kind, params: params, results: results, height: stack.count, initHeight: initializedHere.count))
         push(params)
     }
 
@@ -519,8 +575,16 @@ struct FunctionValidator {
                     + "which returns \(Self.list(frame.results))"
             )
         }
+        for index in initializedHere[frame.initHeight...] { initialized[index] = false }
+        initializedHere.removeSubrange(frame.initHeight...)
         frames.removeLast()
         return frame
+    }
+
+    private mutating func setInitialized(_ index: UInt32) {
+        guard !initialized[Int(index)] else { return }
+        initialized[Int(index)] = true
+        initializedHere.append(Int(index))
     }
 
     private mutating func markUnreachable() {
@@ -542,7 +606,7 @@ struct FunctionValidator {
         case .empty:
             return ([], [])
         case .type(let valueType):
-            try require(InstructionTypes.proposal(valueType), "block type \(valueType)")
+            try checkBodyType(valueType, "block type \(valueType)")
             return ([], [valueType])
         case .funcType(let index):
             guard let type = context.type(at: index) else {
@@ -624,6 +688,25 @@ struct FunctionValidator {
     private func checkLane(_ lane: UInt8, count: UInt8) throws(ValidationError) {
         guard lane < count else {
             throw error(ValidationRule.invalidLane, "lane \(lane) of \(mnemonic) (\(count) lanes)")
+        }
+    }
+
+    // MARK: Types written in the body
+
+    /// A type of a local, block, typed select: typed function references are checked (their
+    /// type index must exist); GC and exception types are unsupported.
+    private func checkBodyType(_ type: ValueType, _ detail: @autoclosure () -> String) throws(ValidationError) {
+        guard case .ref(let reference) = type else { return }
+        try checkBodyHeapType(reference.heapType, detail())
+    }
+
+    private func checkBodyHeapType(_ heapType: HeapType, _ detail: @autoclosure () -> String) throws(ValidationError) {
+        switch heapType {
+        case .concrete(let index):
+            guard context.type(at: index) != nil else {
+                throw error(ValidationRule.unknownType, "\(detail()): type \(index) (\(context.types.count) types)")
+            }
+        case .abstract: try require(InstructionTypes.proposal(heapType), detail())
         }
     }
 

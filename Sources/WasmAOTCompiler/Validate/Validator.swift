@@ -75,6 +75,8 @@ public enum ValidationRule: Hashable, Sendable, RawRepresentable, CaseIterable, 
     case unexpectedEnd
     case trailingInstructions
     case elseWithoutIf
+    /// A non-nullable reference local read before it is set.
+    case uninitializedLocal
     /// An instruction the decoder reads that no supported feature defines.
     case unsupportedInstruction
     /// A proposal beyond WebAssembly 2.0 that validation does not accept yet.
@@ -112,6 +114,7 @@ public enum ValidationRule: Hashable, Sendable, RawRepresentable, CaseIterable, 
         case .unexpectedEnd: "unexpected end of section or function"
         case .trailingInstructions: "section size mismatch"
         case .elseWithoutIf: "else without if"
+        case .uninitializedLocal: "uninitialized local"
         case .unsupportedInstruction: "unsupported instruction"
         case .unsupported(let feature): "unsupported feature: \(feature.rawValue)"
         }
@@ -130,7 +133,7 @@ public enum ValidationRule: Hashable, Sendable, RawRepresentable, CaseIterable, 
             .alignment, .invalidLane,
             .offsetRange, .duplicateExport, .constantRequired, .undeclaredFunctionReference, .multipleMemories,
             .limitsOrder, .memorySize, .tableSize, .startFunction, .invalidResultArity, .dataCountRequired,
-            .unexpectedEnd, .trailingInstructions, .elseWithoutIf, .unsupportedInstruction,
+            .unexpectedEnd, .trailingInstructions, .elseWithoutIf, .uninitializedLocal, .unsupportedInstruction,
         ] + ValidatorFeature.allCases.map(Self.unsupported)
     }
 
@@ -169,6 +172,8 @@ public enum Validator {
 /// spaces ("the context C" of the spec).
 struct ValidationContext: Sendable {
     var types: [FunctionType]
+    /// Which type indices denote the same type (for subtyping, `Subtyping.swift`).
+    var typeClasses: TypeClasses
     /// Type index of every function, imports first.
     var functionTypeIndices: [TypeIndex]
     var tables: [TableType]
@@ -191,6 +196,7 @@ struct ValidationContext: Sendable {
     init(_ module: WasmModule, version: WebAssemblyVersion = .v3) {
         self.version = version
         types = module.types
+        typeClasses = TypeClasses(module.types)
         functionTypeIndices = module.allFunctionTypeIndices
         tables = module.allTables
         memories = module.allMemories
