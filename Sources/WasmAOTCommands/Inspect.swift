@@ -12,6 +12,7 @@ public enum Inspect {
             "format:      \(ModuleMetadata.formatVersion), runtime ABI \(m.abiVersion) (this runtime: \(Module.runtimeABIVersion))",
             "settings:    \(m.compileSettings)",
             "wasm sha256: \(m.wasmSHA256.hexDigits)",
+            "features:    " + (m.features.isEmpty ? "none beyond WebAssembly 2.0" : m.features.joined(separator: ", ")),
             "functions:   \(m.importedFunctionCount) imported, \(m.functions.count) defined",
             "imports (\(m.imports.count)):",
         ]

@@ -335,6 +335,9 @@ public struct ModuleMetadata: Equatable, Sendable {
     public var dataBlob: [UInt8]
     /// Type index of each *defined* exception tag (imported ones come first in the tag index space).
     public var tags: [UInt32]
+    /// The WebAssembly proposals beyond 2.0 the module uses, by name ("memory64", "tail calls",
+    /// …), sorted; empty for a WebAssembly 2.0 module. Informational (`wasmaot inspect`).
+    public var features: [String]
 
     /// Creates metadata from all its fields.
     public init(
@@ -354,7 +357,8 @@ public struct ModuleMetadata: Equatable, Sendable {
         data: [DataSegment] = [],
         functionNames: [String] = [],
         dataBlob: [UInt8] = [],
-        tags: [UInt32] = []
+        tags: [UInt32] = [],
+        features: [String] = []
     ) {
         self.abiVersion = abiVersion
         self.compilerVersion = compilerVersion
@@ -373,6 +377,7 @@ public struct ModuleMetadata: Equatable, Sendable {
         self.functionNames = functionNames
         self.dataBlob = dataBlob
         self.tags = tags
+        self.features = features
     }
 }
 

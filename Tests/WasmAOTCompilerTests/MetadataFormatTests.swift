@@ -289,14 +289,14 @@ private struct XorShift: RandomNumberGenerator {
 
     @Test func lengthsBeyondTheInputAreRejected() throws {
         var bytes = minimalModule().encode()
-        bytes[bytes.count - 2] = 5  // dataBlob length (the last byte is the empty tags list)
+        bytes[bytes.count - 3] = 5  // dataBlob length (the last two bytes are the empty tags and features lists)
         var error = try #require(decodeError(bytes))
         #expect(error.message.contains("dataBlob"))
         #expect(error.message.contains("exceeds"))
 
         // A count near 2^64 must be rejected before anything is allocated.
         bytes = minimalModule().encode()
-        bytes.replaceSubrange((bytes.count - 3)..., with: Array(repeating: 0xFF, count: 9) + [0x01])
+        bytes.replaceSubrange((bytes.count - 4)..., with: Array(repeating: 0xFF, count: 9) + [0x01])
         error = try #require(decodeError(bytes))
         #expect(error.message.contains("functionNames"))
         #expect(error.message.contains("exceeds"))
@@ -335,10 +335,10 @@ private struct XorShift: RandomNumberGenerator {
             (rich, g, 0x55, "imports[3].desc.global.type: unknown value type tag 0x55"),
             (rich, g + 1, 2, "imports[3].desc.global.mutable: unknown boolean tag 0x02"),
             (rich, i64Const, 0x99, "globals[0].initializer[0]: unknown constant instruction tag 0x99"),
-            (minimal, minimal.count - 6, 2, "start: unknown optional tag 0x02"),
-            (element, element.count - 7, 3, "elements[0].mode: unknown element mode tag 0x03"),
-            (element, element.count - 6, 0x7F, "not a reference type"),  // i32 decodes, but validation rejects it
-            (data, data.count - 6, 2, "data[0].mode: unknown data mode tag 0x02"),
+            (minimal, minimal.count - 7, 2, "start: unknown optional tag 0x02"),
+            (element, element.count - 8, 3, "elements[0].mode: unknown element mode tag 0x03"),
+            (element, element.count - 7, 0x7F, "not a reference type"),  // i32 decodes, but validation rejects it
+            (data, data.count - 7, 2, "data[0].mode: unknown data mode tag 0x02"),
         ]
         for c in cases {
             var bytes = c.bytes

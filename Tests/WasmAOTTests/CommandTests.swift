@@ -226,6 +226,21 @@ struct CommandTests {
                 $0.hasPrefix("format:")
                     && $0.hasSuffix("runtime ABI \(Module.runtimeABIVersion) (this runtime: \(Module.runtimeABIVersion))")
             })
+        #expect(lines.contains("features:    none beyond WebAssembly 2.0"))
+    }
+
+    @Test("inspect lists the proposals beyond 2.0 a module uses")
+    func inspectFeatures() throws {
+        let module = try load(
+            wat: """
+                (module
+                  (memory 1) (memory $big i64 1)
+                  (func $f (param i64) (result i32) (return_call $g (i32.load8_u $big (local.get 0))))
+                  (func $g (param i32) (result i32) (local.get 0)))
+                """)
+        let lines = Inspect.report(module).split(separator: "\n").map(String.init)
+        #expect(lines.contains("features:    memory64, multi-memory, tail calls"), "\(lines)")
+        #expect(lines.contains("memory 1: i64 {min 1} pages"))
     }
 
     @Test("spec tests: a child's result line, the expectations file, regressions and known failures")

@@ -112,7 +112,8 @@ enum MetadataBuilder {
             data: data,
             functionNames: names,
             dataBlob: blob,
-            tags: wasm.tags.map(\.type)
+            tags: wasm.tags.map(\.type),
+            features: wasm.features.map(\.rawValue).sorted()
         )
     }
 }
