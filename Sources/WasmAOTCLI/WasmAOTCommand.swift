@@ -20,6 +20,14 @@ struct WasmAOTCommand: ParsableCommand {
 extension BoundsChecks: ExpressibleByArgument {}
 /// `--wasm 2.0|3.0` on the commands that compile.
 extension WebAssemblyVersion: ExpressibleByArgument {}
+/// `--enable exception-handling` (with `--wasm 2.0`).
+extension ValidatorFeature: ExpressibleByArgument {
+    public init?(argument: String) {
+        guard let feature = Self.allCases.first(where: { $0.flagName == argument }) else { return nil }
+        self = feature
+    }
+    public static var allValueStrings: [String] { allCases.map(\.flagName) }
+}
 
 /// Prints `error: message` to stderr and exits with the failure's status.
 func fail(_ failure: CommandFailure) -> Never {
@@ -55,6 +63,7 @@ struct CompileCommand: ParsableCommand {
     var interruptible = false
     @Option(help: "The WebAssembly edition to validate against: 3.0, or 2.0 to refuse every later proposal.")
     var wasm: WebAssemblyVersion = .v3
+    @Option(help: "With --wasm 2.0: a later proposal to accept as well (repeatable).") var enable: [ValidatorFeature] = []
     @Option(help: "Keep the generated C and metadata in this directory.") var keepC: String?
     @Option(name: .shortAndLong, help: "clang processes at once (default: the number of cores).") var jobs: Int?
     @Option(
@@ -65,12 +74,14 @@ struct CompileCommand: ParsableCommand {
 
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if !enable.isEmpty && wasm != .v2 { throw ValidationError("--enable adds a proposal to --wasm 2.0; 3.0 has them all") }
     }
 
     func run() {
         var options = CompileOptions(optimization: optimization.level)
         (options.target, options.cpu, options.bounds, options.interruptible) = (target, cpu, bounds, interruptible)
         (options.keepIntermediatesIn, options.unitCache, options.version) = (keepC, unitCache, wasm)
+        options.proposals = Set(enable)
         if let jobs { options.jobs = jobs }
         perform {
             let result = try CompileModule.run(input: input, output: output, options: options)
@@ -189,11 +200,18 @@ struct SpecTestCommand: ParsableCommand {
     @Flag(help: "Compile the modules with interruption polls (wasmaot compile --interruptible).") var interruptible = false
     @Option(help: "The WebAssembly edition the scripts test: 3.0, or 2.0 (e.g. for the 2.0 core suite).")
     var wasm: WebAssemblyVersion = .v3
+    @Option(help: "With --wasm 2.0: a later proposal the scripts test as well (repeatable), e.g. exception-handling.")
+    var enable: [ValidatorFeature] = []
     @Flag(help: .hidden) var single = false
+
+    func validate() throws {
+        if !enable.isEmpty && wasm != .v2 { throw ValidationError("--enable adds a proposal to --wasm 2.0; 3.0 has them all") }
+    }
 
     func run() throws {
         var compile = CompileOptions(optimization: optimization.level)
         (compile.bounds, compile.interruptible, compile.version) = (bounds, interruptible, wasm)
+        compile.proposals = Set(enable)
         if single {
             for path in paths { SpecTestSuite.runSingle(path, compile: compile, verbose: verbose) }
             return

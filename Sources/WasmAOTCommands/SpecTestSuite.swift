@@ -157,7 +157,8 @@ public struct SpecTestSuite: Sendable {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments =
             ["spectest", "--single", "--verbose", "-O", "\(compile.optimization)", "--bounds", compile.bounds.rawValue]
-            + (compile.interruptible ? ["--interruptible"] : []) + ["--wasm", compile.version.rawValue, file]
+            + (compile.interruptible ? ["--interruptible"] : []) + ["--wasm", compile.version.rawValue]
+            + compile.proposals.map(\.flagName).sorted().flatMap { ["--enable", $0] } + [file]
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

@@ -707,6 +707,18 @@ extension ValidationTests {
             #expect(throws: ValidationError.self) { try Validator.validate(two, version: .v2) }
         }
 
+        @Test func proposalsAddedToWebAssembly2() throws {
+            // A tag: refused by 2.0, accepted by 2.0 plus exception handling (a 2024 proposal suite's setting).
+            let tag = try ModuleDecoder.decode(singleFunction([0x0B], extra: [(13, [0x01, 0x00, 0x00])]), version: .v2)
+            let error = #expect(throws: ValidationError.self) { try Validator.validate(tag, version: .v2) }
+            #expect(error?.rule == .unsupported(.exceptionHandling))
+            try Validator.validate(tag, version: .v2, proposals: [.exceptionHandling])
+            let two = try ModuleDecoder.wat2wasm("(module (memory 1) (memory 1))")
+            #expect(throws: ValidationError.self) { try Validator.validate(try ModuleDecoder.decode(two, version: .v2), version: .v2) }
+            try Validator.validate(
+                try ModuleDecoder.decode(two, version: .v2, proposals: [.multiMemory]), version: .v2, proposals: [.multiMemory])
+        }
+
         @Test func secondMemoryIndex() throws {
             // With one memory, memory index 1 is unknown (in WebAssembly 2.0 it was a reserved zero byte).
             let binary = singleFunction([0x3F, 0x01, 0x1A, 0x0B], extra: [(5, [0x01, 0x00, 0x01])])

@@ -65,6 +65,9 @@ public struct CompileOptions: Sendable {
     /// The specification edition modules are validated against: 3.0 by default; 2.0
     /// refuses every later proposal (see ``WebAssemblyVersion``).
     public var version: WebAssemblyVersion = .v3
+    /// With ``version`` 2.0: later proposals to accept as well (e.g. to run a 2024 proposal's
+    /// own tests, written against 2.0 plus that proposal).
+    public var proposals: Set<ValidatorFeature> = []
     /// How a large module is cut into units (tests use smaller units).
     var chunking = ModuleLowering.Chunking()
 
@@ -142,8 +145,10 @@ public enum Compiler {
         wasm bytes: [UInt8], metadataPath: String, options: CompileOptions = .init()
     ) throws(CompileError) -> Translation {
         let module: WasmModule
-        do { module = try ModuleDecoder.decode(bytes, version: options.version) } catch { throw .malformed(error) }
-        do { try Validator.validate(module, version: options.version) } catch { throw .invalid(error) }
+        do { module = try ModuleDecoder.decode(bytes, version: options.version, proposals: options.proposals) } catch {
+            throw .malformed(error)
+        }
+        do { try Validator.validate(module, version: options.version, proposals: options.proposals) } catch { throw .invalid(error) }
         let sha = Array(SHA256.hash(data: bytes))
         do {
             let metadata = try MetadataBuilder.build(
@@ -302,7 +307,9 @@ public enum Compiler {
     static func settingsDescription(_ options: CompileOptions) -> String {
         var parts = ["-O\(options.optimization)", "cpu=\(options.cpu ?? "baseline")", "bounds=\(options.bounds.rawValue)"]
         if options.interruptible { parts.append("interruptible") }
-        if options.version != .v3 { parts.append("wasm=\(options.version.rawValue)") }
+        if options.version != .v3 {
+            parts.append("wasm=\(([options.version.rawValue] + options.proposals.map(\.flagName).sorted()).joined(separator: "+"))")
+        }
         if let target = options.target { parts.append("target=\(target)") }
         return parts.joined(separator: " ")
     }

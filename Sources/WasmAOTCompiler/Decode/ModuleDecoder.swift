@@ -42,9 +42,14 @@ extension WebAssemblyVersion {
     /// typed function references are decoded under 2.0 too, so that validation names them as unsupported rather than
     /// malformed. Under 2.0 the memory index of `memory.size`/`memory.grow` is a zero byte and
     /// 64-bit limit flags are malformed; 3.0 reads a memory index and 64-bit memories.
-    var decoderFeatures: WasmFeatureSet {
-        let common: WasmFeatureSet = [.referenceTypes, .simd, .exceptionHandling, .functionReferences, .threads]
-        return self == .v2 ? common : common.union([.memory64, .multiMemory])
+    var decoderFeatures: WasmFeatureSet { decoderFeatures(adding: []) }
+
+    /// The same, with `proposals` added to 2.0 (multi-memory and memory64 change its decoding).
+    func decoderFeatures(adding proposals: Set<ValidatorFeature>) -> WasmFeatureSet {
+        var features: WasmFeatureSet = [.referenceTypes, .simd, .exceptionHandling, .functionReferences, .threads]
+        if self == .v3 || proposals.contains(.memory64) { features.insert(.memory64) }
+        if self == .v3 || proposals.contains(.multiMemory) { features.insert(.multiMemory) }
+        return features
     }
 }
 
@@ -60,13 +65,16 @@ public enum ModuleDecoder {
     }
 
     /// Decodes a binary module of the given edition. Every function body is decoded into instructions.
-    public static func decode(_ bytes: [UInt8], version: WebAssemblyVersion = .v3) throws(DecodeError) -> WasmModule {
+    /// `proposals`: with `version` 2.0, later proposals whose encodings are read as well.
+    public static func decode(
+        _ bytes: [UInt8], version: WebAssemblyVersion = .v3, proposals: Set<ValidatorFeature> = []
+    ) throws(DecodeError) -> WasmModule {
         if bytes.starts(with: [0x00, 0x61, 0x73, 0x6D]), bytes.dropFirst(6).starts(with: [0x01, 0x00]), bytes.count >= 8, bytes[4] != 0x01 {
             throw DecodeError(message: "a component, not a core module", offset: 4, feature: .components)
         }
         var module = WasmModule()
         var codes: [Code] = []
-        var parser = Parser(bytes: bytes, features: version.decoderFeatures)
+        var parser = Parser(bytes: bytes, features: version.decoderFeatures(adding: proposals))
         do {
             while let payload = try parser.parseNext() {
                 switch payload {

@@ -22,7 +22,8 @@ extension ValidationContext {
         }
         return ConstExprContext(
             globals: globalTypes, importedGlobalCount: importedGlobalCount,
-            functionCount: functionTypeIndices.count, globalAccess: version == .v2 ? .importedImmutable : .initializedImmutable)
+            functionCount: functionTypeIndices.count,
+            globalAccess: version == .v2 && !proposals.contains(.gc) ? .importedImmutable : .initializedImmutable)
     }
 
     /// Validates a constant expression: its instructions must be constant (``ConstInstr``);

@@ -69,6 +69,9 @@ public enum WebAssemblyVersion: String, Sendable, CaseIterable {
 /// instructions and types of those the compiler does not implement yet (all but
 /// `Validator.supportedFeatures`) with the rule "unsupported feature: <name>".
 public enum ValidatorFeature: String, Sendable, CaseIterable {
+    /// The name as a command-line flag value: the name with hyphens, e.g. `exception-handling`.
+    public var flagName: String { rawValue.split(separator: " ").joined(separator: "-") }
+
     case relaxedSimd = "relaxed simd"
     case threads = "threads"
     case tailCall = "tail calls"

@@ -151,8 +151,12 @@ public enum Validator {
     static let supportedFeatures: Set<ValidatorFeature> = [.tailCall, .relaxedSimd, .exceptionHandling]
 
     /// Throws the first rule the module breaks.
-    public static func validate(_ module: WasmModule, version: WebAssemblyVersion = .v3) throws(ValidationError) {
-        let context = ValidationContext(module, version: version)
+    /// `proposals`: with `version` 2.0, the later proposals to accept as well (a proposal's own
+    /// test suite is written against 2.0 plus that proposal).
+    public static func validate(
+        _ module: WasmModule, version: WebAssemblyVersion = .v3, proposals: Set<ValidatorFeature> = []
+    ) throws(ValidationError) {
+        let context = ValidationContext(module, version: version, proposals: proposals)
         try context.validateModule(module)
         let importedCount = context.functionTypeIndices.count - module.functions.count
         for (i, body) in module.bodies.enumerated() {
@@ -189,12 +193,15 @@ struct ValidationContext: Sendable {
     var hasDataCount: Bool
     /// The specification edition: under 2.0 every later proposal is unsupported.
     var version: WebAssemblyVersion
+    /// Under 2.0: the later proposals accepted as well.
+    var proposals: Set<ValidatorFeature>
     /// Functions that `ref.func` may name in a body: those referenced outside function
     /// bodies (element segments, exports, global initialisers).
     var declaredFunctions: Set<UInt32>
 
-    init(_ module: WasmModule, version: WebAssemblyVersion = .v3) {
+    init(_ module: WasmModule, version: WebAssemblyVersion = .v3, proposals: Set<ValidatorFeature> = []) {
         self.version = version
+        self.proposals = proposals
         types = module.types
         typeClasses = TypeClasses(module.types)
         functionTypeIndices = module.allFunctionTypeIndices
@@ -312,7 +319,7 @@ struct ValidationContext: Sendable {
         for (i, memory) in module.memories.enumerated() {
             try checkMemoryType(memory.type, in: "memory \(module.importedMemories.count + i)")
         }
-        if memories.count > 1, version == .v2 {
+        if memories.count > 1, !accepts(.multiMemory) {
             throw error(ValidationRule.multipleMemories, "the module has \(memories.count) memories (WebAssembly 2.0 allows one)")
         }
 
@@ -414,11 +421,17 @@ struct ValidationContext: Sendable {
 
     /// Whether validation accepts a proposal: implemented, and in the version validated against.
     func supports(_ feature: ValidatorFeature) -> Bool {
-        version == .v3 && Validator.supportedFeatures.contains(feature)
+        Validator.supportedFeatures.contains(feature) && accepts(feature)
+    }
+
+    /// Whether the version validated against (and the proposals added to 2.0) include a proposal.
+    func accepts(_ feature: ValidatorFeature) -> Bool {
+        version == .v3 || proposals.contains(feature)
     }
 
     /// A tag's type: a function type without results (the payload is its parameters).
     func checkTagType(_ typeIndex: TypeIndex, in place: String) throws(ValidationError) {
+        try require(.exceptionHandling, "\(place) is a tag")
         guard let type = type(at: typeIndex) else {
             throw error(ValidationRule.unknownType, "\(place) uses type \(typeIndex) (\(types.count) types)")
         }
@@ -428,14 +441,14 @@ struct ValidationContext: Sendable {
     }
 
     func checkMemoryType(_ type: MemoryType, in place: String) throws(ValidationError) {
-        if type.isMemory64, version == .v2 { throw unsupported(.memory64, "\(place) is a 64-bit memory (WebAssembly 2.0)") }
+        if type.isMemory64, !accepts(.memory64) { throw unsupported(.memory64, "\(place) is a 64-bit memory (WebAssembly 2.0)") }
         if type.shared { throw unsupported(.threads, "\(place) is a shared memory") }
         try checkLimits(type, range: type.isMemory64 ? 1 << 48 : 1 << 16, rule: ValidationRule.memorySize, in: place)
     }
 
     func checkTableType(_ type: TableType, in place: String) throws(ValidationError) {
         try require(InstructionTypes.proposal(type.elementType), "\(place) has element type \(type.elementType)")
-        if type.limits.isMemory64, version == .v2 { throw unsupported(.memory64, "\(place) is a 64-bit table (WebAssembly 2.0)") }
+        if type.limits.isMemory64, !accepts(.memory64) { throw unsupported(.memory64, "\(place) is a 64-bit table (WebAssembly 2.0)") }
         try checkLimits(
             type.limits, range: type.limits.isMemory64 ? UInt64.max : UInt64(UInt32.max), rule: ValidationRule.tableSize, in: place)
     }
