@@ -1,4 +1,4 @@
-// The rules of constant expressions (global initializers, segment offsets, element items),
+// The rules of constant expressions (global and table initializers, segment offsets, element items),
 // stated once: which instructions are constant (the cases of ``ConstInstr``), how the
 // extended-const arithmetic is typed and wraps, and which globals an expression may read.
 // The compiler's validator, the metadata checks (``ModuleMetadata/validate()``) and the
@@ -12,6 +12,9 @@
 public enum ConstExprSite: Equatable, Sendable, CustomStringConvertible {
     /// The initializer of a global, by its index in the global index space (imports first).
     case globalInitializer(global: Int)
+    /// The initializer of a table (every element's first value), by its index in the table
+    /// index space (imports first).
+    case tableInitializer(table: Int)
     /// The table offset of an active element segment.
     case elementOffset(segment: Int)
     /// One item of an element segment.
@@ -23,6 +26,7 @@ public enum ConstExprSite: Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .globalInitializer(let global): "the initializer of global \(global)"
+        case .tableInitializer(let table): "the initializer of table \(table)"
         case .elementOffset(let segment): "the offset of element segment \(segment)"
         case .elementItem(let segment, let item): "item \(item) of element segment \(segment)"
         case .dataOffset(let segment): "the offset of data segment \(segment)"
@@ -127,10 +131,11 @@ public struct ConstExprContext: Sendable {
         case importedImmutable
         /// WebAssembly 3.0 validation: immutable globals that hold their value when the
         /// expression runs (imported ones, and defined ones before the global being
-        /// initialized; in segments, all).
+        /// initialized; in table initializers, imported ones; in segments, all).
         case initializedImmutable
         /// Any global that holds its value when the expression runs: imported globals, and
-        /// the defined globals before the one being initialized (in segments: all). What the
+        /// the defined globals before the one being initialized (in table initializers: none;
+        /// in segments: all). What the
         /// metadata format requires and the loader relies on.
         case initialized
     }
@@ -275,7 +280,15 @@ public struct ConstExprContext: Sendable {
             }
             if globals[i].mutable { return .mutableGlobal(index) }
         case .initialized, .initializedImmutable:
-            if case .globalInitializer(let initializing) = site, i >= initializing {
+            // A global's initializer runs before the later globals exist; a table's, before any
+            // defined global does (tables come first in instantiation).
+            let firstUnset: Int? =
+                switch site {
+                case .globalInitializer(let initializing): initializing
+                case .tableInitializer: importedGlobalCount
+                default: nil
+                }
+            if let firstUnset, i >= firstUnset {
                 return .unreadableGlobal(index, globalAccess, importedGlobalCount: importedGlobalCount)
             }
             if globalAccess == .initializedImmutable, globals[i].mutable { return .mutableGlobal(index) }

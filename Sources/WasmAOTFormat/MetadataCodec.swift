@@ -271,7 +271,7 @@ func hex(_ byte: UInt8) -> String {
 enum MetadataField: Hashable, Sendable {
     case abiVersion, compilerVersion, wasmSHA256, compileSettings
     case types, imports, functions, tables, memories, globals, exports, start
-    case elements, data, functionNames, dataBlob, tags, features
+    case elements, data, functionNames, dataBlob, tags, features, tableInitializers
 }
 
 /// Something that visits each encoded field of ``ModuleMetadata`` in encoding order.
@@ -302,6 +302,7 @@ extension ModuleMetadata {
         try v.visit(.dataBlob, &dataBlob)
         try v.visit(.tags, &tags)
         try v.visit(.features, &features)
+        try v.visit(.tableInitializers, &tableInitializers)
     }
 
     /// The binary encoding, starting with ``magic`` and ``formatVersion``. Deterministic.

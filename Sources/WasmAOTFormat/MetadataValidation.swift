@@ -21,7 +21,9 @@ extension ModuleMetadata {
     ///   that element type at an `i32` offset;
     /// - an active data segment targets an existing memory at an `i32` offset; every data
     ///   segment lies within ``dataBlob`` (without overflow);
-    /// - ``functionNames`` is empty or has one entry per function in the index space.
+    /// - ``functionNames`` is empty or has one entry per function in the index space;
+    /// - ``tableInitializers`` is empty or has one entry per defined table, each producing the
+    ///   table's element type.
     ///
     /// - Throws: a ``MetadataError`` describing the first problem found. When the metadata
     ///   was decoded, ``MetadataError/offset`` is where the offending item starts.
@@ -141,6 +143,18 @@ private struct MetadataValidator {
             try checkConstExpr(
                 global.initializer, produces: global.type.type, at: .globalInitializer(global: index),
                 reportedAt: .item(.globals, i))
+        }
+        if !m.tableInitializers.isEmpty && m.tableInitializers.count != m.tables.count {
+            throw failure(
+                "tableInitializers has \(plural(m.tableInitializers.count, "entry")) but the module defines "
+                    + "\(plural(m.tables.count, "table")) (expected 0 or \(m.tables.count))",
+                at: .field(.tableInitializers))
+        }
+        for (i, initializer) in m.tableInitializers.enumerated() {
+            guard let initializer else { continue }
+            try checkConstExpr(
+                initializer, produces: m.tables[i].element, at: .tableInitializer(table: importedTableCount + i),
+                reportedAt: .item(.tableInitializers, i))
         }
     }
 

@@ -292,7 +292,7 @@ public struct ModuleMetadata: Equatable, Sendable {
     public static let magic: [UInt8] = Array("WAOTMETA".utf8)
     /// The encoding version written after ``magic`` (as LEB128); ``decode(_:)`` rejects
     /// any other value.
-    public static let formatVersion: UInt32 = 3
+    public static let formatVersion: UInt32 = 4
     /// The largest number of 64 KiB pages a 32-bit memory may have.
     public static let maxMemoryPages: UInt64 = 65536
     /// The largest number of 64 KiB pages a 64-bit memory may declare (2^48: its size in
@@ -338,6 +338,9 @@ public struct ModuleMetadata: Equatable, Sendable {
     /// The WebAssembly proposals beyond 2.0 the module uses, by name ("memory64", "tail calls",
     /// …), sorted; empty for a WebAssembly 2.0 module. Informational (`wasmaot inspect`).
     public var features: [String]
+    /// Either empty (every defined table starts out null), or exactly one entry per defined
+    /// table: the constant expression that gives each of its elements its first value (nil: null).
+    public var tableInitializers: [ConstExpr?]
 
     /// Creates metadata from all its fields.
     public init(
@@ -358,7 +361,8 @@ public struct ModuleMetadata: Equatable, Sendable {
         functionNames: [String] = [],
         dataBlob: [UInt8] = [],
         tags: [UInt32] = [],
-        features: [String] = []
+        features: [String] = [],
+        tableInitializers: [ConstExpr?] = []
     ) {
         self.abiVersion = abiVersion
         self.compilerVersion = compilerVersion
@@ -378,6 +382,7 @@ public struct ModuleMetadata: Equatable, Sendable {
         self.dataBlob = dataBlob
         self.tags = tags
         self.features = features
+        self.tableInitializers = tableInitializers
     }
 }
 
@@ -404,7 +409,7 @@ extension ModuleMetadata {
 
     /// The functions (function index space) whose code can be reached other than by a
     /// direct call: exports, the start function, the items of every element segment
-    /// (active, passive or declarative) and `ref.func` in global initializers. Validation
+    /// (active, passive or declarative) and `ref.func` in global and table initializers. Validation
     /// lets a `ref.func` in a function body name only these (the spec's C.refs), so no
     /// other function ever becomes a funcref: a compiled module gives only these
     /// addresses to the loader, and clang may optimise the rest as purely internal.
@@ -417,6 +422,7 @@ extension ModuleMetadata {
         if let start { result.insert(start) }
         for segment in elements { segment.items.forEach(collect) }
         for global in globals { collect(global.initializer) }
+        for case let initializer? in tableInitializers { collect(initializer) }
         return result
     }
 

@@ -95,4 +95,4 @@ static const void *const wa_functions[] = {
 WA_EMBED_METADATA("module.meta");
 
 __attribute__((visibility("default"))) const wasmaot_module_desc wasmaot_module = {
-  WASMAOT_MODULE_MAGIC, WASMAOT_ABI_VERSION, wa_metadata, 216u, wa_functions, 4u, WASMAOT_MODULE_INTERRUPTIBLE};
+  WASMAOT_MODULE_MAGIC, WASMAOT_ABI_VERSION, wa_metadata, 217u, wa_functions, 4u, WASMAOT_MODULE_INTERRUPTIBLE};

@@ -60,4 +60,4 @@ static const void *const wa_functions[] = {
 WA_EMBED_METADATA("module.meta");
 
 __attribute__((visibility("default"))) const wasmaot_module_desc wasmaot_module = {
-  WASMAOT_MODULE_MAGIC, WASMAOT_ABI_VERSION, wa_metadata, 198u, wa_functions, 4u, 0};
+  WASMAOT_MODULE_MAGIC, WASMAOT_ABI_VERSION, wa_metadata, 199u, wa_functions, 4u, 0};

@@ -145,4 +145,4 @@ static const void *const wa_functions[] = {
 WA_EMBED_METADATA("module.meta");
 
 __attribute__((visibility("default"))) const wasmaot_module_desc wasmaot_module = {
-  WASMAOT_MODULE_MAGIC, WASMAOT_ABI_VERSION, wa_metadata, 282u, wa_functions, 7u, WASMAOT_MODULE_TAIL_ENTRIES};
+  WASMAOT_MODULE_MAGIC, WASMAOT_ABI_VERSION, wa_metadata, 283u, wa_functions, 7u, WASMAOT_MODULE_TAIL_ENTRIES};

@@ -152,4 +152,4 @@ static const void *const wa_functions[] = {
 WA_EMBED_METADATA("module.meta");
 
 __attribute__((visibility("default"))) const wasmaot_module_desc wasmaot_module = {
-  WASMAOT_MODULE_MAGIC, WASMAOT_ABI_VERSION, wa_metadata, 296u, wa_functions, 7u, WASMAOT_MODULE_INTERRUPTIBLE | WASMAOT_MODULE_TAIL_ENTRIES};
+  WASMAOT_MODULE_MAGIC, WASMAOT_ABI_VERSION, wa_metadata, 297u, wa_functions, 7u, WASMAOT_MODULE_INTERRUPTIBLE | WASMAOT_MODULE_TAIL_ENTRIES};

@@ -66,12 +66,13 @@ private func richModule() -> ModuleMetadata {
             DataSegment(mode: .active(memory: 1, offset: [.globalGet(2)]), blobOffset: 8, length: 0),
         ],
         functionNames: ["log", "h", "main", "", "helper ü"],
-        dataBlob: Array("hello".utf8) + [0, 0xFF, 0x80]
+        dataBlob: Array("hello".utf8) + [0, 0xFF, 0x80],
+        tableInitializers: [[.refNull(.externref)]]
     )
 }
 
 /// The smallest valid module; its encoding ends with the one-byte fields
-/// `start`, `elements`, `data`, `functionNames`, `dataBlob`.
+/// `start`, `elements`, `data`, `functionNames`, `dataBlob`, `tags`, `tableInitializers`.
 private func minimalModule() -> ModuleMetadata {
     ModuleMetadata(abiVersion: 1, compilerVersion: "", wasmSHA256: Array(repeating: 0, count: 32), compileSettings: "")
 }
@@ -289,14 +290,14 @@ private struct XorShift: RandomNumberGenerator {
 
     @Test func lengthsBeyondTheInputAreRejected() throws {
         var bytes = minimalModule().encode()
-        bytes[bytes.count - 3] = 5  // dataBlob length (the last two bytes are the empty tags and features lists)
+        bytes[bytes.count - 4] = 5  // dataBlob length (then the empty tags, features and tableInitializers lists)
         var error = try #require(decodeError(bytes))
         #expect(error.message.contains("dataBlob"))
         #expect(error.message.contains("exceeds"))
 
         // A count near 2^64 must be rejected before anything is allocated.
         bytes = minimalModule().encode()
-        bytes.replaceSubrange((bytes.count - 4)..., with: Array(repeating: 0xFF, count: 9) + [0x01])
+        bytes.replaceSubrange((bytes.count - 5)..., with: Array(repeating: 0xFF, count: 9) + [0x01])
         error = try #require(decodeError(bytes))
         #expect(error.message.contains("functionNames"))
         #expect(error.message.contains("exceeds"))
@@ -335,10 +336,10 @@ private struct XorShift: RandomNumberGenerator {
             (rich, g, 0x55, "imports[3].desc.global.type: unknown value type tag 0x55"),
             (rich, g + 1, 2, "imports[3].desc.global.mutable: unknown boolean tag 0x02"),
             (rich, i64Const, 0x99, "globals[0].initializer[0]: unknown constant instruction tag 0x99"),
-            (minimal, minimal.count - 7, 2, "start: unknown optional tag 0x02"),
-            (element, element.count - 8, 3, "elements[0].mode: unknown element mode tag 0x03"),
-            (element, element.count - 7, 0x7F, "not a reference type"),  // i32 decodes, but validation rejects it
-            (data, data.count - 7, 2, "data[0].mode: unknown data mode tag 0x02"),
+            (minimal, minimal.count - 8, 2, "start: unknown optional tag 0x02"),
+            (element, element.count - 9, 3, "elements[0].mode: unknown element mode tag 0x03"),
+            (element, element.count - 8, 0x7F, "not a reference type"),  // i32 decodes, but validation rejects it
+            (data, data.count - 8, 2, "data[0].mode: unknown data mode tag 0x02"),
         ]
         for c in cases {
             var bytes = c.bytes
@@ -468,6 +469,18 @@ private struct XorShift: RandomNumberGenerator {
         },
         Corruption("functionNames count", "functionNames has 4 entries but the module has 5 functions (expected 0 or 5)") {
             $0.functionNames.removeLast()
+        },
+        Corruption("tableInitializers count", "tableInitializers has 2 entries but the module defines 1 table (expected 0 or 1)") {
+            $0.tableInitializers.append(nil)
+        },
+        Corruption("table initializer type", "the initializer of table 1 must produce one externref value but produces [funcref]") {
+            $0.tableInitializers[0] = [.refFunc(0)]
+        },
+        Corruption(
+            "table initializer reads a defined global",
+            "the initializer of table 1, instruction 0 (global.get) refers to global 7, which is not initialized yet"
+        ) {
+            $0.tableInitializers[0] = [.globalGet(7)]
         },
         Corruption("table element type", "table 1 has element type i32, which is not a reference type") {
             $0.tables[0].element = .i32

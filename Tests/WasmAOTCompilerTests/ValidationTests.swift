@@ -625,12 +625,22 @@ extension ValidationTests {
             expectInvalid(try ModuleDecoder.decode(singleFunction([0xD0, 0x70, 0x14, 0x03, 0x0B])), ValidationRule.unknownType)
         }
 
-        /// return_call_ref calls a typed function reference: it waits for that proposal.
+        /// return_call_ref is typed like call_ref, with return_call's rule that the callee's
+        /// results are the caller's.
         @Test func tailCallOfAReference() throws {
-            let error = try expectInvalid(
-                "(module (type $t (func)) (func (param funcref) (return_call_ref $t (local.get 0))))",
-                ValidationRule.unsupported(.functionReferences))
-            #expect(error?.description.hasPrefix("unsupported feature: typed function references") == true, "\(String(describing: error))")
+            try Validator.validate(
+                try parse(
+                    """
+                    (module (type $t (func (param i32) (result i32))) (elem declare func $f)
+                      (func $f (type $t) (return_call_ref $t (local.get 0) (ref.func $f))))
+                    """))
+            try expectInvalid(
+                "(module (type $t (func)) (func (param funcref) (return_call_ref $t (local.get 0))))", ValidationRule.typeMismatch)
+            try expectInvalid(
+                """
+                (module (type $t (func (result i32))) (elem declare func 0)
+                  (func (type $t) (i32.const 1)) (func (return_call_ref $t (ref.func 0))))
+                """, ValidationRule.typeMismatch)
         }
 
         @Test("a throw names a tag the module has")

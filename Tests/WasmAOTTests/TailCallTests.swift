@@ -3,7 +3,7 @@ import Testing
 import WasmAOT
 @testable import WasmAOTCompiler
 
-/// Tail calls (`return_call`, `return_call_indirect`) run in constant native stack space:
+/// Tail calls (`return_call`, `return_call_indirect`, `return_call_ref`) run in constant native stack space:
 /// between functions of different signatures, through tables, across instances, at every
 /// optimisation level, in both bounds modes, interruptible or not. Every long chain runs on a
 /// thread with a 256 KiB stack: ten million calls that each kept even 16 bytes would need 160 MB.
@@ -147,6 +147,37 @@ struct TailCallTests {
         #expect(try Self.onSmallStack { try a.call([.i64(n), .i64(0)]) } == [.i64(Self.triangle(n))])
         #expect(trapKind { try instance.exports.function("wrong_type").call([.i64(1)]) } == .indirectCallTypeMismatch)
         #expect(trapKind { try instance.exports.function("null_entry").call([.i64(1)]) } == .uninitializedElement)
+    }
+
+    /// The same through typed function references: `$b` takes its callee from a local, so the
+    /// target is known only at run time; a null reference traps before the frame is replaced.
+    static let refWat = """
+        (module
+          (type $two (func (param i64 i64) (result i64)))
+          (type $three (func (param i32 i64 i64) (result i64)))
+          (elem declare func $a $b)
+          (func $a (export "a") (param $n i64) (param $acc i64) (result i64)
+            (if (i64.eqz (local.get $n)) (then (return (local.get $acc))))
+            (return_call_ref $three
+              (i32.const 9) (i64.sub (local.get $n) (i64.const 1)) (i64.add (local.get $acc) (local.get $n))
+              (ref.func $b)))
+          (func $b (param $nine i32) (param $n i64) (param $acc i64) (result i64) (local $next (ref null $two))
+            (if (i64.eqz (local.get $n)) (then (return (local.get $acc))))
+            (if (i32.eq (local.get $nine) (i32.const 9)) (then (local.set $next (ref.func $a))))
+            (return_call_ref $two (i64.sub (local.get $n) (i64.const 1)) (i64.add (local.get $acc) (local.get $n))
+              (local.get $next)))
+          (func (export "null_ref") (param $n i64) (result i64)
+            (return_call $b (i32.const 0) (local.get $n) (i64.const 0))))
+        """
+
+    @Test("ten million return_call_refs between functions of different signatures", arguments: builds)
+    func refChain(build: Build) throws {
+        let instance = try Self.instantiate(Self.refWat, build)
+        let a = try instance.exports.function("a")
+        let n = Self.chainLength
+        #expect(try Self.onSmallStack { try a.call([.i64(n), .i64(0)]) } == [.i64(Self.triangle(n))])
+        #expect(try instance.exports.function("null_ref").call([.i64(0)]) == [.i64(0)])
+        #expect(trapKind { try instance.exports.function("null_ref").call([.i64(1)]) } == .nullReference)
     }
 
     /// A's `ping` tail-calls, through A's table, B's `pong` (a funcref of another instance),

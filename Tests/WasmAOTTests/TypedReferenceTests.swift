@@ -5,8 +5,8 @@ import WasmAOTCompiler
 
 /// Typed function references inside function bodies (locals, blocks, `ref.func`, `call_ref`,
 /// `ref.as_non_null`, `br_on_null`, `br_on_non_null`), compiled and run unoptimised, optimised
-/// and with explicit bounds checks. Signatures, tables and globals of typed reference types are
-/// not compiled yet (their metadata cannot carry them).
+/// and with explicit bounds checks; table initializers. Signatures, tables and globals of typed
+/// reference types are not compiled yet (their metadata cannot carry them).
 @Suite("Typed function references")
 struct TypedReferenceTests {
     static let wat = """
@@ -70,5 +70,40 @@ struct TypedReferenceTests {
         #expect(try f("on-null-computed", [.i32(0)]) == [.i32(7)])
         #expect(try f("on-non-null-computed", [.i32(1)]) == [.i32(2)])
         #expect(try f("on-non-null-computed", [.i32(0)]) == [.i32(UInt32(bitPattern: -1))])
+    }
+
+    /// `(table 3 funcref (ref.func $f))` (binary: the text parser has no table initializers).
+    static let tableInitializer: [UInt8] =
+        [0x00, 0x61, 0x73, 0x6D, 0x01, 0x00, 0x00, 0x00]
+        + [0x01, 10, 0x02, 0x60, 0x00, 0x01, 0x7F, 0x60, 0x01, 0x7F, 0x01, 0x7F]  // () -> i32, (i32) -> i32
+        + [0x03, 3, 0x02, 0x00, 0x01]  // $f, $call
+        + [0x04, 9, 0x01, 0x40, 0x00, 0x70, 0x00, 0x03, 0xD2, 0x00, 0x0B]  // table 3 funcref (ref.func $f)
+        + [0x06, 6, 0x01, 0x70, 0x00, 0xD2, 0x00, 0x0B]  // global funcref (ref.func $f)
+        + [0x07, 8, 0x01, 0x04] + Array("call".utf8) + [0x00, 0x01]
+        + [0x0A, 14, 0x02, 0x04, 0x00, 0x41, 42, 0x0B]  // $f: 42
+        + [0x07, 0x00, 0x20, 0x00, 0x11, 0x00, 0x00, 0x0B]  // $call: call_indirect (type 0) (local.get 0)
+
+    @Test("a table initializer fills every element; it may not read a defined global")
+    func tableInitializerFillsTheTable() throws {
+        let dir = try makeScratch()
+        defer { removeScratch(dir) }
+        let so = (dir as NSString).appendingPathComponent("module.so")
+        var options = CompileOptions(optimization: 2)
+        options.extraClangFlags = ["-Werror"]
+        _ = try Compiler.compile(wasm: Self.tableInitializer, to: so, options: options)
+        let call = try Module(loading: so).instantiate().exports.function("call")
+        for i: UInt32 in 0..<3 { #expect(try call.call([.i32(i)]) == [.i32(42)]) }
+        #expect(trapKind { try call.call([.i32(3)]) } == .undefinedElement)
+
+        // WebAssembly 2.0 has no table initializers.
+        let module = try ModuleDecoder.decode(Self.tableInitializer, version: .v2)
+        #expect(throws: ValidationError.self) { try Validator.validate(module, version: .v2) }
+        // `(global.get 0)` instead: the defined global does not exist when the table is made.
+        var readsGlobal = Self.tableInitializer
+        let initializer = try #require(readsGlobal.firstIndex(of: 0x40)) + 5
+        #expect(readsGlobal[initializer] == 0xD2)
+        readsGlobal[initializer] = 0x23
+        let error = #expect(throws: ValidationError.self) { try Validator.validate(try ModuleDecoder.decode(readsGlobal)) }
+        #expect(error?.rule == .unknownGlobal)
     }
 }

@@ -151,8 +151,13 @@ public final class Instance: @unchecked Sendable {
             memoryPointers[memories.count] = memory.raw
             memories.append(memory)
         }
-        for type in meta.tables {
+        for (i, type) in meta.tables.enumerated() {
             let table = try Table(type: type)
+            // An initializer reads imported globals only: the defined ones do not exist yet.
+            if i < meta.tableInitializers.count, let initializer = meta.tableInitializers[i] {
+                let value = try evaluate(initializer, type: type.element, at: .tableInitializer(table: tables.count))
+                for k in 0..<Int(table.size) { table.raw.pointee.elements[k] = value.cell.ref }
+            }
             tablePointers[tables.count] = table.raw
             tables.append(table)
         }

@@ -638,6 +638,9 @@ struct FunctionLowering {
             _ = try pop()
         case .callRef(let typeIndex):
             try lowerCallRef(typeIndex: typeIndex)
+        case .returnCallRef(let typeIndex):
+            try lowerReturnCallRef(typeIndex: typeIndex)
+            markUnreachable()
         case .i32Eqz:
             let value = try pop()
             assign(push(.i32), "\(value) == 0")
@@ -1118,9 +1121,21 @@ struct FunctionLowering {
         emit("}")
     }
 
+    private mutating func lowerReturnCallRef(typeIndex: UInt32) throws(LoweringError) {
+        guard Int(typeIndex) < module.wasm.types.count else { throw fail("unknown type \(typeIndex)") }
+        let ref = try pop()
+        let args = try pop(module.wasm.types[Int(typeIndex)].parameters.count)
+        leaveHandlers(above: 0)  // the callee replaces this frame: this body's try blocks end here
+        let f = temp()
+        // Validation proved the reference's type: only null is checked.
+        emit("{ const wasmaot_funcref *\(f) = wa_ref_as_non_null(ctx, WA_FN, \(ref));")
+        emitTailCall(through: f, typeIndex: Int(typeIndex), args: args)
+        emit("}")
+    }
+
     /// A tail call to the funcref `f` (a C local) of module type `typeIndex`, checked already:
     /// through its tail entry when it has one, else an ordinary call (a host function, or a
-    /// function without tail calls, ends the chain). `return_call_ref` can use it as it is.
+    /// function without tail calls, ends the chain).
     private mutating func emitTailCall(through f: String, typeIndex: Int, args: [String]) {
         pointerTypes.insert(typeIndex)
         let calleeType = module.wasm.types[typeIndex]

@@ -63,7 +63,13 @@ enum MetadataBuilder {
             }
         }
         var tables: [WasmAOTFormat.TableType] = []
-        for t in wasm.tables { tables.append(try tableType(t.type)) }
+        var tableInitializers: [ConstExpr?] = []
+        for t in wasm.tables {
+            tables.append(try tableType(t.type))
+            tableInitializers.append(try t.initializer.map(constExpr))
+        }
+        // Tables without initializers (all of WebAssembly 2.0) start out null: nothing to record.
+        if tableInitializers.allSatisfy({ $0 == nil }) { tableInitializers = [] }
         var globals: [WasmAOTFormat.Global] = []
         for g in wasm.globals {
             globals.append(WasmAOTFormat.Global(type: try globalType(g.type), initializer: try constExpr(g.initializer)))
@@ -113,7 +119,8 @@ enum MetadataBuilder {
             functionNames: names,
             dataBlob: blob,
             tags: wasm.tags.map(\.type),
-            features: wasm.features.map(\.rawValue).sorted()
+            features: wasm.features.map(\.rawValue).sorted(),
+            tableInitializers: tableInitializers
         )
     }
 }

@@ -407,6 +407,12 @@ struct FunctionValidator {
             }
             let reference: ValueType = .ref(ReferenceType(isNullable: true, heapType: .concrete(typeIndex: typeIndex)))
             try apply(StackSignature(callee.parameters + [reference], callee.results))
+        case .returnCallRef(let typeIndex):
+            guard let callee = context.type(at: typeIndex) else {
+                throw error(ValidationRule.unknownType, "type \(typeIndex) (\(context.types.count) types)")
+            }
+            let reference: ValueType = .ref(ReferenceType(isNullable: true, heapType: .concrete(typeIndex: typeIndex)))
+            try tailCall(callee, extraOperands: [reference])
 
         // Table
         case .tableGet(let index):

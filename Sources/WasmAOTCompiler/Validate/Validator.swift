@@ -227,6 +227,7 @@ struct ValidationContext: Sendable {
             if case .active(_, let offset) = segment.mode { collect(offset) }
         }
         for global in module.globals { collect(global.initializer) }
+        for table in module.tables { if let initializer = table.initializer { collect(initializer) } }
         for segment in module.data {
             if case .active(let active) = segment { collect(active.offset) }
         }
@@ -311,8 +312,8 @@ struct ValidationContext: Sendable {
         for (i, table) in module.tables.enumerated() {
             let place = "table \(module.importedTables.count + i)"
             try checkTableType(table.type, in: place)
-            if table.initializer != nil {
-                throw unsupported(.functionReferences, "\(place) has an initializer expression")
+            if table.initializer != nil, version == .v2 {
+                throw unsupported(.functionReferences, "\(place) has an initializer expression (WebAssembly 2.0)")
             }
         }
 
@@ -331,6 +332,13 @@ struct ValidationContext: Sendable {
             let index = importedGlobalCount + i
             try validateConstant(
                 global.initializer, expected: global.type.valueType, at: .globalInitializer(global: index), constants)
+        }
+        // A table's initializer may read imported immutable globals (ConstExprContext's rule).
+        for (i, table) in module.tables.enumerated() {
+            guard let initializer = table.initializer else { continue }
+            let index = module.importedTables.count + i
+            try validateConstant(
+                initializer, expected: .ref(table.type.elementType), at: .tableInitializer(table: index), constants)
         }
 
         // Names are compared as bytes: Swift's `String` equality would merge canonically
