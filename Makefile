@@ -63,15 +63,18 @@ spectest: build venv
 spectest-explicit: build venv
 	WASM_TOOLS=$(VENV)/bin/wasm-tools $(WASMAOT) spectest $(SPEC_SUITE)/core -j $(JOBS) --wasm 2.0 --expectations Tests/spectest-expectations.txt --bounds explicit --interruptible
 
-# WebAssembly 3.0: its suite (top-level files), the legacy exception instructions and the
-# proposal folders, each folder on its own (their files are named folder/file in the
-# expectations file, which lists what cannot pass yet, with the reason).
-# The 2024 exception-handling folder is written against 2.0 plus that proposal (one memory,
-# a zero memory-index byte), hence --wasm 2.0 --enable exception-handling for it.
-SPEC_3_FOLDERS := 3.0 3.0/legacy $(addprefix proposals/,tail-call extended-const multi-memory memory64)
+# WebAssembly 3.0: its suite (top-level files) and the legacy exception instructions, then each
+# 2024 proposal folder, which is written against 2.0 plus that proposal (a zero memory-index
+# byte, one memory, 2.0's constant expressions): --wasm 2.0 --enable PROPOSAL. Files are named
+# folder/file in the expectations file, which lists what cannot pass yet, with the reason.
+SPEC_3 = WASM_TOOLS=$(VENV)/bin/wasm-tools $(WASMAOT) spectest -j $(JOBS) --expectations Tests/spectest-expectations.txt
 spectest-3: build venv
-	WASM_TOOLS=$(VENV)/bin/wasm-tools $(WASMAOT) spectest $(addprefix $(SPEC_SUITE)/,$(SPEC_3_FOLDERS)) -j $(JOBS) --expectations Tests/spectest-expectations.txt
-	WASM_TOOLS=$(VENV)/bin/wasm-tools $(WASMAOT) spectest $(SPEC_SUITE)/proposals/exception-handling -j $(JOBS) --wasm 2.0 --enable exception-handling --expectations Tests/spectest-expectations.txt
+	$(SPEC_3) $(SPEC_SUITE)/3.0 $(SPEC_SUITE)/3.0/legacy
+	$(SPEC_3) $(SPEC_SUITE)/proposals/extended-const --wasm 2.0
+	$(SPEC_3) $(SPEC_SUITE)/proposals/tail-call --wasm 2.0 --enable tail-calls
+	$(SPEC_3) $(SPEC_SUITE)/proposals/multi-memory --wasm 2.0 --enable multi-memory
+	$(SPEC_3) $(SPEC_SUITE)/proposals/memory64 --wasm 2.0 --enable memory64
+	$(SPEC_3) $(SPEC_SUITE)/proposals/exception-handling --wasm 2.0 --enable exception-handling
 
 unit-test: build wasi-programs
 	WASMAOT_WASI_PROGRAMS=$(CURDIR)/$(OUT)/wasi $(SWIFT) test --scratch-path $(DEBUG_BUILD) --skip-build
