@@ -1038,27 +1038,25 @@ struct FunctionLowering {
     }
 
     private mutating func lowerCallIndirect(typeIndex: UInt32, table: UInt32) throws(LoweringError) {
-        makesCalls = true
-        guard Int(typeIndex) < module.wasm.types.count else { throw fail("unknown type \(typeIndex)") }
-        let calleeType = module.wasm.types[Int(typeIndex)]
-        pointerTypes.insert(Int(typeIndex))
         let element = try pop()
-        let f = temp()
-        emit("{ const wasmaot_funcref *\(f) = wa_indirect_target(ctx, WA_FN, \(table), \(element), \(typeIndex));")
-        try emitCall("((\(CNames.functionPointerType(Int(typeIndex))))\(f)->fn)", context: "\(f)->ctx", type: calleeType)
-        emit("}")
+        try lowerCall(through: "wa_indirect_target(ctx, WA_FN, \(table), \(element), \(typeIndex))", typeIndex: typeIndex)
     }
 
     private mutating func lowerCallRef(typeIndex: UInt32) throws(LoweringError) {
+        // Validation proved the reference's type: only null is checked.
+        let ref = try pop()
+        try lowerCall(through: "wa_ref_as_non_null(ctx, WA_FN, \(ref))", typeIndex: typeIndex)
+    }
+
+    /// A call through the funcref `target` (a C expression that checks it) of module type `typeIndex`.
+    private mutating func lowerCall(through target: String, typeIndex: UInt32) throws(LoweringError) {
         makesCalls = true
         guard Int(typeIndex) < module.wasm.types.count else { throw fail("unknown type \(typeIndex)") }
-        let calleeType = module.wasm.types[Int(typeIndex)]
         pointerTypes.insert(Int(typeIndex))
-        let ref = try pop()
         let f = temp()
-        // Validation proved the reference's type: only null is checked.
-        emit("{ const wasmaot_funcref *\(f) = wa_ref_as_non_null(ctx, WA_FN, \(ref));")
-        try emitCall("((\(CNames.functionPointerType(Int(typeIndex))))\(f)->fn)", context: "\(f)->ctx", type: calleeType)
+        emit("{ const wasmaot_funcref *\(f) = \(target);")
+        try emitCall(
+            "((\(CNames.functionPointerType(Int(typeIndex))))\(f)->fn)", context: "\(f)->ctx", type: module.wasm.types[Int(typeIndex)])
         emit("}")
     }
 
@@ -1111,24 +1109,23 @@ struct FunctionLowering {
     }
 
     private mutating func lowerReturnCallIndirect(typeIndex: UInt32, table: UInt32) throws(LoweringError) {
-        guard Int(typeIndex) < module.wasm.types.count else { throw fail("unknown type \(typeIndex)") }
-        let element = try pop()
-        let args = try pop(module.wasm.types[Int(typeIndex)].parameters.count)
-        leaveHandlers(above: 0)  // the callee replaces this frame: this body's try blocks end here
-        let f = temp()
-        emit("{ const wasmaot_funcref *\(f) = wa_indirect_target(ctx, WA_FN, \(table), \(element), \(typeIndex));")
-        emitTailCall(through: f, typeIndex: Int(typeIndex), args: args)
-        emit("}")
+        try lowerTailCallOfFuncref(typeIndex: typeIndex) { "wa_indirect_target(ctx, WA_FN, \(table), \($0), \(typeIndex))" }
     }
 
     private mutating func lowerReturnCallRef(typeIndex: UInt32) throws(LoweringError) {
+        // Validation proved the reference's type: only null is checked.
+        try lowerTailCallOfFuncref(typeIndex: typeIndex) { "wa_ref_as_non_null(ctx, WA_FN, \($0))" }
+    }
+
+    /// A tail call through the funcref on top of the operand stack (under it, the arguments);
+    /// `check` makes the C expression that checks the operand and yields the funcref.
+    private mutating func lowerTailCallOfFuncref(typeIndex: UInt32, check: (String) -> String) throws(LoweringError) {
         guard Int(typeIndex) < module.wasm.types.count else { throw fail("unknown type \(typeIndex)") }
-        let ref = try pop()
+        let operand = try pop()
         let args = try pop(module.wasm.types[Int(typeIndex)].parameters.count)
         leaveHandlers(above: 0)  // the callee replaces this frame: this body's try blocks end here
         let f = temp()
-        // Validation proved the reference's type: only null is checked.
-        emit("{ const wasmaot_funcref *\(f) = wa_ref_as_non_null(ctx, WA_FN, \(ref));")
+        emit("{ const wasmaot_funcref *\(f) = \(check(operand));")
         emitTailCall(through: f, typeIndex: Int(typeIndex), args: args)
         emit("}")
     }
