@@ -209,32 +209,16 @@ struct FunctionValidator {
             }
             try apply(StackSignature(callee.parameters, callee.results))
         case .callIndirect(let typeIndex, let tableIndex):
-            let table = try table(tableIndex)
-            guard table.elementType == .funcRef else {
-                throw error(
-                    ValidationRule.typeMismatch,
-                    "call_indirect needs a funcref table, table \(tableIndex) holds \(table.elementType)")
-            }
-            guard let callee = context.type(at: typeIndex) else {
-                throw error(ValidationRule.unknownType, "type \(typeIndex) (\(context.types.count) types)")
-            }
-            try apply(StackSignature(callee.parameters + [addressType(table.limits)], callee.results))
+            let (callee, address) = try indirectCallee(typeIndex, tableIndex)
+            try apply(StackSignature(callee.parameters + [address], callee.results))
         case .returnCall(let index):
             guard let callee = context.functionType(at: index) else {
                 throw error(ValidationRule.unknownFunction, "function \(index) (\(context.functionTypeIndices.count) functions)")
             }
             try tailCall(callee, extraOperands: [])
         case .returnCallIndirect(let typeIndex, let tableIndex):
-            let table = try table(tableIndex)
-            guard table.elementType == .funcRef else {
-                throw error(
-                    ValidationRule.typeMismatch,
-                    "return_call_indirect needs a funcref table, table \(tableIndex) holds \(table.elementType)")
-            }
-            guard let callee = context.type(at: typeIndex) else {
-                throw error(ValidationRule.unknownType, "type \(typeIndex) (\(context.types.count) types)")
-            }
-            try tailCall(callee, extraOperands: [addressType(table.limits)])
+            let (callee, address) = try indirectCallee(typeIndex, tableIndex)
+            try tailCall(callee, extraOperands: [address])
 
         // Exceptions
         case .throw(let tagIndex):
@@ -643,6 +627,20 @@ struct FunctionValidator {
             throw error(ValidationRule.unknownTag, "tag \(index) (\(context.tagTypeIndices.count) tags)")
         }
         return type
+    }
+
+    /// The callee type of `call_indirect`/`return_call_indirect` through a funcref table, and
+    /// the table's index type.
+    private func indirectCallee(_ typeIndex: UInt32, _ tableIndex: UInt32) throws(ValidationError) -> (FunctionType, ValueType) {
+        let table = try table(tableIndex)
+        guard table.elementType == .funcRef else {
+            throw error(
+                ValidationRule.typeMismatch, "\(mnemonic) needs a funcref table, table \(tableIndex) holds \(table.elementType)")
+        }
+        guard let callee = context.type(at: typeIndex) else {
+            throw error(ValidationRule.unknownType, "type \(typeIndex) (\(context.types.count) types)")
+        }
+        return (callee, addressType(table.limits))
     }
 
     private func table(_ index: UInt32) throws(ValidationError) -> TableType {
