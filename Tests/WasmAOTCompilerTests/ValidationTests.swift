@@ -643,6 +643,18 @@ extension ValidationTests {
                 """, ValidationRule.typeMismatch)
         }
 
+        @Test("catch_ref and catch_all_ref carry a non-null exnref, which a label of (ref exn) or exnref takes")
+        func caughtExceptionIsNonNull() throws {
+            for label in ["(ref exn)", "exnref"] {
+                try expectValid(
+                    """
+                    (module (tag $e)
+                      (func (result exnref)
+                        (block $l (result \(label)) (try_table (catch_all_ref $l) (throw $e)) (unreachable))))
+                    """)
+            }
+        }
+
         @Test("a throw names a tag the module has")
         func throwNeedsATag() throws {
             // `throw 0` (0x08 0x00): the decoder reads the instruction without a tag section.

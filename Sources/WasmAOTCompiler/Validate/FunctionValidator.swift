@@ -238,17 +238,17 @@ struct FunctionValidator {
                     carried = try tagType(tagIndex).parameters
                     depth = labelIndex
                 case .catchRef(let tagIndex, let labelIndex):
-                    carried = try tagType(tagIndex).parameters + [.ref(.exnRef)]
+                    carried = try tagType(tagIndex).parameters + [Self.caughtException]
                     depth = labelIndex
                 case .catchAll(let labelIndex):
                     carried = []
                     depth = labelIndex
                 case .catchAllRef(let labelIndex):
-                    carried = [.ref(.exnRef)]
+                    carried = [Self.caughtException]
                     depth = labelIndex
                 }
                 let target = try label(depth)
-                guard target == carried else {
+                guard target.count == carried.count, zip(carried, target).allSatisfy({ context.matches($0, $1) }) else {
                     throw error(
                         ValidationRule.typeMismatch,
                         "a catch clause of \(mnemonic) carries \(Self.list(carried)) to label \(depth), which takes \(Self.list(target))")
@@ -512,11 +512,17 @@ struct FunctionValidator {
         return popped
     }
 
+    /// What `catch_ref`/`catch_all_ref` carry besides the payload: the caught exception, never null.
+    private static let caughtException: ValueType = .ref(ReferenceType(isNullable: false, heapType: .abstract(.exnRef)))
+
     /// A tail call replaces this function's frame: the callee's results become this function's
-    /// (so they must be the same types), and the code after it is unreachable.
+    /// (so each must match ours), and the code after it is unreachable.
     /// `extraOperands` follow the arguments (a table index).
+
     private mutating func tailCall(_ callee: FunctionType, extraOperands: [ValueType]) throws(ValidationError) {
-        guard callee.results == type.results else {
+        // The callee's results become ours: each must match (be a subtype of) ours.
+        guard callee.results.count == type.results.count, zip(callee.results, type.results).allSatisfy({ context.matches($0, $1) })
+        else {
             throw error(
                 ValidationRule.typeMismatch,
                 "\(mnemonic) calls a function returning \(Self.list(callee.results)) from one returning \(Self.list(type.results))")
