@@ -73,7 +73,7 @@ spectest-3: build venv
 	$(SPEC_3) $(SPEC_SUITE)/proposals/extended-const --wasm 2.0
 	$(SPEC_3) $(SPEC_SUITE)/proposals/tail-call --wasm 2.0 --enable tail-calls
 	$(SPEC_3) $(SPEC_SUITE)/proposals/multi-memory --wasm 2.0 --enable multi-memory
-	$(SPEC_3) $(SPEC_SUITE)/proposals/memory64 --wasm 2.0 --enable memory64
+	$(SPEC_3) $(SPEC_SUITE)/proposals/memory64 --wasm 2.0 --enable memory64 --enable typed-function-references
 	$(SPEC_3) $(SPEC_SUITE)/proposals/exception-handling --wasm 2.0 --enable exception-handling
 
 unit-test: build wasi-programs

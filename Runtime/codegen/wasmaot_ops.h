@@ -363,10 +363,15 @@ WA_INLINE const wasmaot_funcref *wa_indirect_target(wasmaot_instance *ctx, uint3
                              : WASMAOT_TRAP_INDIRECT_CALL_TYPE_MISMATCH);
   return f;
 }
-/* A reference that must not be null (ref.as_non_null, call_ref): traps on null. */
+/* A reference that must not be null (ref.as_non_null): traps on null. */
 WA_INLINE void *wa_ref_as_non_null(wasmaot_instance *ctx, uint32_t fn, const void *ref) {
   if (WA_UNLIKELY(ref == NULL)) wa_trap(ctx, fn, WASMAOT_TRAP_NULL_REFERENCE);
   return (void *)ref;
+}
+/* The function call_ref and return_call_ref call: traps on null. */
+WA_INLINE const wasmaot_funcref *wa_call_ref_target(wasmaot_instance *ctx, uint32_t fn, const void *ref) {
+  if (WA_UNLIKELY(ref == NULL)) wa_trap(ctx, fn, WASMAOT_TRAP_NULL_FUNCTION_REFERENCE);
+  return (const wasmaot_funcref *)ref;
 }
 /* The funcref of an imported function. */
 WA_INLINE const wasmaot_funcref *wa_import_target(wasmaot_instance *ctx, uint32_t func) { return &ctx->funcs[func]; }

@@ -60,7 +60,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WASMAOT_ABI_VERSION 9u
+#define WASMAOT_ABI_VERSION 10u
 /* "WAOT" little-endian: first field of the root symbol. */
 #define WASMAOT_MODULE_MAGIC 0x544F4157u
 /* Name of the one root data symbol of a compiled module. */
@@ -106,11 +106,12 @@ typedef enum wasmaot_trap_kind {
   WASMAOT_TRAP_STACK_EXHAUSTED = 9,
   WASMAOT_TRAP_TABLE_OUT_OF_BOUNDS = 10,
   WASMAOT_TRAP_NULL_REFERENCE = 11,
-  WASMAOT_TRAP_HOST = 12,        /* a host function failed; the loader holds the error */
-  WASMAOT_TRAP_EXIT = 13,        /* a host function asked to exit (e.g. WASI proc_exit) */
-  WASMAOT_TRAP_INTERRUPTED = 14, /* the host interrupted the instance (interruptible code only) */
-  WASMAOT_TRAP_EXCEPTION = 15,   /* a wasm exception left the call uncaught (wasmaot_last_exception), or a
-                                  * host callback's status: it throws wasmaot_set_pending_exception's */
+  WASMAOT_TRAP_HOST = 12,                    /* a host function failed; the loader holds the error */
+  WASMAOT_TRAP_EXIT = 13,                    /* a host function asked to exit (e.g. WASI proc_exit) */
+  WASMAOT_TRAP_INTERRUPTED = 14,             /* the host interrupted the instance (interruptible code only) */
+  WASMAOT_TRAP_EXCEPTION = 15,               /* a wasm exception left the call uncaught (wasmaot_last_exception), or a
+                                              * host callback's status: it throws wasmaot_set_pending_exception's */
+  WASMAOT_TRAP_NULL_FUNCTION_REFERENCE = 16, /* call_ref or return_call_ref of null */
   WASMAOT_TRAP_COUNT
 } wasmaot_trap_kind;
 
@@ -162,11 +163,14 @@ typedef union wasmaot_value {
 } wasmaot_value;
 
 /* An exception tag. Its identity is its address: a catch clause compares the
- * thrown exception's tag with ctx->tags[i]. Imported tags share the object. */
+ * thrown exception's tag with ctx->tags[i]. Imported tags share the object.
+ * Made by wasmaot_tag_create and reference-counted (wasmaot_runtime.h): the host's
+ * tag object holds one reference and every exception of the tag another, so a tag
+ * lives as long as any exception of it, also after its host object is gone. */
 typedef struct wasmaot_tag {
   uint32_t type_id; /* interned function type of the payload (no results) */
-  uint32_t _pad;
-  void *host; /* owned by the loader */
+  uint32_t refs;    /* runtime-private, atomic */
+  uint64_t _reserved;
 } wasmaot_tag;
 
 /* A wasm exception (the object an exnref points to). Allocated by the runtime;

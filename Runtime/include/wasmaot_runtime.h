@@ -93,7 +93,14 @@ const wasmaot_trap_info *wasmaot_last_trap(void);
  * The exception that made the calling thread's last wasmaot_invoke return
  * WASMAOT_TRAP_EXCEPTION: read it before the thread calls into wasm again. */
 const wasmaot_exception *wasmaot_last_exception(void);
-/* A new exception of `tag` with room for `count` payload values (NULL when out of memory). */
+/* A new tag of the interned payload type `type_id`, holding one reference (NULL when out of memory). */
+wasmaot_tag *wasmaot_tag_create(uint32_t type_id);
+/* Another reference to a tag (any thread). */
+void wasmaot_tag_retain(wasmaot_tag *tag);
+/* Drops a reference (any thread); the last one frees the tag. */
+void wasmaot_tag_release(wasmaot_tag *tag);
+/* A new exception of `tag` with room for `count` payload values (NULL when out of memory);
+ * it holds a reference to the tag until it is freed. */
 wasmaot_exception *wasmaot_exception_create(const wasmaot_tag *tag, uint32_t count);
 /* A host callback that returns WASMAOT_TRAP_EXCEPTION throws `exception` (from
  * wasmaot_exception_create) into its wasm caller: set it just before returning. */

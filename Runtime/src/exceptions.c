@@ -50,9 +50,30 @@ static void unlink_live(wasmaot_exception *e) {
   e->next = e->prev = NULL;
 }
 
+wasmaot_tag *wasmaot_tag_create(uint32_t type_id) {
+  wasmaot_tag *tag = calloc(1, sizeof *tag);
+  if (!tag) return NULL;
+  tag->type_id = type_id;
+  tag->refs = 1;
+  return tag;
+}
+
+void wasmaot_tag_retain(wasmaot_tag *tag) { __atomic_fetch_add(&tag->refs, 1, __ATOMIC_RELAXED); }
+
+void wasmaot_tag_release(wasmaot_tag *tag) {
+  if (__atomic_sub_fetch(&tag->refs, 1, __ATOMIC_ACQ_REL) == 0) free(tag);
+}
+
+/* Frees an exception that no list or hold refers to any more. */
+static void destroy(wasmaot_exception *e) {
+  wasmaot_tag_release((wasmaot_tag *)e->tag);
+  free(e);
+}
+
 wasmaot_exception *wasmaot_exception_create(const wasmaot_tag *tag, uint32_t count) {
   wasmaot_exception *e = malloc(sizeof *e + (size_t)count * sizeof(wasmaot_value));
   if (!e) return NULL;
+  wasmaot_tag_retain((wasmaot_tag *)tag);
   e->tag = tag;
   e->count = count;
   e->state = 0;
@@ -78,7 +99,7 @@ static void release(wasmaot_exception *e, const wasmaot_exception *keep) {
   if (e->state < STATE_HOLD && !(e->state & (STATE_KEPT | STATE_PINNED)) && e != keep && e != ex.uncaught) {
     if (ex.in_flight == e) ex.in_flight = NULL;
     unlink_live(e);
-    free(e);
+    destroy(e);
   }
 }
 
@@ -135,7 +156,7 @@ void wa_svc_exception_done(wasmaot_exception *e) {
   if (e->state & (STATE_KEPT | STATE_PINNED) || e->state >= STATE_HOLD) return;
   if (ex.in_flight == e) ex.in_flight = NULL;
   unlink_live(e);
-  free(e);
+  destroy(e);
 }
 
 void wa_svc_exception_keep(wasmaot_exception *e) { e->state |= STATE_KEPT; }
@@ -183,7 +204,7 @@ void wa_exceptions_exit(const wa_exception_frame *frame) {
     wasmaot_exception *next = e->next;
     if (e != ex.uncaught) {
       unlink_live(e);
-      free(e);
+      destroy(e);
     }
     e = next;
   }
@@ -196,6 +217,6 @@ void wa_exceptions_begin_outermost(void) {
   ex.uncaught = NULL;
   if (!(e->state & STATE_PINNED)) {
     unlink_live(e);
-    free(e);
+    destroy(e);
   }
 }

@@ -53,9 +53,11 @@ public struct ConstExprError: Error, Equatable, Sendable, CustomStringConvertibl
         case mutableGlobal(UInt32)
         /// `ref.func` of an index beyond the function index space.
         case unknownFunction(UInt32, functionCount: Int)
+        /// `ref.null` of a type index beyond the type section.
+        case unknownType(UInt32, typeCount: Int)
         /// `v128.const` without exactly 16 bytes.
         case v128Length(Int)
-        /// `ref.null` of a type that is not a reference type.
+        /// `ref.null` of a type that is not a nullable reference type.
         case notAReference(ValType)
         /// Evaluation: the value source has no value for this `global.get` or `ref.func`.
         case valueUnavailable
@@ -104,7 +106,9 @@ public struct ConstExprError: Error, Equatable, Sendable, CustomStringConvertibl
         case .v128Length(let count):
             text += " has \(plural(count, "byte")) but a v128 has 16"
         case .notAReference(let type):
-            text += " has type \(type), which is not a reference type"
+            text += " has type \(type), which is not a nullable reference type"
+        case .unknownType(let index, let count):
+            text += " refers to type \(index) but the module has \(plural(count, "type"))"
         case .valueUnavailable:
             text += " reads a value that is not available here"
         case .result(let expected, let stack):
@@ -146,23 +150,42 @@ public struct ConstExprContext: Sendable {
     public var importedGlobalCount: Int
     /// The size of the function index space.
     public var functionCount: Int
+    /// The type index of every function (imports first): `ref.func` has type `(ref $t)`. When
+    /// empty, `ref.func` has type `(ref func)`.
+    public var functionTypeIndices: [UInt32]
+    /// Which type indices denote the same type (subtyping of concrete references).
+    public var typeClasses: TypeClasses
     /// Which globals `global.get` may read.
     public var globalAccess: GlobalAccess
 
     /// Creates a context from the module's index spaces.
-    public init(globals: [GlobalType], importedGlobalCount: Int, functionCount: Int, globalAccess: GlobalAccess) {
+    public init(
+        globals: [GlobalType], importedGlobalCount: Int, functionCount: Int, functionTypeIndices: [UInt32] = [],
+        typeClasses: TypeClasses = TypeClasses([]), globalAccess: GlobalAccess
+    ) {
         self.globals = globals
         self.importedGlobalCount = importedGlobalCount
         self.functionCount = functionCount
+        self.functionTypeIndices = functionTypeIndices
+        self.typeClasses = typeClasses
         self.globalAccess = globalAccess
     }
 
-    /// The context of a module's metadata: ``GlobalAccess/initialized``.
+    /// The context of a module's metadata: ``GlobalAccess/initialized``. Call it on metadata
+    /// whose type indices are in range.
     public init(_ module: ModuleMetadata) {
         let imported = module.imports.compactMap { if case .global(let g) = $0.desc { g } else { nil } }
+        var functionTypes = module.imports.compactMap { if case .function(let t) = $0.desc { t } else { nil } }
+        functionTypes += module.functions
         self.init(
             globals: imported + module.globals.map(\.type), importedGlobalCount: imported.count,
-            functionCount: module.totalFunctionCount, globalAccess: .initialized)
+            functionCount: module.totalFunctionCount, functionTypeIndices: functionTypes,
+            typeClasses: TypeClasses(module.types), globalAccess: .initialized)
+    }
+
+    /// Whether a value of type `a` may be used where `b` is expected, in this module.
+    public func matches(_ a: ValType, _ b: ValType) -> Bool {
+        a.matches(b, same: typeClasses.same)
     }
 
     /// The type of the one value `expr` leaves.
@@ -177,7 +200,7 @@ public struct ConstExprContext: Sendable {
         _ = try typeCheck(expr, expected: expected, at: site)
     }
 
-    /// Evaluates `expr`, which must leave one `expected` value, checking every rule as it goes
+    /// Evaluates `expr`, which must leave one `expected` value, checking every rule first
     /// (an ill-typed expression is an error, never a wrong value). `global` and `function`
     /// give the values of `global.get` and `ref.func` (nil: not available, an error);
     /// integer arithmetic wraps.
@@ -185,8 +208,10 @@ public struct ConstExprContext: Sendable {
         _ expr: ConstExpr, produces expected: ValType, at site: ConstExprSite,
         global: (UInt32) -> Value?, function: (UInt32) -> Value?
     ) throws(ConstExprError) -> Value {
-        try run(
-            expr, expected: expected, at: site, type: \.type,
+        try check(expr, produces: expected, at: site)
+        // Well typed: values need only agree in representation (a value knows its type's storage).
+        return try run(
+            expr, expected: expected.storage, at: site, type: \.type.storage, matches: ==,
             literal: { instr in
                 switch instr {
                 case .i32Const(let v): .i32(v)
@@ -214,11 +239,17 @@ public struct ConstExprContext: Sendable {
 
     // MARK: The one stack machine
 
-    /// ``run(_:expected:at:type:literal:global:function:arithmetic:)`` on types.
+    /// ``run(_:expected:at:type:matches:literal:global:function:arithmetic:)`` on types.
     private func typeCheck(_ expr: ConstExpr, expected: ValType?, at site: ConstExprSite) throws(ConstExprError) -> ValType {
         try run(
-            expr, expected: expected, at: site, type: { $0 }, literal: { $0.literalType! },
-            global: { globals[Int($0)].type }, function: { _ in .funcref }, arithmetic: { _, a, _ in a })
+            expr, expected: expected, at: site, type: { $0 }, matches: matches, literal: { $0.literalType! },
+            global: { globals[Int($0)].type },
+            function: { index in
+                let i = Int(index)
+                let heap: HeapType = i < functionTypeIndices.count ? .concrete(functionTypeIndices[i]) : .func
+                return .ref(RefType(nullable: false, heap: heap))
+            },
+            arithmetic: { _, a, _ in a })
     }
 
     /// Runs `expr` on a stack of `V`: types when checking, values when evaluating. Every rule is
@@ -228,7 +259,7 @@ public struct ConstExprContext: Sendable {
     /// add/sub/mul of two operands of its type.
     private func run<V>(
         _ expr: ConstExpr, expected: ValType?, at site: ConstExprSite, type: (V) -> ValType,
-        literal: (ConstInstr) -> V, global: (UInt32) -> V?, function: (UInt32) -> V?,
+        matches: (ValType, ValType) -> Bool, literal: (ConstInstr) -> V, global: (UInt32) -> V?, function: (UInt32) -> V?,
         arithmetic: (ConstInstr, V, V) -> V
     ) throws(ConstExprError) -> V {
         var stack: [V] = []
@@ -243,7 +274,10 @@ public struct ConstExprContext: Sendable {
                 guard bytes.count == 16 else { throw fail(.v128Length(bytes.count)) }
                 stack.append(literal(instr))
             case .refNull(let type):
-                guard type.isReference else { throw fail(.notAReference(type)) }
+                guard case .ref(let reference) = type, reference.nullable else { throw fail(.notAReference(type)) }
+                if case .concrete(let index) = reference.heap, Int(index) >= typeClasses.classes.count {
+                    throw fail(.unknownType(index, typeCount: typeClasses.classes.count))
+                }
                 stack.append(literal(instr))
             case .globalGet(let index):
                 if let problem = readProblem(global: index, at: site) { throw fail(problem) }
@@ -263,7 +297,7 @@ public struct ConstExprContext: Sendable {
                 stack.append(arithmetic(instr, a, b))
             }
         }
-        guard stack.count == 1, expected == nil || type(stack[0]) == expected else {
+        guard stack.count == 1, expected.map({ matches(type(stack[0]), $0) }) ?? true else {
             throw ConstExprError(.result(expected: expected, stack: stack.map(type)), site: site)
         }
         return stack[0]

@@ -2,6 +2,7 @@
 /// import errors and by `wasmaot inspect` alike.
 
 extension ValType: CustomStringConvertible {
+    /// As in the text format: `i32`, `funcref`, `nullexternref`, `(ref func)`, `(ref null $3)`.
     public var description: String {
         switch self {
         case .i32: return "i32"
@@ -9,9 +10,37 @@ extension ValType: CustomStringConvertible {
         case .f32: return "f32"
         case .f64: return "f64"
         case .v128: return "v128"
-        case .funcref: return "funcref"
-        case .externref: return "externref"
-        case .exnref: return "exnref"
+        case .ref(let reference): return reference.description
+        }
+    }
+}
+
+extension RefType: CustomStringConvertible {
+    /// `funcref` for `(ref null func)` and the other nullable abstract types; `(ref $3)` otherwise.
+    public var description: String {
+        switch (nullable, heap) {
+        case (true, .func): "funcref"
+        case (true, .extern): "externref"
+        case (true, .exn): "exnref"
+        case (true, .nofunc): "nullfuncref"
+        case (true, .noextern): "nullexternref"
+        case (true, .noexn): "nullexnref"
+        default: "(ref \(nullable ? "null " : "")\(heap))"
+        }
+    }
+}
+
+extension HeapType: CustomStringConvertible {
+    /// `func`, `noextern`, `$3` (a type index, or a process-wide type id in a loaded module's types).
+    public var description: String {
+        switch self {
+        case .func: "func"
+        case .extern: "extern"
+        case .exn: "exn"
+        case .nofunc: "nofunc"
+        case .noextern: "noextern"
+        case .noexn: "noexn"
+        case .concrete(let index): "$\(index)"
         }
     }
 }

@@ -424,9 +424,54 @@ extension Array: MetadataCodable where Element: MetadataCodable {
     }
 }
 
+// As in WebAssembly's binary format: one byte for a number, a vector or a nullable abstract
+// reference (`funcref`); 0x64 (`ref`) or 0x63 (`ref null`) then the heap type, an abstract one's
+// byte or 0x00 and the LEB128 type index of a concrete one.
 extension ValType: MetadataCodable {
-    func encode(to w: inout ByteWriter) { w.writeU8(rawValue) }
-    init(from r: inout ByteReader) throws(MetadataError) { self = try r.readTag("value type", ValType.init(rawValue:)) }
+    func encode(to w: inout ByteWriter) {
+        switch self {
+        case .ref(let reference):
+            if reference.nullable, let code = reference.heap.code, reference.heap == reference.heap.top {
+                w.writeU8(code)
+                return
+            }
+            w.writeU8(reference.nullable ? 0x63 : 0x64)
+            if let code = reference.heap.code {
+                w.writeU8(code)
+            } else if case .concrete(let index) = reference.heap {
+                w.writeU8(0)
+                w.write(index)
+            }
+        default: w.writeU8(storageCode)
+        }
+    }
+    init(from r: inout ByteReader) throws(MetadataError) {
+        enum Lead { case type(ValType), reference(nullable: Bool) }
+        let lead = try r.readTag("value type") { code -> Lead? in
+            switch code {
+            case 0x7F: .type(.i32)
+            case 0x7E: .type(.i64)
+            case 0x7D: .type(.f32)
+            case 0x7C: .type(.f64)
+            case 0x7B: .type(.v128)
+            case 0x63, 0x64: .reference(nullable: code == 0x63)
+            default: HeapType(code: code).flatMap { $0 == $0.top ? .type(.ref(RefType(nullable: true, heap: $0))) : nil }
+            }
+        }
+        switch lead {
+        case .type(let type): self = type
+        case .reference(let nullable):
+            // 0 announces a type index; nil (an unknown byte) is an error.
+            let heap: HeapType? = try r.readTag("heap type") { code -> HeapType?? in
+                code == 0 ? .some(nil) : HeapType(code: code).map { .some($0) }
+            }
+            if let heap {
+                self = .ref(RefType(nullable: nullable, heap: heap))
+            } else {
+                self = .ref(RefType(nullable: nullable, heap: .concrete(try r.read("type index"))))
+            }
+        }
+    }
 }
 
 extension ExternKind: MetadataCodable {

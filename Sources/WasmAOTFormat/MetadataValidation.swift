@@ -6,7 +6,8 @@ extension ModuleMetadata {
     ///
     /// Checks:
     /// - ``wasmSHA256`` has 32 bytes;
-    /// - every type index (imports, ``functions``) is below `types.count`;
+    /// - every type index (imports, ``functions``, reference types) is below `types.count`, and a
+    ///   function type refers only to itself and earlier types;
     /// - table element types are reference types; limits have `min <= max`; table limits
     ///   fit in their address width and memory limits are at most ``maxMemoryPages``
     ///   (``maxMemory64Pages`` for a 64-bit memory);
@@ -17,13 +18,13 @@ extension ModuleMetadata {
     ///   `global.get` refers to an existing global (for a global initializer: an imported or
     ///   earlier global), `ref.func` to an existing function, `ref.null` to a reference type,
     ///   and `v128.const` holds 16 bytes;
-    /// - element segments have a reference type; an active one targets an existing table of
-    ///   that element type at an `i32` offset;
+    /// - element segments have a reference type; an active one targets an existing table whose
+    ///   element type is a supertype, at an offset of the table's address type;
     /// - an active data segment targets an existing memory at an `i32` offset; every data
     ///   segment lies within ``dataBlob`` (without overflow);
     /// - ``functionNames`` is empty or has one entry per function in the index space;
     /// - ``tableInitializers`` is empty or has one entry per defined table, each producing the
-    ///   table's element type.
+    ///   table's element type; a table of a non-nullable type has one.
     ///
     /// - Throws: a ``MetadataError`` describing the first problem found. When the metadata
     ///   was decoded, ``MetadataError/offset`` is where the offending item starts.
@@ -94,6 +95,7 @@ private struct MetadataValidator {
         if m.wasmSHA256.count != 32 {
             throw failure("wasmSHA256 has \(plural(m.wasmSHA256.count, "byte")) but a SHA-256 has 32", at: .field(.wasmSHA256))
         }
+        try checkTypes()
         try checkImports()
         try checkDefinitions()
         try checkExports()
@@ -119,7 +121,7 @@ private struct MetadataValidator {
             case .function(let typeIndex): try checkTypeIndex(typeIndex, what(), at: .item(.imports, i))
             case .table(let table): try checkTable(table, what(), at: .item(.imports, i))
             case .memory(let limits): try checkMemory(limits, what(), at: .item(.imports, i))
-            case .global: break
+            case .global(let global): try checkValType(global.type, what(), at: .item(.imports, i))
             case .tag(let typeIndex): try checkTag(typeIndex, what(), at: .item(.imports, i))
             }
         }
@@ -140,6 +142,7 @@ private struct MetadataValidator {
         }
         for (i, global) in m.globals.enumerated() {
             let index = importedGlobalCount + i
+            try checkValType(global.type.type, "global \(index)", at: .item(.globals, i))
             try checkConstExpr(
                 global.initializer, produces: global.type.type, at: .globalInitializer(global: index),
                 reportedAt: .item(.globals, i))
@@ -149,6 +152,14 @@ private struct MetadataValidator {
                 "tableInitializers has \(plural(m.tableInitializers.count, "entry")) but the module defines "
                     + "\(plural(m.tables.count, "table")) (expected 0 or \(m.tables.count))",
                 at: .field(.tableInitializers))
+        }
+        for (i, table) in m.tables.enumerated() where table.element.isReference {
+            guard case .ref(let reference) = table.element, !reference.nullable else { continue }
+            if i >= m.tableInitializers.count || m.tableInitializers[i] == nil {
+                throw failure(
+                    "table \(importedTableCount + i) holds \(table.element), which has no null, but has no initializer",
+                    at: .item(.tables, i))
+            }
         }
         for (i, initializer) in m.tableInitializers.enumerated() {
             guard let initializer else { continue }
@@ -202,13 +213,14 @@ private struct MetadataValidator {
             if !segment.elementType.isReference {
                 throw failure("\(what) has element type \(segment.elementType), which is not a reference type", at: site)
             }
+            try checkValType(segment.elementType, what, at: site)
             if case .active(let table, let offset) = segment.mode {
                 guard Int(table) < tableTypes.count else {
                     throw failure(
                         "\(what) refers to table \(table) but the module has \(plural(tableTypes.count, "table"))", at: site)
                 }
                 let tableElement = tableTypes[Int(table)].element
-                if tableElement != segment.elementType {
+                if !constants.matches(segment.elementType, tableElement) {
                     throw failure(
                         "\(what) has element type \(segment.elementType) but table \(table) holds \(tableElement)", at: site)
                 }
@@ -240,6 +252,24 @@ private struct MetadataValidator {
                         + "which has \(plural(m.dataBlob.count, "byte"))",
                     at: site)
             }
+        }
+    }
+
+    /// A function type may refer only to itself and earlier types (each is its own recursion group).
+    func checkTypes() throws(MetadataError) {
+        for (i, type) in m.types.enumerated() {
+            for case .ref(let reference) in type.params + type.results {
+                if case .concrete(let index) = reference.heap, Int(index) > i {
+                    throw failure("type \(i) refers to type \(index), which is not defined before it", at: .item(.types, i))
+                }
+            }
+        }
+    }
+
+    /// A value type's type index, if any, is in range.
+    func checkValType(_ type: ValType, _ what: @autoclosure () -> String, at site: Site) throws(MetadataError) {
+        if case .ref(let reference) = type, case .concrete(let index) = reference.heap {
+            try checkTypeIndex(index, what(), at: site)
         }
     }
 
@@ -275,6 +305,7 @@ private struct MetadataValidator {
         if !table.element.isReference {
             throw failure("\(what()) has element type \(table.element), which is not a reference type", at: site)
         }
+        try checkValType(table.element, what(), at: site)
         try checkLimits(table.limits, upTo: table.limits.is64 ? UInt64.max : UInt64(UInt32.max), unit: "elements", what(), at: site)
     }
 

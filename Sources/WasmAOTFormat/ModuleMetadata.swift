@@ -11,28 +11,120 @@
 
 // MARK: - Types
 
-/// A WebAssembly value type. The raw value is the type's binary encoding in WebAssembly.
-public enum ValType: UInt8, Sendable, Hashable {
+/// A WebAssembly value type: a number, a vector, or a reference.
+public enum ValType: Sendable, Hashable {
     /// 32-bit integer.
-    case i32 = 0x7F
+    case i32
     /// 64-bit integer.
-    case i64 = 0x7E
+    case i64
     /// 32-bit IEEE 754 float.
-    case f32 = 0x7D
+    case f32
     /// 64-bit IEEE 754 float.
-    case f64 = 0x7C
+    case f64
     /// 128-bit SIMD vector.
-    case v128 = 0x7B
-    /// Nullable reference to a function.
-    case funcref = 0x70
-    /// Nullable opaque host reference.
-    case externref = 0x6F
-    /// Nullable reference to a wasm exception (exception handling).
-    case exnref = 0x69
+    case v128
+    /// A reference (``RefType``).
+    case ref(RefType)
 
-    /// Whether this is a reference type (``funcref``, ``externref`` or ``exnref``), the only
-    /// types a table may hold and `ref.null` may produce.
-    public var isReference: Bool { self == .funcref || self == .externref || self == .exnref }
+    /// Nullable reference to a function.
+    public static let funcref = ValType.ref(RefType(nullable: true, heap: .func))
+    /// Nullable opaque host reference.
+    public static let externref = ValType.ref(RefType(nullable: true, heap: .extern))
+    /// Nullable reference to a wasm exception (exception handling).
+    public static let exnref = ValType.ref(RefType(nullable: true, heap: .exn))
+
+    /// Whether this is a reference type, the only types a table may hold and `ref.null` may produce.
+    public var isReference: Bool { if case .ref = self { true } else { false } }
+
+    /// How a value of this type is stored: the type itself for numbers and vectors; for a
+    /// reference, the nullable top type of its hierarchy (``funcref``, ``externref`` or ``exnref``),
+    /// which shares its representation.
+    public var storage: ValType {
+        guard case .ref(let reference) = self else { return self }
+        return .ref(RefType(nullable: true, heap: reference.heap.top))
+    }
+
+    /// The binary encoding of ``storage`` (0x7F for i32 … 0x70 for funcref): how the runtime's C
+    /// interface names a value's representation.
+    public var storageCode: UInt8 {
+        switch self {
+        case .i32: 0x7F
+        case .i64: 0x7E
+        case .f32: 0x7D
+        case .f64: 0x7C
+        case .v128: 0x7B
+        case .ref(let reference): reference.heap.top.code!
+        }
+    }
+}
+
+/// A reference type: `(ref null? heaptype)`.
+public struct RefType: Sendable, Hashable {
+    /// Whether null is a value of the type.
+    public var nullable: Bool
+    /// What the reference points to.
+    public var heap: HeapType
+
+    /// Creates a reference type.
+    public init(nullable: Bool, heap: HeapType) {
+        self.nullable = nullable
+        self.heap = heap
+    }
+}
+
+/// What a reference may point to: an abstract heap type, or a function type defined by a module.
+public enum HeapType: Sendable, Hashable {
+    /// Any function.
+    case `func`
+    /// Any host value.
+    case extern
+    /// Any exception.
+    case exn
+    /// No function: only null has a type with this heap type (the bottom of `func`'s hierarchy).
+    case nofunc
+    /// No host value (the bottom of `extern`'s hierarchy).
+    case noextern
+    /// No exception (the bottom of `exn`'s hierarchy).
+    case noexn
+    /// Functions of one defined function type. In metadata, its index in the module's type
+    /// section; in the types of a loaded module's API objects (`Function.type`, `Table.type` …),
+    /// the process-wide id of that type, equal for equal types of any module.
+    case concrete(UInt32)
+
+    /// The top of the hierarchy this heap type belongs to: `func`, `extern` or `exn`.
+    public var top: HeapType {
+        switch self {
+        case .func, .nofunc, .concrete: .func
+        case .extern, .noextern: .extern
+        case .exn, .noexn: .exn
+        }
+    }
+
+    /// The WebAssembly binary encoding of an abstract heap type; nil for ``concrete(_:)``.
+    public var code: UInt8? {
+        switch self {
+        case .func: 0x70
+        case .extern: 0x6F
+        case .exn: 0x69
+        case .nofunc: 0x73
+        case .noextern: 0x72
+        case .noexn: 0x74
+        case .concrete: nil
+        }
+    }
+
+    /// The abstract heap type encoded as `code` in WebAssembly's binary format.
+    public init?(code: UInt8) {
+        switch code {
+        case 0x70: self = .func
+        case 0x6F: self = .extern
+        case 0x69: self = .exn
+        case 0x73: self = .nofunc
+        case 0x72: self = .noextern
+        case 0x74: self = .noexn
+        default: return nil
+        }
+    }
 }
 
 /// A function signature.
@@ -292,7 +384,7 @@ public struct ModuleMetadata: Equatable, Sendable {
     public static let magic: [UInt8] = Array("WAOTMETA".utf8)
     /// The encoding version written after ``magic`` (as LEB128); ``decode(_:)`` rejects
     /// any other value.
-    public static let formatVersion: UInt32 = 4
+    public static let formatVersion: UInt32 = 5
     /// The largest number of 64 KiB pages a 32-bit memory may have.
     public static let maxMemoryPages: UInt64 = 65536
     /// The largest number of 64 KiB pages a 64-bit memory may declare (2^48: its size in
@@ -455,10 +547,16 @@ extension ModuleMetadata {
     ///
     /// - Precondition: the metadata is valid and `index < totalFunctionCount`.
     public func functionType(at index: UInt32) -> FuncType {
-        let typeIndex = entity(at: index, defined: functions) {
+        types[Int(functionTypeIndex(at: index))]
+    }
+
+    /// The type index of function `index` in the function index space (imports first).
+    ///
+    /// - Precondition: the metadata is valid and `index < totalFunctionCount`.
+    public func functionTypeIndex(at index: UInt32) -> UInt32 {
+        entity(at: index, defined: functions) {
             if case .function(let t) = $0 { t } else { nil }
         }
-        return types[Int(typeIndex)]
     }
 
     /// The type of global `index` in the global index space (imports first).

@@ -64,13 +64,19 @@ struct ConstantExpressionTests {
         let cases: [(ConstExpr, ValType)] = [
             ([.i32Const(1)], .i32), ([.i64Const(1)], .i64), ([.f32Const(0)], .f32), ([.f64Const(0)], .f64),
             ([.v128Const(Array(repeating: 0, count: 16))], .v128), ([.refNull(.funcref)], .funcref),
-            ([.refNull(.externref)], .externref), ([.refFunc(3)], .funcref), ([.globalGet(0)], .i32),
+            ([.refNull(.externref)], .externref), ([.refFunc(3)], .ref(RefType(nullable: false, heap: .func))),
+            ([.globalGet(0)], .i32),
             ([.i32Const(1), .i32Const(2), .i32Add], .i32), ([.i64Const(1), .i64Const(2), .i64Mul], .i64),
             ([.globalGet(0), .i32Const(16), .i32Mul, .i32Const(4), .i32Add, .i32Const(1), .i32Sub], .i32),
         ]
         for (expr, type) in cases {
             #expect(try context.resultType(of: expr, at: Self.segment) == type, "\(expr)")
             try context.check(expr, produces: type, at: Self.segment)
+        }
+        // A result may be a subtype of the expected type: a function is a non-null funcref.
+        try context.check([.refFunc(3)], produces: .funcref, at: Self.segment)
+        #expect(throws: ConstExprError.self) {
+            try context.check([.refNull(.funcref)], produces: .ref(RefType(nullable: false, heap: .func)), at: Self.segment)
         }
     }
 

@@ -127,6 +127,64 @@ private struct XorShift: RandomNumberGenerator {
         #expect(module.encode() == bytes)  // deterministic
     }
 
+    @Test("subtyping of references, and equal types of a type section")
+    func subtyping() {
+        let t = HeapType.concrete(0)
+        func ref(_ nullable: Bool, _ heap: HeapType) -> ValType { .ref(RefType(nullable: nullable, heap: heap)) }
+        #expect(ref(false, t).matches(ref(true, t)))
+        #expect(!ref(true, t).matches(ref(false, t)))
+        #expect(ref(false, t).matches(.funcref) && ref(false, t).matches(ref(false, .func)))
+        #expect(ref(true, .nofunc).matches(ref(true, t)) && ref(true, .nofunc).matches(.funcref))
+        #expect(!ValType.funcref.matches(ref(true, t)) && !ref(true, t).matches(.externref))
+        #expect(ref(true, .noextern).matches(.externref) && !ref(true, .noextern).matches(.funcref))
+        #expect(ref(false, .noexn).matches(.exnref) && !ValType.exnref.matches(ref(true, .noexn)))
+        #expect(!ref(false, .concrete(0)).matches(ref(false, .concrete(1))))
+        #expect(ref(false, .concrete(0)).matches(ref(false, .concrete(1)), same: { _, _ in true }))
+        #expect(ValType.i32.matches(.i32) && !ValType.i32.matches(.i64))
+
+        // 0 and 2 are `(func)`; 1 and 3 take a reference to themselves; 4 takes one to 1, which
+        // is another type than 1 and 3 (its own recursion group), and 5 one to a later type.
+        let types = [
+            FuncType(params: [], results: []),
+            FuncType(params: [ref(true, .concrete(1))], results: []),
+            FuncType(params: [], results: []),
+            FuncType(params: [ref(true, .concrete(3))], results: []),
+            FuncType(params: [ref(true, .concrete(1))], results: []),
+            FuncType(params: [ref(true, .concrete(6))], results: []),
+            FuncType(params: [], results: []),
+        ]
+        let classes = TypeClasses(types)
+        #expect(classes.classes == [0, 1, 0, 1, 4, 5, 0])
+        #expect(classes.same(0, 2) && classes.same(1, 3) && !classes.same(1, 4) && !classes.same(0, 9))
+    }
+
+    @Test("typed references round-trip; their type indices are checked")
+    func roundTripOfTypedReferences() throws {
+        func ref(_ nullable: Bool, _ heap: HeapType) -> ValType { .ref(RefType(nullable: nullable, heap: heap)) }
+        var m = minimalModule()
+        m.types = [
+            FuncType(params: [ref(false, .concrete(0)), ref(true, .nofunc), ref(true, .noextern)], results: [ref(false, .extern)]),
+            FuncType(params: [ref(true, .noexn), ref(false, .exn), ref(false, .func), .exnref], results: [ref(true, .concrete(0))]),
+        ]
+        m.globals = [
+            Global(type: GlobalType(type: ref(true, .concrete(1)), mutable: false), initializer: [.refNull(ref(true, .nofunc))])
+        ]
+        m.tables = [TableType(element: ref(true, .concrete(0)), limits: Limits(min: 1))]
+        #expect(try ModuleMetadata.decode(m.encode()) == m)
+
+        var forward = m
+        forward.types[0].params[0] = ref(false, .concrete(1))
+        #expect(decodeError(forward.encode())?.message.contains("type 0 refers to type 1, which is not defined before it") == true)
+        var unknown = m
+        unknown.globals[0].type.type = ref(true, .concrete(2))
+        #expect(decodeError(unknown.encode())?.message.contains("has type index 2 but the module has 2 types") == true)
+        var nonNull = m
+        nonNull.tables[0].element = ref(false, .concrete(0))
+        #expect(decodeError(nonNull.encode())?.message.contains("which has no null, but has no initializer") == true)
+        nonNull.tableInitializers = [[.refNull(ref(true, .concrete(0)))]]
+        #expect(decodeError(nonNull.encode())?.message.contains("must produce one (ref $0) value") == true)
+    }
+
     @Test func roundTripOfMinimalModule() throws {
         let module = minimalModule()
         let bytes = module.encode()
@@ -318,7 +376,7 @@ private struct XorShift: RandomNumberGenerator {
         #expect(rich[counter] == ExternKind.global.rawValue)
         // Import env.g: module, name, kind tag 3, value type, mutability.
         let g = try #require(find([3] + Array("env".utf8) + [1, UInt8(ascii: "g"), 3], in: rich)) + 7
-        #expect(rich[g] == ValType.i32.rawValue)
+        #expect(rich[g] == ValType.i32.storageCode)
         // Global 1's initializer: i64.const UINT64_MAX.
         let i64Const = try #require(find([0x42] + Array(repeating: 0xFF, count: 9) + [0x01], in: rich))
 
@@ -434,7 +492,7 @@ private struct XorShift: RandomNumberGenerator {
         Corruption("v128.const length", "v128.const) has 15 bytes but a v128 has 16") {
             $0.globals[4].initializer = [.v128Const(Array(repeating: 0, count: 15))]
         },
-        Corruption("ref.null type", "ref.null) has type i32, which is not a reference type") {
+        Corruption("ref.null type", "ref.null) has type i32, which is not a nullable reference type") {
             $0.elements[2].items[0] = [.refNull(.i32)]
         },
         Corruption("const expr type", "the initializer of global 1 must produce one i64 value but produces [i32]") {
@@ -455,7 +513,7 @@ private struct XorShift: RandomNumberGenerator {
         Corruption("element type", "element segment 3 has element type i64, which is not a reference type") {
             $0.elements[3].elementType = .i64
         },
-        Corruption("item type", "item 0 of element segment 2 must produce one externref value but produces [funcref]") {
+        Corruption("item type", "item 0 of element segment 2 must produce one externref value but produces [(ref $0)]") {
             $0.elements[2].elementType = .externref
         },
         Corruption("data memory index", "data segment 0 refers to memory 2 but the module has 2 memories") {
@@ -473,7 +531,7 @@ private struct XorShift: RandomNumberGenerator {
         Corruption("tableInitializers count", "tableInitializers has 2 entries but the module defines 1 table (expected 0 or 1)") {
             $0.tableInitializers.append(nil)
         },
-        Corruption("table initializer type", "the initializer of table 1 must produce one externref value but produces [funcref]") {
+        Corruption("table initializer type", "the initializer of table 1 must produce one externref value but produces [(ref $1)]") {
             $0.tableInitializers[0] = [.refFunc(0)]
         },
         Corruption(

@@ -579,17 +579,36 @@ extension ValidationTests {
         }
 
         @Test func typedFunctionReferences() throws {
-            // Decoded (not "malformed value type"), then refused by validation.
+            // Module-level typed references validate under 3.0, with subtyping.
+            try Validator.validate(
+                try parse(
+                    """
+                    (module (type $t (func)) (type $u (func (param (ref null $t)) (result (ref $u))))
+                      (import "m" "g" (global (ref null $t)))
+                      (func $f (type $t)) (table 2 (ref null $t)) (table 1 funcref)
+                      (elem (table 0) (i32.const 0) (ref $t) (ref.func $f))
+                      (elem (table 1) (i32.const 0) (ref $t) (ref.func $f))
+                      (global (ref null func) (ref.func $f)) (global (ref null $t) (ref.func $f)))
+                    """))
+            // Under 2.0 they are a proposal validation does not accept.
+            let typed = try parse("(module (type $t (func)) (func (param (ref null $t))))")
+            #expect(throws: ValidationError.self) { try Validator.validate(typed, version: .v2) }
+            // A type may name only itself and earlier types (each is a recursion group of its own).
+            try expectInvalid("(module (type (func (param (ref 1)))) (type (func)))", ValidationRule.unknownType, inBody: false)
+            try Validator.validate(try parse("(module (type $r (func (param (ref null $r)))))"))
+            // A funcref segment cannot fill a table of (ref null $t); a table of a non-null type needs an initializer.
             try expectInvalid(
-                "(module (type $t (func)) (func (param (ref null $t))))", ValidationRule.unsupported(.functionReferences),
-                inBody: false)
+                "(module (type $t (func)) (table 1 (ref null $t)) (elem (table 0) (i32.const 0) funcref (ref.null func)))",
+                ValidationRule.typeMismatch, inBody: false)
+            try expectInvalid("(module (type $t (func)) (table 1 (ref $t)))", ValidationRule.typeMismatch, inBody: false)
             try expectInvalid(
-                "(module (type $t (func)) (func (param funcref) (result (ref func)) (ref.as_non_null (local.get 0))))",
-                ValidationRule.unsupported(.functionReferences), inBody: false)
-            // A segment of function indices, which WasmParser types `(ref func)`, still initialises funcref tables.
-            let module = try parse("(module (table 1 funcref) (func $f) (elem (i32.const 0) $f) (elem func $f))")
+                "(module (type $t (func)) (global (ref $t) (ref.null $t)))", ValidationRule.typeMismatch, inBody: false)
+            // Under 2.0, a segment of function indices, which WasmParser types `(ref func)`, is a funcref segment.
+            let module = try ModuleDecoder.decode(
+                try ModuleDecoder.wat2wasm("(module (table 1 funcref) (func $f) (elem (i32.const 0) $f) (elem func $f))"),
+                version: .v2)
             #expect(module.elements.map(\.type) == [.funcRef, .funcRef])
-            try Validator.validate(module)
+            try Validator.validate(module, version: .v2)
         }
 
         @Test func typedReferencesInBodies() throws {

@@ -35,14 +35,19 @@ struct ABIMirrorTests {
         }
     }
 
-    /// Value types travel to the runtime as their raw values (signatures, table element types).
+    /// Value types travel to the runtime as their storage codes (signatures, table element types);
+    /// a typed reference as its hierarchy's top.
     @Test func valueTypeCodes() {
         let pairs: [(ValType, Int32)] = [
             (.i32, Int32(WASMAOT_I32)), (.i64, Int32(WASMAOT_I64)), (.f32, Int32(WASMAOT_F32)),
             (.f64, Int32(WASMAOT_F64)), (.v128, Int32(WASMAOT_V128)), (.funcref, Int32(WASMAOT_FUNCREF)),
             (.externref, Int32(WASMAOT_EXTERNREF)), (.exnref, Int32(WASMAOT_EXNREF)),
+            (.ref(RefType(nullable: false, heap: .concrete(7))), Int32(WASMAOT_FUNCREF)),
+            (.ref(RefType(nullable: true, heap: .nofunc)), Int32(WASMAOT_FUNCREF)),
+            (.ref(RefType(nullable: false, heap: .noextern)), Int32(WASMAOT_EXTERNREF)),
+            (.ref(RefType(nullable: true, heap: .noexn)), Int32(WASMAOT_EXNREF)),
         ]
-        for (type, code) in pairs { #expect(Int32(type.rawValue) == code, "\(type)") }
+        for (type, code) in pairs { #expect(Int32(type.storageCode) == code, "\(type)") }
     }
 
     /// The loader reads and writes an exception's payload right after the struct as Swift

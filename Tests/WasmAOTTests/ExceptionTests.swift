@@ -301,4 +301,46 @@ struct ExceptionTests {
         #expect(returned?.tag === (try instance.exports.tag("e")))
         #expect(trapKind { try instance.exports.function("rethrow").call([.exnref(nil)]) } == .nullReference)
     }
+
+    @Test("an exception kept in a global outlives the Tag object of its tag and keeps the tag's identity")
+    func exceptionOutlivesItsTagObject() throws {
+        var kept: WasmAOT.Global?
+        do {
+            let tag = try Tag(params: [.i32])
+            let thrower = HostFunction(params: []) { _, _ in throw try WasmException(tag: tag, values: [.i32(7)]) }
+            let instance = try instantiate(
+                wat: """
+                    (module
+                      (import "h" "tag" (tag $t (param i32)))
+                      (import "h" "throw" (func $throw))
+                      (global $kept (export "kept") (mut exnref) (ref.null exn))
+                      (func (export "keep")
+                        (block $caught (result exnref)
+                          (try_table (catch_all_ref $caught) (call $throw))
+                          (return))
+                        (global.set $kept)))
+                    """, imports: ["h": ["tag": tag, "throw": thrower]])
+            _ = try instance.exports.function("keep").call([])
+            kept = try instance.exports.global("kept")
+        }
+        // The Tag, the host function and the instance are gone; the exception and its runtime tag are not.
+        let rethrower = try instantiate(wat: #"(module (func (export "rethrow") (param exnref) (throw_ref (local.get 0))))"#)
+        let value = try #require(kept?.value)
+        let first = #expect(throws: WasmException.self) { try rethrower.exports.function("rethrow").call([value]) }
+        #expect(first?.values == [.i32(7)])
+        #expect(first?.tag.type.params == [.i32])
+        // While the host holds the new Tag object, every exception of the tag names that object,
+        // and it is the same tag for a wasm catch clause.
+        let second = #expect(throws: WasmException.self) { try rethrower.exports.function("rethrow").call([value]) }
+        #expect(second?.tag === first?.tag)
+        let tag = try #require(first?.tag)
+        let catcher = try instantiate(
+            wat: """
+                (module
+                  (import "h" "tag" (tag $t (param i32)))
+                  (func (export "catch") (param exnref) (result i32)
+                    (block $h (result i32) (try_table (catch $t $h) (throw_ref (local.get 0))) (i32.const -1))))
+                """, imports: ["h": ["tag": tag]])
+        #expect(try catcher.exports.function("catch").call([value]) == [.i32(7)])
+    }
 }

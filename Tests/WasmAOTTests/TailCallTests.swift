@@ -177,7 +177,7 @@ struct TailCallTests {
         let n = Self.chainLength
         #expect(try Self.onSmallStack { try a.call([.i64(n), .i64(0)]) } == [.i64(Self.triangle(n))])
         #expect(try instance.exports.function("null_ref").call([.i64(0)]) == [.i64(0)])
-        #expect(trapKind { try instance.exports.function("null_ref").call([.i64(1)]) } == .nullReference)
+        #expect(trapKind { try instance.exports.function("null_ref").call([.i64(1)]) } == .nullFunctionReference)
     }
 
     /// A's `ping` tail-calls, through A's table, B's `pong` (a funcref of another instance),

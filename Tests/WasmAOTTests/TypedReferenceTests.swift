@@ -2,11 +2,12 @@ import Foundation
 import Testing
 import WasmAOT
 import WasmAOTCompiler
+import WasmAOTFormat
 
-/// Typed function references inside function bodies (locals, blocks, `ref.func`, `call_ref`,
+/// Typed function references: inside function bodies (locals, blocks, `ref.func`, `call_ref`,
 /// `ref.as_non_null`, `br_on_null`, `br_on_non_null`), compiled and run unoptimised, optimised
-/// and with explicit bounds checks; table initializers. Signatures, tables and globals of typed
-/// reference types are not compiled yet (their metadata cannot carry them).
+/// and with explicit bounds checks; table initializers; signatures, tables and globals of typed
+/// reference types through the API, and linking, where equal types of different modules match.
 @Suite("Typed function references")
 struct TypedReferenceTests {
     static let wat = """
@@ -59,7 +60,7 @@ struct TypedReferenceTests {
         let f = { (name: String, args: [Value]) in try instance.exports.function(name).call(args) }
         #expect(try f("call", [.i32(1), .i32(10)]) == [.i32(11)])
         #expect(try f("call", [.i32(0), .i32(10)]) == [.i32(20)])
-        #expect(trapKind { try f("call-null", []) } == .nullReference)
+        #expect(trapKind { try f("call-null", []) } == .nullFunctionReference)
         #expect(try f("as-non-null", [.i32(1)]) == [.i32(42)])
         #expect(trapKind { try f("as-non-null", [.i32(0)]) } == .nullReference)
         #expect(try f("on-null", [.i32(1)]) == [.i32(42)])
@@ -105,5 +106,88 @@ struct TypedReferenceTests {
         readsGlobal[initializer] = 0x23
         let error = #expect(throws: ValidationError.self) { try Validator.validate(try ModuleDecoder.decode(readsGlobal)) }
         #expect(error?.rule == .unknownGlobal)
+    }
+
+    /// Typed references in signatures, a table, a global and an element segment.
+    static let exporter = """
+        (module
+          (type $ii (func (param i32) (result i32)))
+          (type $apply (func (param (ref $ii) i32) (result i32)))
+          (type $self (func (param (ref null $self)) (result i32)))
+          (func $inc (export "inc") (type $ii) (i32.add (local.get 0) (i32.const 1)))
+          (func (export "apply") (type $apply) (call_ref $ii (local.get 1) (local.get 0)))
+          (func (export "pick") (param i32) (result (ref null $ii))
+            (if (result (ref null $ii)) (local.get 0) (then (ref.func $inc)) (else (ref.null $ii))))
+          (func $rec (export "rec") (type $self) (ref.is_null (local.get 0)))
+          (table $t (export "table") 2 (ref null $ii))
+          (elem (table $t) (i32.const 1) (ref $ii) (ref.func $inc))
+          (global (export "g") (ref $ii) (ref.func $inc))
+          (func (export "via-table") (param i32 i32) (result i32) (call_indirect $t (type $ii) (local.get 1) (local.get 0)))
+        )
+        """
+
+    @Test("signatures, tables and globals of typed reference types, through the API")
+    func typedSignatures() throws {
+        let instance = try instantiate(wat: Self.exporter)
+        let apply = try instance.exports.function("apply")
+        guard case .ref(let parameter) = apply.type.params[0], case .concrete = parameter.heap else {
+            Issue.record("apply takes \(apply.type)")
+            return
+        }
+        #expect(!parameter.nullable)
+        let inc = try #require(try instance.exports.function("pick").call([.i32(1)]).first)
+        #expect(try instance.exports.function("pick").call([.i32(0)]) == [.funcref(nil)])
+        #expect(try apply.call([inc, .i32(41)]) == [.i32(42)])
+        // The API checks what wasm's types promise: no null, and a function of the right type.
+        #expect(throws: UsageError.self) { try apply.call([.funcref(nil), .i32(1)]) }
+        let rec = try #require(try instance.exports.function("pick").call([.i32(1)]).first)
+        let selfTyped = try instance.exports.function("rec")
+        #expect(throws: UsageError.self) { try selfTyped.call([rec]) }
+        #expect(try selfTyped.call([.funcref(nil)]) == [.i32(1)])
+
+        let global = try instance.exports.global("g")
+        #expect(global.type.type == apply.type.params[0])
+        #expect(try apply.call([global.value, .i32(1)]) == [.i32(2)])
+        let table = try instance.exports.table("table")
+        #expect(table.type.element == .ref(RefType(nullable: true, heap: parameter.heap)))
+        let viaTable = try instance.exports.function("via-table")
+        #expect(try viaTable.call([.i32(1), .i32(9)]) == [.i32(10)])
+        #expect(trapKind { try viaTable.call([.i32(0), .i32(9)]) } == .uninitializedElement)
+    }
+
+    @Test("imports match typed references by type equivalence and subtyping, across modules")
+    func typedLinking() throws {
+        let exporter = try instantiate(wat: Self.exporter)
+        let imports: Imports = ["a": Dictionary(uniqueKeysWithValues: exporter.exports.map { ($0.name, exporter.exports[$0.name]!) })]
+        // Equal types under other indices, a self-referential type, and an immutable global
+        // imported at a supertype all link.
+        let importer = try instantiate(
+            wat: """
+                (module
+                  (type $x (func (param i64)))
+                  (type $f (func (param i32) (result i32)))
+                  (type $me (func (param (ref null $me)) (result i32)))
+                  (import "a" "apply" (func $apply (param (ref $f) i32) (result i32)))
+                  (import "a" "rec" (func $rec (type $me)))
+                  (import "a" "g" (global $g (ref null $f)))
+                  (import "a" "table" (table 2 (ref null $f)))
+                  (func (export "run") (result i32)
+                    (i32.add (call $apply (ref.as_non_null (global.get $g)) (i32.const 99)) (call $rec (ref.null $me))))
+                )
+                """, imports: imports)
+        #expect(try importer.exports.function("run").call([]) == [.i32(101)])
+
+        let mismatches = [
+            #"(import "a" "apply" (func (param (ref $x) i32) (result i32)))"#,
+            #"(import "a" "apply" (func (param (ref null $f) i32) (result i32)))"#,
+            #"(import "a" "g" (global (ref $x)))"#,
+            #"(import "a" "g" (global (mut (ref $f))))"#,
+            #"(import "a" "table" (table 2 funcref))"#,
+            #"(import "a" "rec" (func (param (ref null $f)) (result i32)))"#,
+        ]
+        for entry in mismatches {
+            let wat = "(module (type $x (func (param i64))) (type $f (func (param i32) (result i32))) \(entry))"
+            #expect(throws: InstantiationError.self, "\(entry)") { try instantiate(wat: wat, imports: imports) }
+        }
     }
 }

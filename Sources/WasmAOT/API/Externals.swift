@@ -1,3 +1,4 @@
+import Synchronization
 import WasmAOTFormat
 import WasmAOTRuntime
 
@@ -37,7 +38,7 @@ public class Function: Extern, @unchecked Sendable {
         guard arguments.count == type.params.count else {
             throw UsageError("expected \(type.params.count) arguments for \(type), got \(arguments.count)")
         }
-        for (i, (a, p)) in zip(arguments, type.params).enumerated() where a.type != p {
+        for (i, (a, p)) in zip(arguments, type.params).enumerated() where !a.conforms(to: p) {
             throw UsageError("argument \(i) has type \(a.type), expected \(p)")
         }
         let results = try invoke(cells: arguments.map(\.cell))
@@ -258,7 +259,7 @@ public final class Table: Extern, @unchecked Sendable {
     public init(type: TableType) throws(InstantiationError) {
         let max = type.limits.max.map { UInt32(clamping: $0) } ?? UInt32.max
         guard type.limits.min <= UInt64(UInt32.max),
-            let t = wasmaot_table_create(UInt32(type.limits.min), max, type.element.rawValue)
+            let t = wasmaot_table_create(UInt32(type.limits.min), max, type.element.storageCode)
         else {
             throw .resourceExhausted("table of \(type.limits.min) elements")
         }
@@ -278,7 +279,7 @@ public final class Global: Extern, @unchecked Sendable {
     var keepAlive: [AnyObject] = []
 
     public init(type: GlobalType, value: Value) throws(UsageError) {
-        guard value.type == type.type else { throw UsageError("global of type \(type.type) initialised with \(value.type)") }
+        guard value.conforms(to: type.type) else { throw UsageError("global of type \(type.type) initialised with \(value.type)") }
         cell = .allocate(capacity: 1)
         cell.initialize(to: value.cell)
         self.type = type
@@ -292,7 +293,7 @@ public final class Global: Extern, @unchecked Sendable {
     /// Sets a mutable global.
     public func set(_ value: Value) throws(UsageError) {
         guard type.mutable else { throw UsageError("global is immutable") }
-        guard value.type == type.type else { throw UsageError("global of type \(type.type) cannot hold \(value.type)") }
+        guard value.conforms(to: type.type) else { throw UsageError("global of type \(type.type) cannot hold \(value.type)") }
         cell.pointee = value.cell
     }
 }
@@ -303,27 +304,75 @@ public final class Global: Extern, @unchecked Sendable {
 public final class Tag: Extern, @unchecked Sendable {
     /// The payload types are the parameters; a tag type has no results.
     public let type: FuncType
+    /// The runtime's tag, of which this object holds one reference (exceptions hold others).
     let raw: UnsafeMutablePointer<wasmaot_tag>
 
     public convenience init(type: FuncType) throws(UsageError) {
         guard type.results.isEmpty else { throw UsageError("a tag type has no results, \(type) has") }
-        self.init(validType: type)
+        guard let raw = wasmaot_tag_create(TypeRegistry.shared.id(for: type)) else {
+            throw UsageError("out of memory creating a tag")
+        }
+        self.init(type: type, adopting: raw)
+        TagObjects.register(self)
     }
 
-    /// A tag of a type already known to have no results (a module's, checked by the loader).
-    init(validType type: FuncType) {
+    /// A tag of a type already known to have no results (a module's, checked by the loader),
+    /// whose interned id is `id`; nil when out of memory.
+    convenience init?(validType type: FuncType, id: UInt32) {
+        guard let raw = wasmaot_tag_create(id) else { return nil }
+        self.init(type: type, adopting: raw)
+        TagObjects.register(self)
+    }
+
+    /// Takes over one reference to `raw`; the caller registers the object.
+    fileprivate init(type: FuncType, adopting raw: UnsafeMutablePointer<wasmaot_tag>) {
         self.type = type
-        raw = .allocate(capacity: 1)
-        raw.initialize(to: wasmaot_tag())
-        raw.pointee.type_id = TypeRegistry.shared.id(for: type)
-        raw.pointee.host = Unmanaged.passUnretained(self).toOpaque()
+        self.raw = raw
     }
 
     public convenience init(params: [ValType]) throws(UsageError) {
         try self.init(type: FuncType(params: params, results: []))
     }
 
-    deinit { raw.deallocate() }
+    deinit {
+        TagObjects.unregister(raw)
+        wasmaot_tag_release(raw)
+    }
+}
+
+/// The host object of each runtime tag, by address: an exception's tag finds its ``Tag``, or a new
+/// one when the first is gone (an exception, kept in a table or global, may outlive it: the runtime
+/// tag lives on, and so does its identity for `catch`).
+private enum TagObjects {
+    private final class Weak {
+        weak var tag: Tag?
+        init(_ tag: Tag) { self.tag = tag }
+    }
+    private static let objects = Mutex<[UInt: Weak]>([:])
+
+    static func register(_ tag: Tag) {
+        objects.withLock { $0[UInt(bitPattern: tag.raw)] = Weak(tag) }
+    }
+
+    /// A tag object is going away: forget it, unless another object took over its runtime tag.
+    static func unregister(_ raw: UnsafeMutablePointer<wasmaot_tag>) {
+        objects.withLock { objects in
+            let key = UInt(bitPattern: raw)
+            if objects[key]?.tag == nil { objects[key] = nil }
+        }
+    }
+
+    static func object(for raw: UnsafePointer<wasmaot_tag>) -> Tag {
+        let mutableRaw = UnsafeMutablePointer(mutating: raw)
+        return objects.withLock { objects in
+            let key = UInt(bitPattern: raw)
+            if let tag = objects[key]?.tag { return tag }
+            wasmaot_tag_retain(mutableRaw)
+            let tag = Tag(type: TypeRegistry.shared.type(for: raw.pointee.type_id), adopting: mutableRaw)
+            objects[key] = Weak(tag)
+            return tag
+        }
+    }
 }
 
 /// A wasm exception as the host sees it: an exception thrown by wasm and caught by no wasm
@@ -337,7 +386,7 @@ public struct WasmException: Error, CustomStringConvertible, @unchecked Sendable
         guard values.count == tag.type.params.count else {
             throw UsageError("tag \(tag.type) carries \(tag.type.params.count) values, got \(values.count)")
         }
-        for (i, (v, t)) in zip(values, tag.type.params).enumerated() where v.type != t {
+        for (i, (v, t)) in zip(values, tag.type.params).enumerated() where !v.conforms(to: t) {
             throw UsageError("exception value \(i) has type \(v.type), the tag expects \(t)")
         }
         self.tag = tag
@@ -346,7 +395,7 @@ public struct WasmException: Error, CustomStringConvertible, @unchecked Sendable
 
     /// Reads an exception of the runtime; its tag belongs to a live instance or to the host.
     init(_ exception: UnsafePointer<wasmaot_exception>) {
-        let tag = Unmanaged<Tag>.fromOpaque(exception.pointee.tag.pointee.host).takeUnretainedValue()
+        let tag = TagObjects.object(for: exception.pointee.tag)
         self.tag = tag
         let payload = UnsafeRawPointer(exception).advanced(by: MemoryLayout<wasmaot_exception>.size)
             .assumingMemoryBound(to: wasmaot_value.self)

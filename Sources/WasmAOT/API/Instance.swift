@@ -92,8 +92,9 @@ public final class Instance: @unchecked Sendable {
             switch imp.desc {
             case .function(let typeIndex):
                 guard let function = provided as? Function else { throw mismatch(kindName(provided)) }
-                let want = meta.types[Int(typeIndex)]
-                guard function.type == want else { throw mismatch("function \(function.type)") }
+                guard function.funcref.pointee.type_id == module.typeIDs[Int(typeIndex)] else {
+                    throw mismatch("function \(function.type)")
+                }
                 if let host = function as? HostFunction {
                     funcs[f] = host.binding(for: raw)
                 } else {
@@ -110,7 +111,7 @@ public final class Instance: @unchecked Sendable {
             case .table(let want):
                 guard let table = provided as? Table else { throw mismatch(kindName(provided)) }
                 let actual = Limits(min: UInt64(table.size), max: table.type.limits.max, is64: table.type.limits.is64)
-                guard table.type.element == want.element, limitsMatch(actual: actual, required: want.limits) else {
+                guard table.type.element == module.resolve(want.element), limitsMatch(actual: actual, required: want.limits) else {
                     throw mismatch("table \(TableType(element: table.type.element, limits: actual))")
                 }
                 tablePointers[tables.count] = table.raw
@@ -118,7 +119,11 @@ public final class Instance: @unchecked Sendable {
                 table.keepAlive.append(self)  // our funcrefs may be stored in it
             case .global(let want):
                 guard let global = provided as? Global else { throw mismatch(kindName(provided)) }
-                guard global.type == want else {
+                // A mutable global's type must be the same; an immutable one's may be a subtype.
+                let wanted = module.resolve(want.type)
+                guard global.type.mutable == want.mutable,
+                    want.mutable ? global.type.type == wanted : global.type.type.matches(wanted)
+                else {
                     throw mismatch("global \(global.type)")
                 }
                 globalPointers[globals.count] = global.cell
@@ -126,7 +131,7 @@ public final class Instance: @unchecked Sendable {
                 if want.type.isReference && want.mutable { global.keepAlive.append(self) }
             case .tag(let typeIndex):
                 guard let tag = provided as? Tag else { throw mismatch(kindName(provided)) }
-                guard tag.type == meta.types[Int(typeIndex)] else { throw mismatch("tag \(tag.type)") }
+                guard tag.raw.pointee.type_id == module.typeIDs[Int(typeIndex)] else { throw mismatch("tag \(tag.type)") }
                 tagPointers[tags.count] = UnsafePointer(tag.raw)
                 tags.append(tag)
             }
@@ -152,7 +157,7 @@ public final class Instance: @unchecked Sendable {
             memories.append(memory)
         }
         for (i, type) in meta.tables.enumerated() {
-            let table = try Table(type: type)
+            let table = try Table(type: TableType(element: module.resolve(type.element), limits: type.limits))
             // An initializer reads imported globals only: the defined ones do not exist yet.
             if i < meta.tableInitializers.count, let initializer = meta.tableInitializers[i] {
                 let value = try evaluate(initializer, type: type.element, at: .tableInitializer(table: tables.count))
@@ -162,13 +167,16 @@ public final class Instance: @unchecked Sendable {
             tables.append(table)
         }
         for typeIndex in meta.tags {
-            let tag = Tag(validType: meta.types[Int(typeIndex)])
+            guard let tag = Tag(validType: module.resolvedTypes[Int(typeIndex)], id: module.typeIDs[Int(typeIndex)]) else {
+                throw .resourceExhausted("tag")
+            }
             tagPointers[tags.count] = UnsafePointer(tag.raw)
             tags.append(tag)
         }
         for global in meta.globals {
             let value = try evaluate(global.initializer, type: global.type.type, at: .globalInitializer(global: globals.count))
-            guard let g = try? Global(type: global.type, value: value) else {
+            let type = GlobalType(type: module.resolve(global.type.type), mutable: global.type.mutable)
+            guard let g = try? Global(type: type, value: value) else {
                 throw .resourceExhausted("global")
             }
             globalPointers[globals.count] = g.cell
@@ -287,7 +295,7 @@ public final class Instance: @unchecked Sendable {
     /// The function at `index` of the function index space.
     func function(at index: UInt32) -> Function {
         let meta = module.metadata
-        return Function(type: meta.functionType(at: index), funcref: funcs + Int(index), owner: self)
+        return Function(type: module.resolvedTypes[Int(meta.functionTypeIndex(at: index))], funcref: funcs + Int(index), owner: self)
     }
 
     var defaultMemory: Memory? {

@@ -20,6 +20,8 @@ public enum TrapKind: Hashable, Sendable, CustomStringConvertible {
     case interrupted
     /// A wasm exception left the call uncaught (reported as a ``WasmException``).
     case uncaughtException
+    /// `call_ref` or `return_call_ref` of a null reference.
+    case nullFunctionReference
     /// A code the runtime reported that names no kind: the C runtime and this loader
     /// disagree (a bug). The code is kept, so that it shows.
     case unknown(code: UInt32)
@@ -28,7 +30,7 @@ public enum TrapKind: Hashable, Sendable, CustomStringConvertible {
     public static let known: [TrapKind] = [
         .unreachable, .memoryOutOfBounds, .divideByZero, .integerOverflow, .invalidConversion,
         .indirectCallTypeMismatch, .undefinedElement, .uninitializedElement, .stackExhausted,
-        .tableOutOfBounds, .nullReference, .hostError, .exit, .interrupted, .uncaughtException,
+        .tableOutOfBounds, .nullReference, .hostError, .exit, .interrupted, .uncaughtException, .nullFunctionReference,
     ]
 
     /// The kind of the runtime's trap code `code`; ``unknown(code:)`` when no kind has it.
@@ -49,6 +51,7 @@ public enum TrapKind: Hashable, Sendable, CustomStringConvertible {
         case WASMAOT_TRAP_EXIT.rawValue: self = .exit
         case WASMAOT_TRAP_INTERRUPTED.rawValue: self = .interrupted
         case WASMAOT_TRAP_EXCEPTION.rawValue: self = .uncaughtException
+        case WASMAOT_TRAP_NULL_FUNCTION_REFERENCE.rawValue: self = .nullFunctionReference
         default: self = .unknown(code: code)
         }
     }
@@ -71,6 +74,7 @@ public enum TrapKind: Hashable, Sendable, CustomStringConvertible {
         case .exit: WASMAOT_TRAP_EXIT.rawValue
         case .interrupted: WASMAOT_TRAP_INTERRUPTED.rawValue
         case .uncaughtException: WASMAOT_TRAP_EXCEPTION.rawValue
+        case .nullFunctionReference: WASMAOT_TRAP_NULL_FUNCTION_REFERENCE.rawValue
         case .unknown(let code): code
         }
     }
@@ -93,6 +97,7 @@ public enum TrapKind: Hashable, Sendable, CustomStringConvertible {
         case .exit: "exit"
         case .interrupted: "interrupted"
         case .uncaughtException: "uncaught exception"
+        case .nullFunctionReference: "null function reference"
         case .unknown(let code): "unknown trap code \(code) (the runtime and the loader disagree)"
         }
     }

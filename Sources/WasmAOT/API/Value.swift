@@ -75,11 +75,12 @@ public enum Value: Hashable, Sendable, CustomStringConvertible {
         case .i64: self = .i64(cell.i64)
         case .f32: self = .f32(cell.i32)
         case .f64: self = .f64(cell.i64)
-        case .funcref: self = .funcref(cell.ref.map { UInt(bitPattern: $0) })
-        case .externref: self = .externref(cell.ref.map { UInt(bitPattern: $0) - 1 })
-        case .exnref:
+        case .ref(let reference) where reference.heap.top == .extern:
+            self = .externref(cell.ref.map { UInt(bitPattern: $0) - 1 })
+        case .ref(let reference) where reference.heap.top == .exn:
             wasmaot_exception_pin(cell.ref)
             self = .exnref(cell.ref.map { UInt(bitPattern: $0) })
+        case .ref: self = .funcref(cell.ref.map { UInt(bitPattern: $0) })
         case .v128:
             var bytes = SIMD16<UInt8>()
             withUnsafeBytes(of: cell) { raw in for i in 0..<16 { bytes[i] = raw[i] } }
@@ -100,6 +101,31 @@ public enum Value: Hashable, Sendable, CustomStringConvertible {
         case .exnref(let r): c.ref = r.flatMap { UnsafeMutableRawPointer(bitPattern: $0) }
         }
         return c
+    }
+}
+
+// MARK: Typing
+
+extension Value {
+    /// Whether this value is of `type`, as the API states types (a concrete reference names a
+    /// type id): the same representation, null only for a nullable type, and a function of the
+    /// named type for a concrete one.
+    public func conforms(to type: ValType) -> Bool {
+        guard case .ref(let reference) = type else { return self.type == type }
+        guard self.type == type.storage else { return false }
+        switch self {
+        case .funcref(nil), .externref(nil), .exnref(nil): return reference.nullable
+        default: break
+        }
+        switch reference.heap {
+        case .nofunc, .noextern, .noexn: return false
+        case .concrete(let id):
+            guard case .funcref(let address?) = self, let funcref = UnsafePointer<wasmaot_funcref>(bitPattern: address) else {
+                return false
+            }
+            return funcref.pointee.type_id == id
+        case .func, .extern, .exn: return true
+        }
     }
 }
 
@@ -127,16 +153,13 @@ extension Value {
         case .f64:
             guard let v = Double(text) else { return nil }
             self = .f64(v.bitPattern)
-        case .externref:
-            if text == "null" { self = .externref(nil); return }
-            guard let v = UInt(text), v != .max else { return nil }
-            self = .externref(v)
-        case .funcref:
-            guard text == "null" else { return nil }
-            self = .funcref(nil)
-        case .exnref:
-            guard text == "null" else { return nil }
-            self = .exnref(nil)
+        case .ref(let reference):
+            if reference.heap.top == .extern, reference.heap != .noextern, let v = UInt(text), v != .max {
+                self = .externref(v)
+                return
+            }
+            guard text == "null", reference.nullable else { return nil }
+            self = .null(type)
         case .v128:
             var hex = Substring(text)
             if hex.hasPrefix("0x") { hex = hex.dropFirst(2) }
@@ -175,7 +198,7 @@ extension Value {
 /// the protocol's constructors.
 extension Value: ConstExprValue {
     public static func null(_ type: ValType) -> Value {
-        switch type {
+        switch type.storage {
         case .externref: .externref(nil)
         case .exnref: .exnref(nil)
         default: .funcref(nil)

@@ -33,6 +33,8 @@ public final class Module: @unchecked Sendable {
     let constants: ConstExprContext
     /// Interned type id of each module type.
     let typeIDs: UnsafeMutablePointer<UInt32>
+    /// Each module type as the API states types: a concrete reference names a type id.
+    let resolvedTypes: [FuncType]
     /// The data segments' bytes, at a stable address.
     let dataBlob: UnsafeMutableRawBufferPointer
     /// Per defined memory (in order, imports not counted): its initial contents when
@@ -121,8 +123,16 @@ public final class Module: @unchecked Sendable {
         self.tailCode = tail
         self.tailArgumentCells = tailCells
 
-        typeIDs = .allocate(capacity: max(metadata.types.count, 1))
-        for (i, t) in metadata.types.enumerated() { typeIDs[i] = TypeRegistry.shared.id(for: t) }
+        // A type's id interns its canonical form, in which the types it names are the ids of
+        // earlier types (or itself): equal ids for equal types of any module.
+        let ids = UnsafeMutablePointer<UInt32>.allocate(capacity: max(metadata.types.count, 1))
+        for (i, t) in metadata.types.enumerated() {
+            ids[i] = TypeRegistry.shared.id(for: TypeClasses.canonical(t, at: i) { ids[$0] })
+        }
+        typeIDs = ids
+        resolvedTypes = metadata.types.map { t in
+            FuncType(params: t.params.map { Module.resolve($0, ids) }, results: t.results.map { Module.resolve($0, ids) })
+        }
         let blob = UnsafeMutableRawBufferPointer.allocate(byteCount: max(metadata.dataBlob.count, 1), alignment: 16)
         metadata.dataBlob.withUnsafeBytes { blob.copyMemory(from: $0) }
         dataBlob = blob
@@ -133,6 +143,16 @@ public final class Module: @unchecked Sendable {
         CodeRegistry.shared.register(
             base: wasmaot_object_base(UInt(bitPattern: symbol)), functions: ELFSection.wasmFunctionSymbols(in: bytes, path: path),
             names: metadata.functionNames)
+    }
+
+    /// `type` of the metadata as the API states types: a concrete reference names a type id
+    /// (``HeapType/concrete(_:)``) rather than an index of this module's type section.
+    func resolve(_ type: ValType) -> ValType { Module.resolve(type, typeIDs) }
+
+    private static func resolve(_ type: ValType, _ ids: UnsafeMutablePointer<UInt32>) -> ValType {
+        guard case .ref(var reference) = type, case .concrete(let index) = reference.heap else { return type }
+        reference.heap = .concrete(ids[Int(index)])
+        return .ref(reference)
     }
 
     deinit {

@@ -10,6 +10,8 @@ final class TypeRegistry: Sendable {
 
     private struct State {
         var ids: [FuncType: UInt32] = [:]
+        /// The type of each id (index id - 1), as interned.
+        var types: [FuncType] = []
         var signatures: [FuncType: UnsafeMutableRawPointer] = [:]
     }
     private let state = Mutex(State())
@@ -20,16 +22,23 @@ final class TypeRegistry: Sendable {
             if let id = s.ids[type] { return id }
             let id = UInt32(s.ids.count + 1)
             s.ids[type] = id
+            s.types.append(type)
             return id
         }
+    }
+
+    /// The type interned as `id` (a module's type in its canonical form: a self-reference names
+    /// `UInt32.max`). `id` must be one ``id(for:)`` returned.
+    func type(for id: UInt32) -> FuncType {
+        state.withLock { $0.types[Int(id) - 1] }
     }
 
     /// The native call signature of a type (never freed: types are few).
     func signature(for type: FuncType) throws(UsageError) -> OpaquePointer {
         let pointer: UnsafeMutableRawPointer? = state.withLock { s in
             if let sig = s.signatures[type] { return sig }
-            let params = type.params.map(\.rawValue)
-            let results = type.results.map(\.rawValue)
+            let params = type.params.map(\.storageCode)
+            let results = type.results.map(\.storageCode)
             guard let sig = wasmaot_signature_create(params, UInt32(params.count), results, UInt32(results.count)) else {
                 return nil
             }

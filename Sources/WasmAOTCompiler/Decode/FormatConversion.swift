@@ -7,8 +7,8 @@ import WasmTypes
 // the metadata builder. Only the conversion lives here: the rules are ConstExprContext's.
 
 extension ValType {
-    /// The format's type for a WebAssembly 2.0 value type; nil for the reference types of later
-    /// proposals (non-nullable, typed or GC references), which validation rejects.
+    /// The format's type for a value type; nil for the GC reference types (`anyref`, `i31ref`,
+    /// structs …), which validation rejects.
     init?(_ type: ValueType) {
         switch type {
         case .i32: self = .i32
@@ -17,19 +17,41 @@ extension ValType {
         case .f64: self = .f64
         case .v128: self = .v128
         case .ref(let reference):
-            guard reference.isNullable, let type = ValType(reference.heapType) else { return nil }
-            self = type
+            guard let heap = WasmAOTFormat.HeapType(reference.heapType) else { return nil }
+            self = .ref(RefType(nullable: reference.isNullable, heap: heap))
         }
     }
+}
 
-    /// The nullable reference type of an abstract `func`, `extern` or `exn` heap type; nil for the others.
-    init?(_ heapType: HeapType) {
+extension WasmAOTFormat.HeapType {
+    /// The format's heap type; nil for the GC heap types.
+    init?(_ heapType: WasmTypes.HeapType) {
         switch heapType {
-        case .abstract(.funcRef): self = .funcref
-        case .abstract(.externRef): self = .externref
-        case .abstract(.exnRef): self = .exnref
-        default: return nil
+        case .abstract(.funcRef): self = .func
+        case .abstract(.externRef): self = .extern
+        case .abstract(.exnRef): self = .exn
+        case .abstract(.noFunc): self = .nofunc
+        case .abstract(.noExtern): self = .noextern
+        case .abstract(.noExn): self = .noexn
+        case .concrete(let index): self = .concrete(index)
+        case .abstract: return nil
         }
+    }
+}
+
+extension FuncType {
+    /// The format's function type; nil when a parameter or result has no format type.
+    init?(_ type: FunctionType) {
+        var params: [ValType] = [], results: [ValType] = []
+        for t in type.parameters {
+            guard let v = ValType(t) else { return nil }
+            params.append(v)
+        }
+        for t in type.results {
+            guard let v = ValType(t) else { return nil }
+            results.append(v)
+        }
+        self.init(params: params, results: results)
     }
 }
 
@@ -53,8 +75,8 @@ extension ConstInstr {
         case .v128Const(let v): self = .v128Const(v.bytes)
         case .globalGet(let index): self = .globalGet(index)
         case .refNull(let heapType):
-            guard let type = ValType(heapType) else { return nil }
-            self = .refNull(type)
+            guard let heap = WasmAOTFormat.HeapType(heapType) else { return nil }
+            self = .refNull(.ref(RefType(nullable: true, heap: heap)))
         case .refFunc(let index): self = .refFunc(index)
         case .binary(.i32Add): self = .i32Add
         case .binary(.i32Sub): self = .i32Sub

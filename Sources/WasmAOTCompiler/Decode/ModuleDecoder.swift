@@ -55,10 +55,9 @@ extension WebAssemblyVersion {
 
 /// Decodes wasm binaries (and `.wat` text) into a ``WasmModule`` using WasmKit's parser.
 public enum ModuleDecoder {
-    /// With typed function references, WasmParser types a segment of function indices (and a
-    /// segment declared `(ref func)`) as non-null `(ref func)`. Until non-nullable tables are
-    /// compiled, nothing can tell that type from `funcref`: a segment of it may initialise just
-    /// what a `funcref` segment may, so it is read as one.
+    /// With typed function references, WasmParser types a segment of function indices as
+    /// non-null `(ref func)`, as WebAssembly 3.0 does. WebAssembly 2.0 has no such type and calls
+    /// the segment `funcref`: without typed function references, it is read as one.
     static func nullableFunctionSegment(_ segment: ElementSegment) -> ElementSegment {
         guard segment.type == ReferenceType(isNullable: false, heapType: .funcRef) else { return segment }
         return ElementSegment(type: .funcRef, initializer: segment.initializer, mode: segment.mode)
@@ -102,7 +101,9 @@ public enum ModuleDecoder {
                 case .tagSection(let tags): module.tags = tags
                 case .exportSection(let exports): module.exports = exports
                 case .startSection(let start): module.start = start
-                case .elementSection(let elements): module.elements = elements.map(Self.nullableFunctionSegment)
+                case .elementSection(let elements):
+                    let typed = version == .v3 || proposals.contains(.functionReferences)
+                    module.elements = typed ? elements : elements.map(Self.nullableFunctionSegment)
                 case .dataCount(let count): module.dataCount = count
                 case .codeSection(let code): codes = code
                 case .dataSection(let data): module.data = data

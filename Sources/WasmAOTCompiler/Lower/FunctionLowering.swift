@@ -1045,7 +1045,7 @@ struct FunctionLowering {
     private mutating func lowerCallRef(typeIndex: UInt32) throws(LoweringError) {
         // Validation proved the reference's type: only null is checked.
         let ref = try pop()
-        try lowerCall(through: "wa_ref_as_non_null(ctx, WA_FN, \(ref))", typeIndex: typeIndex)
+        try lowerCall(through: "wa_call_ref_target(ctx, WA_FN, \(ref))", typeIndex: typeIndex)
     }
 
     /// A call through the funcref `target` (a C expression that checks it) of module type `typeIndex`.
@@ -1114,7 +1114,7 @@ struct FunctionLowering {
 
     private mutating func lowerReturnCallRef(typeIndex: UInt32) throws(LoweringError) {
         // Validation proved the reference's type: only null is checked.
-        try lowerTailCallOfFuncref(typeIndex: typeIndex) { "wa_ref_as_non_null(ctx, WA_FN, \($0))" }
+        try lowerTailCallOfFuncref(typeIndex: typeIndex) { "wa_call_ref_target(ctx, WA_FN, \($0))" }
     }
 
     /// A tail call through the funcref on top of the operand stack (under it, the arguments);

@@ -35,10 +35,8 @@ enum MetadataBuilder {
 
         var types: [FuncType] = []
         for t in wasm.types {
-            var params: [ValType] = [], results: [ValType] = []
-            for p in t.parameters { params.append(try valType(p)) }
-            for r in t.results { results.append(try valType(r)) }
-            types.append(FuncType(params: params, results: results))
+            guard let type = FuncType(t) else { throw fail("unsupported type \(t)") }
+            types.append(type)
         }
         var imports: [WasmAOTFormat.Import] = []
         for i in wasm.imports {

@@ -22,7 +22,7 @@ extension ValidationContext {
         }
         return ConstExprContext(
             globals: globalTypes, importedGlobalCount: importedGlobalCount,
-            functionCount: functionTypeIndices.count,
+            functionCount: functionTypeIndices.count, functionTypeIndices: functionTypeIndices, typeClasses: typeClasses,
             globalAccess: version == .v2 && !proposals.contains(.gc) ? .importedImmutable : .initializedImmutable)
     }
 
@@ -64,6 +64,7 @@ extension ValidationContext {
         case .unknownGlobal, .unreadableGlobal: .unknownGlobal
         case .mutableGlobal: .constantRequired
         case .unknownFunction: .unknownFunction
+        case .unknownType: .unknownType
         case .stackUnderflow, .operandMismatch, .v128Length, .notAReference, .valueUnavailable, .result: .typeMismatch
         }
     }

@@ -368,7 +368,9 @@ struct FunctionValidator {
         case .brOnNull(let depth):
             let reference = try popReference(.operand(1, of: 1))
             let target = try label(depth)
-            push(try popCollecting(target, slot: { .label($0, label: depth) }))
+            // What stays on the stack has the label's types (as after br_if), not the operands'.
+            try pop(target, slot: { .label($0, label: depth) })
+            push(target)
             push(reference.map { .ref(ReferenceType(isNullable: false, heapType: $0.heapType)) })
         case .brOnNonNull(let depth):
             let target = try label(depth)
@@ -384,7 +386,8 @@ struct FunctionValidator {
                     ValidationRule.typeMismatch,
                     "br_on_non_null of \(ValueType.ref(reference)) to label \(depth), which takes \(ValueType.ref(carried))")
             }
-            push(try popCollecting(Array(target.dropLast()), slot: { .label($0, label: depth) }))
+            try pop(Array(target.dropLast()), slot: { .label($0, label: depth) })
+            push(Array(target.dropLast()))
         case .callRef(let typeIndex):
             guard let callee = context.type(at: typeIndex) else {
                 throw error(ValidationRule.unknownType, "type \(typeIndex) (\(context.types.count) types)")
@@ -419,7 +422,7 @@ struct FunctionValidator {
         case .tableCopy(let destinationIndex, let sourceIndex):
             let destination = try table(destinationIndex)
             let source = try table(sourceIndex)
-            guard destination.elementType == source.elementType else {
+            guard context.matches(source.elementType, destination.elementType) else {
                 throw error(
                     ValidationRule.typeMismatch,
                     "table.copy from table \(sourceIndex) of \(source.elementType) "
@@ -430,7 +433,7 @@ struct FunctionValidator {
         case .tableInit(let elemIndex, let tableIndex):
             let table = try table(tableIndex)
             let elementType = try elementSegment(elemIndex)
-            guard elementType == table.elementType else {
+            guard context.matches(elementType, table.elementType) else {
                 throw error(
                     ValidationRule.typeMismatch,
                     "table.init of elem segment \(elemIndex) (\(elementType)) into table \(tableIndex) of \(table.elementType)")
@@ -639,7 +642,7 @@ struct FunctionValidator {
     /// the table's index type.
     private func indirectCallee(_ typeIndex: UInt32, _ tableIndex: UInt32) throws(ValidationError) -> (FunctionType, ValueType) {
         let table = try table(tableIndex)
-        guard table.elementType == .funcRef else {
+        guard context.matches(table.elementType, .funcRef) else {
             throw error(
                 ValidationRule.typeMismatch, "\(mnemonic) needs a funcref table, table \(tableIndex) holds \(table.elementType)")
         }

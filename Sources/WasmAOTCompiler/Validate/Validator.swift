@@ -3,6 +3,8 @@ import WasmTypes
 
 import struct WasmAOTFormat.ConstExprContext
 import enum WasmAOTFormat.ConstExprSite
+import struct WasmAOTFormat.FuncType
+import struct WasmAOTFormat.TypeClasses
 
 /// Why a module is invalid: the rule it breaks (worded as in the official test
 /// suite's `assert_invalid`), where, and a human-readable detail.
@@ -148,7 +150,7 @@ public enum ValidationRule: Hashable, Sendable, RawRepresentable, CaseIterable, 
 public enum Validator {
     /// Proposals beyond 2.0 that validation accepts. Adding one here also needs its
     /// typing in ``InstructionTypes`` / ``FunctionValidator``.
-    static let supportedFeatures: Set<ValidatorFeature> = [.tailCall, .relaxedSimd, .exceptionHandling]
+    static let supportedFeatures: Set<ValidatorFeature> = [.tailCall, .relaxedSimd, .exceptionHandling, .functionReferences]
 
     /// Throws the first rule the module breaks.
     /// `proposals`: with `version` 2.0, the later proposals to accept as well (a proposal's own
@@ -203,7 +205,8 @@ struct ValidationContext: Sendable {
         self.version = version
         self.proposals = proposals
         types = module.types
-        typeClasses = TypeClasses(module.types)
+        // A type with no format type (GC) is rejected before any subtyping is asked.
+        typeClasses = TypeClasses(module.types.map { FuncType($0) ?? FuncType(params: [], results: []) })
         functionTypeIndices = module.allFunctionTypeIndices
         tables = module.allTables
         memories = module.allMemories
@@ -277,7 +280,8 @@ struct ValidationContext: Sendable {
     func validateModule(_ module: WasmModule) throws(ValidationError) {
         for (i, type) in module.types.enumerated() {
             for valueType in type.parameters + type.results {
-                try checkValueType(valueType, in: "type \(i)")
+                // Each type is a recursion group of its own: it may name itself and earlier types only.
+                try checkValueType(valueType, in: "type \(i)", typeCount: i + 1)
             }
         }
 
@@ -312,8 +316,13 @@ struct ValidationContext: Sendable {
         for (i, table) in module.tables.enumerated() {
             let place = "table \(module.importedTables.count + i)"
             try checkTableType(table.type, in: place)
-            if table.initializer != nil, version == .v2 {
+            if table.initializer != nil, !accepts(.functionReferences) {
                 throw unsupported(.functionReferences, "\(place) has an initializer expression (WebAssembly 2.0)")
+            }
+            if table.initializer == nil, !table.type.elementType.isNullable {
+                throw error(
+                    ValidationRule.typeMismatch,
+                    "\(place) holds \(table.type.elementType), which has no null, but has no initializer expression")
             }
         }
 
@@ -386,7 +395,7 @@ struct ValidationContext: Sendable {
 
         for (i, segment) in module.elements.enumerated() {
             let place = "elem segment \(i)"
-            try require(InstructionTypes.proposal(segment.type), "\(place) has element type \(segment.type)")
+            try checkValueType(.ref(segment.type), in: place)
             for (j, item) in segment.initializer.enumerated() {
                 try validateConstant(item, expected: .ref(segment.type), at: .elementItem(segment: i, item: j), constants)
             }
@@ -394,7 +403,7 @@ struct ValidationContext: Sendable {
                 guard let table = table(at: tableIndex) else {
                     throw error(ValidationRule.unknownTable, "\(place) initializes table \(tableIndex) (\(tables.count) tables)")
                 }
-                guard table.elementType == segment.type else {
+                guard matches(segment.type, table.elementType) else {
                     throw error(
                         ValidationRule.typeMismatch,
                         "\(place) of \(segment.type) initializes table \(tableIndex) of \(table.elementType)")
@@ -417,8 +426,13 @@ struct ValidationContext: Sendable {
 
     func addressType(of limits: Limits) -> ValueType { limits.isMemory64 ? .i64 : .i32 }
 
-    func checkValueType(_ type: ValueType, in place: String) throws(ValidationError) {
+    /// A value type of a proposal validation accepts, whose type index (if any) is below
+    /// `typeCount` (default: every type of the module).
+    func checkValueType(_ type: ValueType, in place: String, typeCount: Int? = nil) throws(ValidationError) {
         try require(InstructionTypes.proposal(type), "\(place) uses type \(type)")
+        if case .ref(let reference) = type, case .concrete(let index) = reference.heapType, Int(index) >= typeCount ?? types.count {
+            throw error(ValidationRule.unknownType, "\(place) uses type \(index), which is not defined before it")
+        }
     }
 
     /// Throws "unsupported feature" unless `feature` is nil (WebAssembly 2.0) or supported.
@@ -455,7 +469,7 @@ struct ValidationContext: Sendable {
     }
 
     func checkTableType(_ type: TableType, in place: String) throws(ValidationError) {
-        try require(InstructionTypes.proposal(type.elementType), "\(place) has element type \(type.elementType)")
+        try checkValueType(.ref(type.elementType), in: place)
         if type.limits.isMemory64, !accepts(.memory64) { throw unsupported(.memory64, "\(place) is a 64-bit table (WebAssembly 2.0)") }
         try checkLimits(
             type.limits, range: type.limits.isMemory64 ? UInt64.max : UInt64(UInt32.max), rule: ValidationRule.tableSize, in: place)
