@@ -737,6 +737,57 @@ extension ValidationTests {
             #expect(text.contains("section") && !text.contains("Message(") && !text.contains("text:"), "\(text)")
         }
 
+        @Test("element segment flags above 7 are malformed, after segments of every other kind")
+        func elementSegmentFlags() throws {
+            // Segments of kinds 0 to 7 (expressions of every constant kind), then one whose flags are patched.
+            let wasm = try ModuleDecoder.wat2wasm(
+                """
+                (module (type $t (func)) (table $a 2 funcref) (table $b 2 funcref) (func $f) (global i32 (i32.const 0))
+                  (elem (i32.const 0) $f)
+                  (elem func $f)
+                  (elem (table $b) (i32.const 0) func $f)
+                  (elem declare func $f)
+                  (elem (i32.const 1) funcref (ref.func $f) (ref.null func))
+                  (elem funcref (ref.null $t) (ref.func $f))
+                  (elem (table $b) (i32.add (global.get 0) (i32.const 1)) funcref (ref.func $f))
+                  (elem declare funcref (ref.func $f))
+                  (elem funcref (ref.func $f)))
+                """)
+            _ = try ModuleDecoder.decode(wasm)
+            // WasmParser reads flags 0x0d and 0x55 as 5: patched into a segment of that kind, they
+            // would decode. The section's first segment is of kind 0, its
+            // last `05 70 01 d2 00 0b` (kind 5: funcref, one expression).
+            var position = 8, elementStart = 0, elementEnd = 0
+            while position < wasm.count, elementEnd == 0 {
+                let id = wasm[position]
+                var size = 0, shift = 0
+                position += 1
+                while true {
+                    let byte = wasm[position]
+                    position += 1
+                    size |= Int(byte & 0x7F) << shift
+                    shift += 7
+                    if byte & 0x80 == 0 { break }
+                }
+                if id == 9 { (elementStart, elementEnd) = (position, position + size) }
+                position += size
+            }
+            let last = elementEnd - 6, first = elementStart + 1
+            #expect(Array(wasm[last..<elementEnd]) == [0x05, 0x70, 0x01, 0xD2, 0x00, 0x0B])
+            #expect(wasm[first] == 0x00)
+            for patched: UInt8 in [0x0D, 0x55] {
+                var bytes = wasm
+                bytes[last] = patched
+                let error = #expect(throws: DecodeError.self) { try ModuleDecoder.decode(bytes) }
+                #expect(error?.offset == last)
+                #expect(error?.description.contains("malformed elements segment kind") == true, "\(String(describing: error))")
+            }
+            // WasmParser refuses 0x08 itself (it then expects an element kind).
+            var eight = wasm
+            eight[first] = 0x08
+            #expect(throws: DecodeError.self) { try ModuleDecoder.decode(eight) }
+        }
+
         @Test func memory64AndMultiMemoryUnderWebAssembly2() throws {
             // 3.0 decodes a 64-bit memory and a memory index; 2.0 validation refuses both.
             let memory64 = try ModuleDecoder.decode(try ModuleDecoder.wat2wasm("(module (memory i64 1))"))

@@ -75,7 +75,9 @@ public enum ModuleDecoder {
         var codes: [Code] = []
         var parser = Parser(bytes: bytes, features: version.decoderFeatures(adding: proposals))
         do {
+            var sectionStart = parser.offset
             while let payload = try parser.parseNext() {
+                defer { sectionStart = parser.offset }
                 switch payload {
                 case .header: break
                 case .customSection(let section):
@@ -102,6 +104,7 @@ public enum ModuleDecoder {
                 case .exportSection(let exports): module.exports = exports
                 case .startSection(let start): module.start = start
                 case .elementSection(let elements):
+                    try ElementFlags.check(bytes, section: sectionStart, end: parser.offset)
                     let typed = version == .v3 || proposals.contains(.functionReferences)
                     module.elements = typed ? elements : elements.map(Self.nullableFunctionSegment)
                 case .dataCount(let count): module.dataCount = count
