@@ -130,3 +130,49 @@ struct WASITests {
         if case .trapped = aot.ending { #expect(aot.trapMessage?.contains("wasm trap: unreachable") == true) }
     }
 }
+
+/// WASI calls whose sandboxing is ours rather than WasmKit's (`WASI.sandboxed`), made directly
+/// from a small module against a preopened temporary directory.
+@Suite("WASI sandbox")
+struct WASISandboxTests {
+    /// `readlink(name)` in the preopen (fd 3): the errno, and the target in memory at 256.
+    static let wat = """
+        (module
+          (import "wasi_snapshot_preview1" "path_readlink"
+            (func $readlink (param i32 i32 i32 i32 i32 i32) (result i32)))
+          (memory (export "memory") 1)
+          (func (export "readlink") (param $name i32) (param $length i32) (param $capacity i32) (result i32)
+            (call $readlink (i32.const 3) (local.get $name) (local.get $length) (i32.const 256) (local.get $capacity) (i32.const 512)))
+          (func (export "used") (result i32) (i32.load (i32.const 512))))
+        """
+
+    @Test("readlink of a link to a host path is EPERM, as in wasmtime; a relative target reads back")
+    func readlinkHidesHostPaths() throws {
+        let dir = try makeScratch()
+        defer { removeScratch(dir) }
+        let sandbox = (dir as NSString).appendingPathComponent("sandbox")
+        try FileManager.default.createDirectory(atPath: sandbox, withIntermediateDirectories: false)
+        try FileManager.default.createSymbolicLink(atPath: sandbox + "/abs", withDestinationPath: "/etc/passwd")
+        try FileManager.default.createSymbolicLink(atPath: sandbox + "/rel", withDestinationPath: "sub/file.txt")
+        let wasi = try WASI(WASIConfiguration(preopens: [.init(guestPath: "/sandbox", hostPath: sandbox)]))
+        let instance = try instantiate(wat: Self.wat, imports: wasi.imports)
+        let memory = try instance.exports.memory("memory")
+        let readlink = try instance.exports.function("readlink")
+        func call(_ name: String, capacity: UInt32 = 64) throws -> UInt32 {
+            try memory.write(Array(name.utf8), at: 0)
+            guard case .i32(let errno)? = try readlink.call([.i32(0), .i32(UInt32(name.utf8.count)), .i32(capacity)]).first else {
+                return .max
+            }
+            return errno
+        }
+        #expect(try call("abs") == 63)  // EPERM
+        #expect(try memory.read(at: 256, count: 4) == [0, 0, 0, 0])  // nothing of the host path reached the guest
+        #expect(try call("rel") == 0)
+        let used = try instance.exports.function("used").call([])
+        #expect(used == [.i32(12)])
+        #expect(try memory.read(at: 256, count: 12) == Array("sub/file.txt".utf8))
+        #expect(try call("rel", capacity: 3) == 0)  // truncated, as readlink(2) does
+        #expect(try instance.exports.function("used").call([]) == [.i32(3)])
+        #expect(try call("missing") != 0)
+    }
+}

@@ -283,6 +283,8 @@ public final class WASI: @unchecked Sendable {
     ///   symlink inside the preopen) and stats the opened descriptor.
     /// - `path_symlink` refuses absolute targets (`EPERM`), as wasmtime does: such a
     ///   link could never be followed inside the sandbox.
+    /// - `path_readlink` of a link with an absolute target returns `EPERM`, as wasmtime
+    ///   does, rather than the host path (WasmKit's returns it verbatim).
     private static func sandboxed(_ functions: [String: WASIHostFunction<GuestView>]) -> [String: any Extern] {
         var bound: [String: any Extern] = [:]
         for (name, function) in functions { bound[name] = bind(function) }
@@ -318,6 +320,34 @@ public final class WASI: @unchecked Sendable {
                     return [.i32(63)]  // EPERM
                 }
                 return try call(symlink, GuestView(memory: memory), args)
+            }
+        }
+        if let readlink = functions["path_readlink"] {
+            bound["path_readlink"] = HostFunction(params: [.i32, .i32, .i32, .i32, .i32, .i32], results: [.i32]) { caller, args in
+                guard let memory = caller.memory else { throw UsageError("WASI needs the module to export its memory") }
+                guard case .i32(let pathPointer) = args[1], case .i32(let pathLength) = args[2],
+                    case .i32(let buffer) = args[3], case .i32(let bufferLength) = args[4], case .i32(let used) = args[5]
+                else { return [.i32(28)] }  // EINVAL
+                // The target is read into a private scratch memory first (a Linux link target has
+                // fewer than 4096 bytes) and reaches the guest only if it names no host path.
+                let path = try guestBytes(memory, pathPointer, pathLength)
+                let capacity = min(bufferLength, 4096)
+                let pathSlot = 0, targetSlot = (path.count + 7) / 8 * 8, usedSlot = targetSlot + Int(capacity + 7) / 8 * 8
+                let scratch = GuestView(scratchBytes: path + [UInt8](repeating: 0, count: usedSlot - path.count + 8))
+                let result = try call(
+                    readlink, scratch,
+                    [args[0], .i32(UInt32(pathSlot)), .i32(pathLength), .i32(UInt32(targetSlot)), .i32(capacity), .i32(UInt32(usedSlot))])
+                guard result == [.i32(0)] else { return result }
+                let count = Int(scratch.loadU32(at: usedSlot))
+                let target = scratch.bytes(at: targetSlot, count: count)
+                if target.first == UInt8(ascii: "/") { return [.i32(63)] }  // EPERM
+                do {
+                    try memory.write(target, at: Int(buffer))
+                    try memory.write(withUnsafeBytes(of: UInt32(count).littleEndian, Array.init), at: Int(used))
+                } catch {
+                    throw Trap(kind: .memoryOutOfBounds)
+                }
+                return [.i32(0)]
             }
         }
         return bound
@@ -371,6 +401,11 @@ final class GuestView: GuestMemory, @unchecked Sendable {
         base = buffer.pointer.baseAddress!
         size = bytes.count
         owner = buffer
+    }
+
+    func bytes(at offset: Int, count: Int) -> [UInt8] {
+        precondition(offset >= 0 && count >= 0 && offset + count <= size)
+        return Array(UnsafeRawBufferPointer(start: base + offset, count: count))
     }
 
     func loadU32(at offset: Int) -> UInt32 {
