@@ -201,4 +201,51 @@ struct MemoryTests {
         #expect(try memory.read(at: 200, count: 3) == Array("abc".utf8))
         #expect(try memory.read(at: 10, count: 3) == Array("xyz".utf8))
     }
+
+    @Test("typed access: little-endian numbers as wasm reads them, strings, windows; all checked against the current size")
+    func typedAccess() throws {
+        let instance = try instantiate(
+            wat: """
+                (module
+                  (memory (export "memory") 1)
+                  (data (i32.const 64) "hi\\00there")
+                  (func (export "i64") (param i32) (result i64) (i64.load (local.get 0)))
+                  (func (export "f32") (param i32) (result f32) (f32.load (local.get 0)))
+                  (func (export "grow") (result i32) (memory.grow (i32.const 1))))
+                """)
+        let memory = try instance.exports.memory("memory")
+        try memory.store(UInt64(0x0102_0304_0506_0708), at: 8)
+        #expect(try instance.exports.function("i64").call([.i32(8)]) == [.i64(0x0102_0304_0506_0708)])
+        #expect(try memory.load(UInt8.self, at: 8) == 0x08)  // little-endian, as wasm stores
+        #expect(try memory.load(Int16.self, at: 14) == 0x0102)
+        try memory.store(Int32(-2), at: 20)
+        #expect(try memory.load(UInt32.self, at: 20) == 0xFFFF_FFFE)
+        let nan = Float(bitPattern: 0x7FA0_0001)  // a signalling NaN with a payload
+        try memory.store(nan, at: 24)
+        #expect(try instance.exports.function("f32").call([.i32(24)]) == [.f32(0x7FA0_0001)])
+        #expect(try memory.load(Float.self, at: 24).bitPattern == 0x7FA0_0001)
+        try memory.store(-0.5, at: 32)
+        #expect(try memory.load(Double.self, at: 32) == -0.5)
+
+        #expect(try memory.readString(at: 64) == "hi")
+        #expect(try memory.readString(at: 67, count: 5) == "there")
+        #expect(throws: UsageError.self) { try memory.readString(at: 67, limit: 5) }  // no NUL in 5 bytes
+        try memory.write(Data("ok".utf8), at: 200)
+        #expect(try memory.withUnsafeBytes(at: 200, count: 2) { Array($0) } == Array("ok".utf8))
+        try memory.withUnsafeMutableBytes(at: 200, count: 1) { $0[0] = UInt8(ascii: "O") }
+        #expect(try memory.readString(at: 200, count: 2) == "Ok")
+
+        // The end of the memory, before and after the guest grows it.
+        let end = memory.byteCount
+        #expect(throws: UsageError.self) { try memory.load(UInt32.self, at: end - 3) }
+        #expect(throws: UsageError.self) { try memory.store(UInt16(1), at: -1) }
+        #expect(throws: UsageError.self) { try memory.withUnsafeBytes(at: end, count: 1) { _ in } }
+        #expect(throws: UsageError.self) { try memory.readString(at: Int.max) }
+        #expect(try instance.exports.function("grow").call([]) == [.i32(1)])
+        try memory.store(UInt32(7), at: end - 3)
+        #expect(try memory.load(UInt32.self, at: end - 3) == 7)
+        #expect(try memory.readString(at: 2 * end - 1) == "")  // the last byte, a NUL
+        try memory.store(UInt8(ascii: "x"), at: 2 * end - 1)
+        #expect(throws: UsageError.self) { try memory.readString(at: 2 * end - 1) }  // no NUL before the end
+    }
 }

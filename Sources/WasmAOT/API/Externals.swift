@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 import WasmAOTFormat
 import WasmAOTRuntime
@@ -234,18 +235,18 @@ public final class Memory: Extern, @unchecked Sendable {
 
     /// Reads `count` bytes at `offset`, bounds-checked.
     public func read(at offset: Int, count: Int) throws(UsageError) -> [UInt8] {
-        guard offset >= 0, count >= 0, offset <= byteCount, count <= byteCount - offset else {
-            throw UsageError("memory read of \(count) bytes at \(offset) is out of bounds (size \(byteCount))")
-        }
+        try check(offset, count, "read")
         return Array(UnsafeRawBufferPointer(start: baseAddress + offset, count: count))
     }
 
-    /// Writes bytes at `offset`, bounds-checked.
-    public func write(_ bytes: [UInt8], at offset: Int) throws(UsageError) {
-        guard offset >= 0, offset <= byteCount, bytes.count <= byteCount - offset else {
-            throw UsageError("memory write of \(bytes.count) bytes at \(offset) is out of bounds (size \(byteCount))")
+    /// Writes bytes (`[UInt8]`, `Data`, any `ContiguousBytes`) at `offset`, bounds-checked.
+    public func write(_ bytes: some ContiguousBytes, at offset: Int) throws(UsageError) {
+        let failure: UsageError? = bytes.withUnsafeBytes { raw in
+            do throws(UsageError) { try check(offset, raw.count, "write") } catch { return error }
+            if let source = raw.baseAddress { (baseAddress + offset).copyMemory(from: source, byteCount: raw.count) }
+            return nil
         }
-        bytes.withUnsafeBytes { (baseAddress + offset).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        if let failure { throw failure }
     }
 }
 
