@@ -11,7 +11,7 @@ JOBS         ?= $(shell nproc)
 VENV         := .venv
 PYTHON       := $(VENV)/bin/python
 
-.PHONY: all build release venv demo test format format-check unit-test spectest spectest-explicit spectest-3 wasi-programs bench bench-simd fuzz fuzz-diff clean
+.PHONY: all build release venv demo test format format-check unit-test spectest spectest-explicit spectest-3 wasi-programs bench bench-calls bench-simd fuzz fuzz-diff clean
 
 all: build
 
@@ -39,8 +39,8 @@ demo: build
 test: format-check unit-test spectest spectest-explicit spectest-3
 
 # Layout only (.swift-format enables no rewriting rules; .clang-format for Runtime/'s C).
-FORMATTED_SWIFT := Package.swift Sources Tests
-FORMATTED_C     := $(wildcard Runtime/src/*.c Runtime/src/*.h Runtime/include/*.h Runtime/codegen/*.h)
+FORMATTED_SWIFT := Package.swift Sources Tests Benchmarks/calls/CallBench
+FORMATTED_C     := $(wildcard Runtime/src/*.c Runtime/src/*.h Runtime/include/*.h Runtime/codegen/*.h include/*.h Benchmarks/calls/AllocationCounter/*.c Benchmarks/calls/AllocationCounter/include/*.h)
 format: venv
 	$(SWIFT) format format -i -r -p $(FORMATTED_SWIFT)
 	$(VENV)/bin/clang-format -i $(FORMATTED_C)
@@ -80,9 +80,15 @@ unit-test: build wasi-programs
 	WASMAOT_WASI_PROGRAMS=$(CURDIR)/$(OUT)/wasi $(SWIFT) test --scratch-path $(DEBUG_BUILD) --skip-build
 
 # Benchmarks (release build): WasmAOT vs the WasmKit interpreter, wasmtime, wasm2c and native.
-bench: release venv
+bench: release venv bench-calls
 	Benchmarks/build.sh $(OUT)/bench
 	$(PYTHON) Benchmarks/run.py --build-dir $(OUT)/bench --wasmaot $(WASMAOT_RELEASE) $(BENCH_ARGS)
+
+# The cost of crossing the boundary (calls both ways, data through the guest's allocator) on
+# WasmAOT and on WasmKit's interpreter, with heap allocations per call.
+bench-calls:
+	$(SWIFT) build -c release --scratch-path $(RELEASE_BUILD) --product wasmaot-callbench
+	$(RELEASE_BUILD)/release/wasmaot-callbench --json Benchmarks/results/calls.json Benchmarks/calls/calls.wat
 
 # The same suite with the wasm built for SIMD (zig cc -O2 -msimd128): every engine runs its v128
 # code (native unchanged); results in Benchmarks/results/simd128/. No compile-time part.

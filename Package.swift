@@ -20,6 +20,7 @@ let package = Package(
         .executable(name: "wasmaot", targets: ["WasmAOTCLI"]),
         .library(name: "WasmAOTCompiler", targets: ["WasmAOTCompiler"]),
         .library(name: "WasmAOT", targets: ["WasmAOT"]),
+        .executable(name: "wasmaot-callbench", targets: ["WasmAOTCallBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/swiftwasm/WasmKit", from: "0.4.2"),
@@ -85,8 +86,21 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // `make bench-calls`: the cost of a call across the boundary, on WasmAOT and on WasmKit.
+        .target(name: "AllocationCounter", path: "Benchmarks/calls/AllocationCounter"),
+        .executableTarget(
+            name: "WasmAOTCallBench",
+            dependencies: [
+                "AllocationCounter",
+                "WasmAOT",
+                "WasmAOTCommands",
+                "WasmAOTCompiler",
+                .product(name: "WasmKit", package: "WasmKit"),
+            ],
+            path: "Benchmarks/calls/CallBench"
+        ),
         // Tests of the metadata format, the validator and the emitted C (golden files):
-        // neither clang nor WasmKit's interpreter, so this target builds without the loader.
+        // neither clang nor WasmKit's interpreter.
         .testTarget(
             name: "WasmAOTCompilerTests",
             dependencies: [

@@ -16,6 +16,13 @@
 #define WA_LIKELY(x)   __builtin_expect(!!(x), 1)
 #define WA_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define WA_INLINE      static inline __attribute__((always_inline))
+/* A v128 of the calling convention in a cell (the entries and host thunks of wasmaot_abi.h). */
+WA_INLINE wasmaot_v128 wa_abi_v128_from_cell(const wasmaot_value *cell) {
+  wasmaot_v128 v;
+  memcpy(&v, cell->v128, sizeof v);
+  return v;
+}
+WA_INLINE void wa_abi_v128_to_cell(wasmaot_value *cell, wasmaot_v128 v) { memcpy(cell->v128, &v, sizeof v); }
 /* Operand-stack slots: folding operands into expressions may leave one unread. */
 #define WA_SLOT __attribute__((unused))
 /* A tail call between tail entries (wasmaot_abi.h): a jump at every -O level. */

@@ -21,6 +21,18 @@
  * symbols for the dynamic linker to resolve) and reaches imports only through
  * `ctx->funcs`.
  *
+ * Crossing the boundary without libffi. A compiled module also carries
+ *   - an entry per function type its funcrefs may have,
+ *       void entry(const void *fn, wasmaot_instance *ctx, wasmaot_value *cells)
+ *     which calls `fn` with the parameters in cells[0..] and stores its results
+ *     back into cells[0..]: the host calls wasm through it (wasmaot_call);
+ *   - a host thunk per imported function, with that import's calling convention,
+ *     which stores its parameters in cells and calls rt->call_host(ctx, import,
+ *     cells): the loader binds an import to a host function by putting the
+ *     thunk in ctx->funcs and the host function in ctx->host_funcs.
+ * libffi remains for what no module describes (a host function called from
+ * the host, a type no loaded module has an entry for).
+ *
  * Memory map of one linear memory (32-bit index space):
  *
  *   base                                     base+size        base+8GiB+64KiB
@@ -60,7 +72,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WASMAOT_ABI_VERSION 10u
+#define WASMAOT_ABI_VERSION 11u
 /* "WAOT" little-endian: first field of the root symbol. */
 #define WASMAOT_MODULE_MAGIC 0x544F4157u
 /* Name of the one root data symbol of a compiled module. */
@@ -120,6 +132,8 @@ typedef enum wasmaot_trap_kind {
 #define WASMAOT_TRAP_CODE(kind, function) ((uint32_t)(kind) | ((uint32_t)(function) + 1u) << 8)
 
 typedef struct wasmaot_instance wasmaot_instance;
+/* A host function as the runtime calls it (see wasmaot_runtime.h). */
+typedef struct wasmaot_host_func wasmaot_host_func;
 
 /* A function reference. Tables, ref.func and the import table hold these.
  * Immutable once published. */
@@ -161,6 +175,9 @@ typedef union wasmaot_value {
   void *ref;
   uint8_t v128[16];
 } wasmaot_value;
+
+/* The entry of a function type (see above). */
+typedef void (*wasmaot_entry)(const void *fn, wasmaot_instance *ctx, wasmaot_value *cells);
 
 /* An exception tag. Its identity is its address: a catch clause compares the
  * thrown exception's tag with ctx->tags[i]. Imported tags share the object.
@@ -240,6 +257,9 @@ typedef struct wasmaot_runtime {
    * releases the holds of the clauses it left). */
   void (*exception_hold)(wasmaot_exception *exception);
   void (*catch_leave)(wasmaot_exception *exception);
+  /* A host thunk (see above): calls ctx->host_funcs[import] with its parameters in
+   * `cells` and returns with its results there, or traps or throws as it asks. */
+  void (*call_host)(wasmaot_instance *ctx, uint32_t import, wasmaot_value *cells);
 } wasmaot_runtime;
 
 /* A passive segment's bytes (data) or references (elements); dropped = length 0. */
@@ -272,6 +292,9 @@ struct wasmaot_instance {
    * live between a tail call's stores and the callee's first reads. */
   wasmaot_value *tail_args;
   const wasmaot_tag **tags; /* imports first, then defined tags */
+  /* Per imported function: the host function its host thunk calls (NULL for an import bound
+   * to wasm code, which ctx->funcs calls directly). */
+  wasmaot_host_func *const *host_funcs;
 };
 
 /* The root symbol WASMAOT_ROOT_SYMBOL of a compiled module. */
@@ -287,6 +310,11 @@ typedef struct wasmaot_module_desc {
                                  * follow: each one's tail entry, or NULL */
   uint32_t function_count;
   uint32_t flags; /* WASMAOT_MODULE_* */
+  /* Per type of the module's type section: its entry (see above), or NULL where no
+   * function the host may call has that type. */
+  const wasmaot_entry *entries;
+  /* Per imported function: its host thunk. */
+  const void *const *host_thunks;
 } wasmaot_module_desc;
 
 /* wasmaot_module_desc.flags: the code polls `interrupt` (wasmaot compile --interruptible). */
@@ -308,7 +336,8 @@ WASMAOT_ASSERT_LAYOUT(offsetof(wasmaot_table, size) == 8, "table.size");
 WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_value) == 16, "value cell size");
 WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_v128) == 16 && offsetof(wasmaot_v128, hi) == 8, "v128 layout");
 WASMAOT_ASSERT_LAYOUT(offsetof(wasmaot_runtime, trap) == 8, "runtime.trap");
-WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_runtime) == 8 + 21 * 8, "runtime size");
+WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_runtime) == 8 + 22 * 8, "runtime size");
+WASMAOT_ASSERT_LAYOUT(offsetof(wasmaot_runtime, call_host) == 8 + 21 * 8, "runtime.call_host");
 WASMAOT_ASSERT_LAYOUT(offsetof(wasmaot_runtime, try_enter) == 8 + 11 * 8, "runtime.try_enter");
 WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_tag) == 16, "tag size");
 WASMAOT_ASSERT_LAYOUT(offsetof(wasmaot_exception, count) == 24 && sizeof(wasmaot_exception) == 32, "exception layout");
@@ -321,9 +350,11 @@ WASMAOT_ASSERT_LAYOUT(offsetof(struct wasmaot_instance, memory0) == 72, "instanc
 WASMAOT_ASSERT_LAYOUT(offsetof(struct wasmaot_instance, interrupt) == 80, "instance.interrupt");
 WASMAOT_ASSERT_LAYOUT(offsetof(struct wasmaot_instance, tail_args) == 88, "instance.tail_args");
 WASMAOT_ASSERT_LAYOUT(offsetof(struct wasmaot_instance, tags) == 96, "instance.tags");
-WASMAOT_ASSERT_LAYOUT(sizeof(struct wasmaot_instance) == 104, "instance size");
+WASMAOT_ASSERT_LAYOUT(offsetof(struct wasmaot_instance, host_funcs) == 104, "instance.host_funcs");
+WASMAOT_ASSERT_LAYOUT(sizeof(struct wasmaot_instance) == 112, "instance size");
 WASMAOT_ASSERT_LAYOUT(offsetof(wasmaot_module_desc, flags) == 36, "module descriptor.flags");
-WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_module_desc) == 40, "module descriptor size");
+WASMAOT_ASSERT_LAYOUT(offsetof(wasmaot_module_desc, entries) == 40, "module descriptor.entries");
+WASMAOT_ASSERT_LAYOUT(sizeof(wasmaot_module_desc) == 56, "module descriptor size");
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "wasmaot: little-endian hosts only (linear memory is accessed in place)"
 #endif

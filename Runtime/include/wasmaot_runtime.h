@@ -76,6 +76,11 @@ uint32_t wasmaot_table_grow(wasmaot_table *table, uint32_t delta, void *init);
  * wasm). */
 uint32_t wasmaot_invoke(wasmaot_instance *ctx, const void *fn, const wasmaot_signature *sig, const wasmaot_value *args,
                         wasmaot_value *results);
+/* The same through a module's entry for fn's type (wasmaot_abi.h), without libffi:
+ * `cells` holds the arguments and receives the results (max(params, results) cells).
+ * `exnrefs` lists the `exnref_count` results that are exnrefs (the host keeps them). */
+uint32_t wasmaot_call(wasmaot_instance *ctx, const void *fn, wasmaot_entry entry, wasmaot_value *cells,
+                      const uint32_t *exnrefs, uint32_t exnref_count);
 
 #define WASMAOT_MAX_BACKTRACE 64
 typedef struct wasmaot_trap_info {
@@ -116,8 +121,8 @@ uint32_t wasmaot_live_exception_count(void);
  * or a trap kind (WASMAOT_TRAP_HOST, WASMAOT_TRAP_EXIT, ...) to stop the wasm
  * caller; the callback itself must not longjmp or throw. */
 typedef uint32_t (*wasmaot_host_callback)(void *host_context, wasmaot_instance *caller, wasmaot_value *cells);
-typedef struct wasmaot_host_func wasmaot_host_func;
-/* A native function pointer with the wasm calling convention that calls `callback`. */
+/* A native function pointer with the wasm calling convention that calls `callback` (a libffi
+ * closure: imports reach the callback through their module's host thunks instead). */
 wasmaot_host_func *wasmaot_host_func_create(const wasmaot_signature *sig, wasmaot_host_callback callback,
                                             void *host_context);
 const void *wasmaot_host_func_code(const wasmaot_host_func *func);

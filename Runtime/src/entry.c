@@ -1,12 +1,12 @@
 /* Entering wasm and leaving it by trap.
  *
- * wasmaot_invoke is the only place a trap can land (wasm exceptions land in the
- * handlers of generated code, or here when no handler of this call is left:
- * see exceptions.c): it _setjmp()s (no
- * signal-mask syscall) and calls the wasm function through libffi. A trap —
+ * wasmaot_call and wasmaot_invoke are the only places a trap can land (wasm
+ * exceptions land in the handlers of generated code, or here when no handler of
+ * this call is left: see exceptions.c): they __builtin_setjmp() (two words saved,
+ * no signal mask) and call the wasm function through a module's entry or libffi. A trap —
  * raised by generated code through the service table, by a failed host
  * function, or by the signal handler for a fault in a guard region — records
- * its kind and backtrace in thread-local state and _longjmp()s back. Only C
+ * its kind and backtrace in thread-local state and __builtin_longjmp()s back. Only C
  * and generated frames lie between: host callbacks (Swift) have returned
  * before their failure is turned into a trap. The signal handler runs on an
  * alternate stack with SA_NODEFER, so jumping out of it leaves the signal
@@ -20,7 +20,6 @@
  */
 #include "internal.h"
 #include <pthread.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -30,7 +29,7 @@
 #include <unwind.h>
 
 typedef struct wa_entry {
-  jmp_buf jump;
+  void *jump[5]; /* __builtin_setjmp buffer */
   struct wa_entry *previous;
   uintptr_t frame; /* frame address of wasmaot_invoke: backtraces stop here */
 } wa_entry;
@@ -119,7 +118,7 @@ static void record_backtrace(void) {
 
 static __attribute__((noreturn)) void jump_to_entry(void) {
   tls.in_wasm = 0;
-  _longjmp(tls.entry->jump, 1);
+  __builtin_longjmp(tls.entry->jump, 1);
 }
 
 /* Jumps back to the innermost wasmaot_invoke. A trap raised deep in the
@@ -222,7 +221,7 @@ static void fault_handler(int sig, siginfo_t *info, void *context) {
       tls.trap.instance = NULL;
       record_backtrace();
       tls.in_wasm = 0;
-      _longjmp(tls.entry->jump, 1);
+      __builtin_longjmp(tls.entry->jump, 1);
     }
   }
   chain(sig, info, context);
@@ -254,8 +253,7 @@ static void free_alt_stack(void *stack) {
 }
 static void make_alt_stack_key(void) { pthread_key_create(&alt_stack_key, free_alt_stack); }
 
-void wa_thread_prepare(void) {
-  if (tls.prepared) return;
+static void prepare_thread(void) {
   wasmaot_install_signal_handlers();
   pthread_attr_t attr;
   void *low = NULL;
@@ -293,6 +291,10 @@ void wa_thread_prepare(void) {
   tls.prepared = 1;
 }
 
+void wa_thread_prepare(void) {
+  if (!tls.prepared) prepare_thread();
+}
+
 void wa_set_in_wasm(int in_wasm, int *previous) {
   if (previous) *previous = tls.in_wasm;
   tls.in_wasm = in_wasm;
@@ -302,17 +304,74 @@ void wa_require_stack(void) {
   if ((uintptr_t)__builtin_frame_address(0) < tls.stack_limit) wa_raise_trap(WASMAOT_TRAP_STACK_EXHAUSTED, 0);
 }
 
+/* ---- host functions called by wasm ------------------------------------------------------ */
+/* The callback has returned before a failure becomes a trap or a throw, so that no host
+ * frame is skipped. */
+void wa_call_host(const wasmaot_host_func *h, wasmaot_instance *caller, wasmaot_value *cells) {
+  if (WA_UNLIKELY((uintptr_t)__builtin_frame_address(0) < tls.stack_limit))
+    wa_raise_trap(WASMAOT_TRAP_STACK_EXHAUSTED, 0);
+  int previous = tls.in_wasm;
+  tls.in_wasm = 0;
+  uint32_t status = h->callback(h->host_context, caller, cells);
+  tls.in_wasm = previous;
+  if (WA_UNLIKELY(status != WASMAOT_TRAP_NONE)) {
+    if (status == WASMAOT_TRAP_EXCEPTION) wa_throw_pending();
+    wa_raise_trap(status, 0);
+  }
+}
+
+void wa_svc_call_host(wasmaot_instance *ctx, uint32_t import, wasmaot_value *cells) {
+  wa_call_host(ctx->host_funcs[import], ctx, cells);
+}
+
 /* ---- invoke ------------------------------------------------------------------------------ */
-uint32_t wasmaot_invoke(wasmaot_instance *ctx, const void *fn, const wasmaot_signature *sig, const wasmaot_value *args,
-                        wasmaot_value *results) {
-  wa_thread_prepare();
-  uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+/* What every entry into wasm does around the call itself, which must be made in the
+ * entering function's own frame (it __builtin_setjmp()s): link an entry record and an exception
+ * frame, and unlink both after. Returns 0 when the stack is too deep to enter. */
+static int begin_call(wa_entry *entry, wa_exception_frame *exceptions, uintptr_t here, int *saved_in_wasm) {
+  if (WA_UNLIKELY(!tls.prepared)) prepare_thread();
   if (here <= tls.stack_limit + 16 * 1024) {
     tls.trap.kind = WASMAOT_TRAP_STACK_EXHAUSTED;
     tls.trap.frame_count = 0;
-    return WASMAOT_TRAP_STACK_EXHAUSTED;
+    return 0;
   }
+  wa_exceptions_enter(exceptions);
+  entry->previous = tls.entry;
+  entry->frame = here;
+  *saved_in_wasm = tls.in_wasm;
+  tls.entry = entry;
+  return 1;
+}
 
+static void end_call(const wa_entry *entry, const wa_exception_frame *exceptions, int saved_in_wasm) {
+  tls.entry = entry->previous;
+  tls.in_wasm = saved_in_wasm;
+  wa_exceptions_exit(exceptions);
+}
+
+uint32_t wasmaot_call(wasmaot_instance *ctx, const void *fn, wasmaot_entry call, wasmaot_value *cells,
+                      const uint32_t *exnrefs, uint32_t exnref_count) {
+  wa_entry entry;
+  wa_exception_frame exceptions;
+  int saved_in_wasm;
+  if (!begin_call(&entry, &exceptions, (uintptr_t)__builtin_frame_address(0), &saved_in_wasm))
+    return WASMAOT_TRAP_STACK_EXHAUSTED;
+  uint32_t kind;
+  if (__builtin_setjmp(entry.jump) == 0) {
+    tls.in_wasm = 1;
+    call(fn, ctx, cells);
+    kind = WASMAOT_TRAP_NONE;
+    /* An exnref the host receives outlives the call. */
+    for (uint32_t i = 0; i < exnref_count; i++) wasmaot_exception_pin(cells[exnrefs[i]].ref);
+  } else {
+    kind = tls.trap.kind;
+  }
+  end_call(&entry, &exceptions, saved_in_wasm);
+  return kind;
+}
+
+uint32_t wasmaot_invoke(wasmaot_instance *ctx, const void *fn, const wasmaot_signature *sig, const wasmaot_value *args,
+                        wasmaot_value *results) {
   void *argv[1 + WASMAOT_MAX_ARITY];
   wasmaot_instance *ctx_arg = ctx;
   argv[0] = &ctx_arg;
@@ -324,24 +383,19 @@ uint32_t wasmaot_invoke(wasmaot_instance *ctx, const void *fn, const wasmaot_sig
     uint8_t bytes[WASMAOT_MAX_ARITY * sizeof(wasmaot_value)];
   } ret;
 
-  wa_exceptions_begin_outermost();
-  wa_exception_frame exceptions;
-  wa_exceptions_enter(&exceptions);
   wa_entry entry;
-  entry.previous = tls.entry;
-  entry.frame = here;
-  int saved_in_wasm = tls.in_wasm;
-  tls.entry = &entry;
+  wa_exception_frame exceptions;
+  int saved_in_wasm;
+  if (!begin_call(&entry, &exceptions, (uintptr_t)__builtin_frame_address(0), &saved_in_wasm))
+    return WASMAOT_TRAP_STACK_EXHAUSTED;
   uint32_t kind;
-  if (_setjmp(entry.jump) == 0) {
+  if (__builtin_setjmp(entry.jump) == 0) {
     tls.in_wasm = 1;
     ffi_call((ffi_cif *)&sig->cif, FFI_FN(fn), &ret, argv);
     kind = WASMAOT_TRAP_NONE;
   } else {
     kind = tls.trap.kind;
   }
-  tls.entry = entry.previous;
-  tls.in_wasm = saved_in_wasm;
   if (kind == WASMAOT_TRAP_NONE) {
     if (sig->result_count == 1) {
       memset(&results[0], 0, sizeof results[0]);
@@ -356,6 +410,6 @@ uint32_t wasmaot_invoke(wasmaot_instance *ctx, const void *fn, const wasmaot_sig
     for (uint32_t i = 0; i < sig->result_count; i++)
       if (sig->results[i] == WASMAOT_EXNREF) wasmaot_exception_pin(results[i].ref);
   }
-  wa_exceptions_exit(&exceptions);
+  end_call(&entry, &exceptions, saved_in_wasm);
   return kind;
 }

@@ -25,20 +25,8 @@
 /* state: flags, and above them the number of legacy catch clauses holding the exception. */
 enum { STATE_KEPT = 1, STATE_PINNED = 2, STATE_HOLD = 4 };
 
-typedef struct wa_exception_state {
-  wasmaot_handler *handlers; /* innermost first */
-  wasmaot_handler *boundary; /* the chain when the innermost wasmaot_invoke was entered */
-  wasmaot_exception *live;   /* not pinned, not freed */
-  wasmaot_exception *in_flight;
-  wasmaot_exception *pending;  /* thrown by a host callback */
-  wasmaot_exception *uncaught; /* left the last wasmaot_invoke */
-  uint32_t depth;              /* nested wasmaot_invoke calls */
-  /* The exceptions legacy catch clauses being executed hold, innermost last. */
-  wasmaot_exception **held;
-  uint32_t held_count, held_capacity;
-} wa_exception_state;
-
-static __thread wa_exception_state ex;
+__thread wa_exception_state wa_exceptions;
+#define ex wa_exceptions
 
 static void unlink_live(wasmaot_exception *e) {
   if (e->prev) {
@@ -185,18 +173,9 @@ __attribute__((noreturn)) void wa_throw_pending(void) {
   wa_svc_throw(e);
 }
 
-void wa_exceptions_enter(wa_exception_frame *frame) {
-  frame->held = ex.held_count;
-  frame->boundary = ex.boundary;
-  ex.boundary = ex.handlers;
-  ex.depth++;
-}
+void wa_exceptions_release_held(uint32_t count) { release_held(count, ex.uncaught); }
 
-void wa_exceptions_exit(const wa_exception_frame *frame) {
-  ex.handlers = ex.boundary; /* a trap may have left handlers of this call linked */
-  release_held(frame->held, ex.uncaught);
-  ex.boundary = frame->boundary;
-  if (--ex.depth > 0) return;
+void wa_exceptions_end_outermost(void) {
   /* The outermost call returned: no wasm frame can hold an exnref any more. The
    * uncaught exception stays until the next outermost call, for the host to read. */
   wasmaot_exception *e = ex.live;
@@ -212,7 +191,6 @@ void wa_exceptions_exit(const wa_exception_frame *frame) {
 }
 
 void wa_exceptions_begin_outermost(void) {
-  if (ex.depth > 0 || !ex.uncaught) return;
   wasmaot_exception *e = ex.uncaught;
   ex.uncaught = NULL;
   if (!(e->state & STATE_PINNED)) {

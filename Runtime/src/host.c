@@ -81,14 +81,6 @@ fail:
 
 void wasmaot_signature_free(wasmaot_signature *s) { free(s); }
 
-struct wasmaot_host_func {
-  ffi_closure *closure;
-  void *code;
-  const wasmaot_signature *sig;
-  wasmaot_host_callback callback;
-  void *host_context;
-};
-
 static void write_result(void *dst, const wasmaot_value *cell, uint8_t type, int widen) {
   if (widen && (type == WASMAOT_I32)) {
     ffi_arg word = cell->i32;
@@ -100,7 +92,6 @@ static void write_result(void *dst, const wasmaot_value *cell, uint8_t type, int
 
 static void closure_entry(ffi_cif *cif, void *ret, void **args, void *user_data) {
   (void)cif;
-  wa_require_stack();
   wasmaot_host_func *h = user_data;
   const wasmaot_signature *sig = h->sig;
   wasmaot_instance *caller = *(wasmaot_instance **)args[0];
@@ -108,12 +99,7 @@ static void closure_entry(ffi_cif *cif, void *ret, void **args, void *user_data)
   wasmaot_value cells[count ? count : 1];
   memset(cells, 0, sizeof cells);
   for (uint32_t i = 0; i < sig->param_count; i++) memcpy(&cells[i], args[1 + i], wa_value_size(sig->params[i]));
-  int previous;
-  wa_set_in_wasm(0, &previous);
-  uint32_t status = h->callback(h->host_context, caller, cells);
-  wa_set_in_wasm(previous, NULL);
-  if (status == WASMAOT_TRAP_EXCEPTION) wa_throw_pending(); /* the callback has returned: no host frame is skipped */
-  if (status != WASMAOT_TRAP_NONE) wa_raise_trap(status, 0);
+  wa_call_host(h, caller, cells);
   if (sig->result_count == 1) {
     write_result(ret, &cells[0], sig->results[0], 1);
   } else {

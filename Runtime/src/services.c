@@ -80,6 +80,7 @@ static const wasmaot_runtime services = {
     .exception_pin = wasmaot_exception_pin,
     .exception_hold = wa_svc_exception_hold,
     .catch_leave = wa_svc_catch_leave,
+    .call_host = wa_svc_call_host,
 };
 
 const wasmaot_runtime *wasmaot_runtime_services(void) { return &services; }

@@ -23,11 +23,20 @@ public class Function: Extern, @unchecked Sendable {
     let funcref: UnsafeMutablePointer<wasmaot_funcref>
     /// Keeps the code and context alive.
     let owner: AnyObject?
+    /// A loaded module's entry for this function's type: calls without libffi (`wasmaot_abi.h`).
+    let entry: wasmaot_entry?
+    /// Cells a call needs: one per parameter and per result, at least one.
+    @usableFromInline let cellCount: Int
+    /// The results that are exnrefs, which the host keeps (pinned) once it has them.
+    private let exnrefResults: [UInt32]
 
     init(type: FuncType, funcref: UnsafeMutablePointer<wasmaot_funcref>, owner: AnyObject?) {
         self.type = type
         self.funcref = funcref
         self.owner = owner
+        self.entry = TypeRegistry.shared.entry(for: funcref.pointee.type_id)
+        self.cellCount = max(type.params.count, type.results.count, 1)
+        self.exnrefResults = type.results.indices.filter { type.results[$0].storageCode == UInt8(WASMAOT_EXNREF) }.map(UInt32.init)
     }
 
     /// Calls the function with dynamically typed arguments.
@@ -36,32 +45,53 @@ public class Function: Extern, @unchecked Sendable {
     /// let results = try instance.exports.function("add").call([.i32(2), .i32(3)])   // [5 : i32]
     /// ```
     public func call(_ arguments: [Value]) throws -> [Value] {
-        guard arguments.count == type.params.count else {
-            throw UsageError("expected \(type.params.count) arguments for \(type), got \(arguments.count)")
+        let params = type.params
+        guard arguments.count == params.count else {
+            throw UsageError("expected \(params.count) arguments for \(type), got \(arguments.count)")
         }
-        for (i, (a, p)) in zip(arguments, type.params).enumerated() where !a.conforms(to: p) {
-            throw UsageError("argument \(i) has type \(a.type), expected \(p)")
-        }
-        let results = try invoke(cells: arguments.map(\.cell))
-        return zip(results, type.results).map { Value(cell: $0, type: $1) }
-    }
-
-    /// Calls with raw cells; the core of every call path.
-    func invoke(cells: [wasmaot_value]) throws -> [wasmaot_value] {
-        let signature = try TypeRegistry.shared.signature(for: type)
-        var results = [wasmaot_value](repeating: wasmaot_value(), count: max(type.results.count, 1))
-        let f = funcref.pointee
-        guard let ctx = f.ctx, let code = f.fn else { throw UsageError("function has no code") }
-        let status = cells.withUnsafeBufferPointer { args in
-            results.withUnsafeMutableBufferPointer { out in
-                wasmaot_invoke(ctx, code, signature, args.baseAddress, out.baseAddress)
+        return try withUnsafeTemporaryAllocation(of: wasmaot_value.self, capacity: cellCount) { buffer in
+            let cells = buffer.baseAddress!
+            for i in params.indices {
+                guard arguments[i].conforms(to: params[i]) else {
+                    throw UsageError("argument \(i) has type \(arguments[i].type), expected \(params[i])")
+                }
+                cells[i] = arguments[i].cell
+            }
+            try invoke(cells)
+            let results = type.results
+            return [Value](unsafeUninitializedCapacity: results.count) { buffer, count in
+                for i in results.indices { (buffer.baseAddress! + i).initialize(to: Value(cell: cells[i], type: results[i])) }
+                count = results.count
             }
         }
-        if status == WASMAOT_TRAP_EXCEPTION.rawValue, let exception = wasmaot_last_exception() {
-            throw WasmException(exception)
+    }
+
+    /// Calls with the arguments in `cells` (``cellCount`` of them), which receive the results:
+    /// the core of every call path.
+    @usableFromInline final func invoke(_ cells: UnsafeMutablePointer<wasmaot_value>) throws {
+        let f = funcref.pointee
+        guard let ctx = f.ctx, let code = f.fn else { throw UsageError("function has no code") }
+        let status: UInt32
+        if let entry {
+            if exnrefResults.isEmpty {
+                status = wasmaot_call(ctx, code, entry, cells, nil, 0)
+            } else {
+                status = exnrefResults.withUnsafeBufferPointer {
+                    wasmaot_call(ctx, code, entry, cells, $0.baseAddress, UInt32($0.count))
+                }
+            }
+        } else {
+            status = wasmaot_invoke(ctx, code, try TypeRegistry.shared.signature(for: type), cells, cells)
         }
-        if status != 0 { throw Function.currentTrap(status) }
-        return Array(results.prefix(type.results.count))
+        if status != 0 { throw Function.failure(status) }
+    }
+
+    /// The error for a call that ended with `status`: an uncaught wasm exception or a trap.
+    static func failure(_ status: UInt32) -> any Error {
+        if status == WASMAOT_TRAP_EXCEPTION.rawValue, let exception = wasmaot_last_exception() {
+            return WasmException(exception)
+        }
+        return currentTrap(status)
     }
 
     /// The trap just reported by `wasmaot_invoke` on this thread.
@@ -91,14 +121,34 @@ public class Function: Extern, @unchecked Sendable {
 
 /// Access to the calling instance from a host function (its memory, its exports).
 public struct Caller {
+    /// The calling instance's runtime record (nil for a call straight from Swift).
+    private let raw: UnsafeMutablePointer<wasmaot_instance>?
+
+    init(raw: UnsafeMutablePointer<wasmaot_instance>?) { self.raw = raw }
+
     /// The instance whose code called the host function, if it is a wasmaot instance.
-    public let instance: Instance?
+    public var instance: Instance? {
+        raw.flatMap { $0.pointee.host }.map { Unmanaged<Instance>.fromOpaque($0).takeUnretainedValue() }
+    }
 
     /// The caller's memory: its export named "memory", else its memory 0.
     public var memory: Memory? { instance?.defaultMemory }
 }
 
-/// A function implemented in Swift, callable from wasm.
+/// A function implemented in Swift, callable from wasm, in one of two forms.
+///
+/// Typed: the closure's parameter and result types (`Int32`, `UInt32`, `Int64`, `UInt64`,
+/// `Float`, `Double`, `SIMD16<UInt8>`; one result or none) give the wasm type, and a call
+/// passes the values as they are, without boxing them:
+///
+/// ```swift
+/// let scale = HostFunction { (caller: Caller, x: Int32, factor: Double) -> Double in
+///     Double(x) * factor
+/// }
+/// let tick = HostFunction { (n: Int64) in print("tick", n) }
+/// ```
+///
+/// Dynamic: the type is given, and the values travel as arrays of ``Value``:
 ///
 /// ```swift
 /// let add = HostFunction(params: [.i32, .i32], results: [.i32]) { _, args in
@@ -107,20 +157,24 @@ public struct Caller {
 /// }
 /// ```
 /// Throwing from the body traps the wasm caller with ``TrapKind/hostError``;
-/// the thrown error reaches the Swift code that called into wasm.
+/// the thrown error reaches the Swift code that called into wasm. Throwing a
+/// ``WasmException`` throws it into the wasm caller instead.
 public final class HostFunction: Function, @unchecked Sendable {
     public typealias Body = (Caller, [Value]) throws -> [Value]
-    let body: Body
-    /// Native code with the wasm calling convention (a libffi closure).
-    private var native: OpaquePointer?
+    /// The body as the runtime calls it: parameters in the cells, results written back there.
+    @usableFromInline typealias CellBody = (Caller, UnsafeMutablePointer<wasmaot_value>) throws -> Void
+    let cellBody: CellBody
+    /// The runtime's host function: what an importing instance's host thunk calls, and native
+    /// code with the wasm calling convention (a libffi closure) for everything else.
+    private(set) var native: OpaquePointer?
 
-    public init(type: FuncType, body: @escaping Body) {
-        self.body = body
+    @usableFromInline init(type: FuncType, cellBody: @escaping CellBody) {
+        self.cellBody = cellBody
         let ref = UnsafeMutablePointer<wasmaot_funcref>.allocate(capacity: 1)
         ref.initialize(to: wasmaot_funcref())
-        super.init(type: type, funcref: ref, owner: nil)
         ref.pointee.type_id = TypeRegistry.shared.id(for: type)
         ref.pointee.func_index = UInt32.max
+        super.init(type: type, funcref: ref, owner: nil)
         if let signature = try? TypeRegistry.shared.signature(for: type),
             let closure = wasmaot_host_func_create(signature, hostTrampoline, Unmanaged.passUnretained(self).toOpaque())
         {
@@ -129,6 +183,27 @@ public final class HostFunction: Function, @unchecked Sendable {
             // Called directly from Swift, the host function gets a context-less instance.
             ref.pointee.ctx = HostFunction.detachedContext
         }
+    }
+
+    /// A host function of `type` whose body takes and returns ``Value`` arrays.
+    public convenience init(type: FuncType, body: @escaping Body) {
+        self.init(
+            type: type,
+            cellBody: { caller, cells in
+                let params = type.params
+                let args = [Value](unsafeUninitializedCapacity: params.count) { buffer, count in
+                    for i in params.indices { (buffer.baseAddress! + i).initialize(to: Value(cell: cells[i], type: params[i])) }
+                    count = params.count
+                }
+                let results = try body(caller, args)
+                guard results.count == type.results.count else {
+                    throw UsageError("host function returned \(results.count) values, its type \(type) has \(type.results.count)")
+                }
+                for (i, (r, t)) in zip(results, type.results).enumerated() {
+                    guard r.type == t else { throw UsageError("host function result \(i) has type \(r.type), expected \(t)") }
+                    cells[i] = r.cell
+                }
+            })
     }
 
     public convenience init(params: [ValType] = [], results: [ValType] = [], body: @escaping Body) {
@@ -140,9 +215,11 @@ public final class HostFunction: Function, @unchecked Sendable {
         funcref.deallocate()
     }
 
-    /// A funcref for this host function as imported by `instance` (so that it sees its caller).
-    func binding(for instance: UnsafeMutablePointer<wasmaot_instance>) -> wasmaot_funcref {
+    /// A funcref for this host function as imported by `instance` (so that it sees its
+    /// caller): the importing module's host thunk for the import, which calls ``native``.
+    func binding(for instance: UnsafeMutablePointer<wasmaot_instance>, thunk: UnsafeRawPointer) -> wasmaot_funcref {
         var ref = funcref.pointee
+        ref.fn = thunk
         ref.ctx = instance
         return ref
     }
@@ -156,24 +233,13 @@ public final class HostFunction: Function, @unchecked Sendable {
     }()
 }
 
-/// Entered from the libffi closure with the parameters in `cells`; writes the results back.
+/// Entered from a host thunk or the libffi closure with the parameters in `cells`; writes
+/// the results back.
 private let hostTrampoline: wasmaot_host_callback = { context, caller, cells in
     guard let context, let cells else { return WASMAOT_TRAP_HOST.rawValue }
-    let function = Unmanaged<HostFunction>.fromOpaque(context).takeUnretainedValue()
-    let type = function.type
-    var args: [Value] = []
-    args.reserveCapacity(type.params.count)
-    for (i, t) in type.params.enumerated() { args.append(Value(cell: cells[i], type: t)) }
-    let instance = caller.flatMap { $0.pointee.host }.map { Unmanaged<Instance>.fromOpaque($0).takeUnretainedValue() }
     do {
-        let results = try function.body(Caller(instance: instance), args)
-        guard results.count == type.results.count else {
-            throw UsageError("host function returned \(results.count) values, its type \(type) has \(type.results.count)")
-        }
-        for (i, (r, t)) in zip(results, type.results).enumerated() {
-            guard r.type == t else { throw UsageError("host function result \(i) has type \(r.type), expected \(t)") }
-            cells[i] = r.cell
-        }
+        // The host function outlives the instances that import it: no retain per call.
+        try Unmanaged<HostFunction>.fromOpaque(context)._withUnsafeGuaranteedRef { try $0.cellBody(Caller(raw: caller), cells) }
         return 0
     } catch let exception as WasmException {
         // Thrown into the wasm caller by the C trampoline, once this callback has returned.

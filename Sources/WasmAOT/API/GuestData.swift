@@ -1,5 +1,6 @@
 import Foundation
 import WasmAOTFormat
+import WasmAOTRuntime
 
 /// A module's own allocator: how the host gets guest memory to pass data in — ask the guest for
 /// memory, copy the bytes in, call with `(pointer, length)`, free. Found among the module's exports
@@ -52,16 +53,14 @@ public struct GuestAllocator: Sendable {
     /// Asks the guest for `count` bytes aligned to `alignment`; returns their address.
     /// A null result (the guest is out of memory) and a range outside the memory are errors.
     public func allocate(_ count: Int, alignment: Int = 8) throws -> UInt64 {
-        let results: [Value]
+        let address: UInt64
         switch functions {
         case .mallocFree(let malloc, _):
-            results = try malloc.call([value(count)])
+            address = try malloc.callWithWords(is64, [UInt64(count)])
         case .realloc(let realloc):
-            results = try realloc.call([value(0), value(0), value(alignment), value(count)])
+            address = try realloc.callWithWords(is64, [0, 0, UInt64(alignment), UInt64(count)])
         }
-        guard let address = results.first?.address, address != 0 || count == 0 else {
-            throw UsageError("the guest could not allocate \(count) bytes")
-        }
+        guard address != 0 || count == 0 else { throw UsageError("the guest could not allocate \(count) bytes") }
         guard address <= UInt64(Int.max) else { throw UsageError("the guest allocated \(count) bytes at \(address), out of bounds") }
         try memory.check(Int(address), count, "allocation")
         return address
@@ -71,11 +70,9 @@ public struct GuestAllocator: Sendable {
     public func free(_ address: UInt64, count: Int, alignment: Int = 8) throws {
         switch functions {
         case .mallocFree(_, let free):
-            _ = try free.call([is64 ? .i64(address) : .i32(UInt32(truncatingIfNeeded: address))])
+            _ = try free.callWithWords(is64, [address])
         case .realloc(let realloc):
-            _ = try realloc.call([
-                is64 ? .i64(address) : .i32(UInt32(truncatingIfNeeded: address)), value(count), value(alignment), value(0),
-            ])
+            _ = try realloc.callWithWords(is64, [address, UInt64(count), UInt64(alignment), 0])
         }
     }
 
@@ -107,8 +104,28 @@ public struct GuestAllocator: Sendable {
         }
     }
 
-    /// A size or address as the allocator's functions take it.
-    fileprivate func value(_ n: Int) -> Value { is64 ? .i64(UInt64(n)) : .i32(UInt32(truncatingIfNeeded: n)) }
+    /// Whether addresses and sizes are i64.
+    fileprivate var wide: Bool { is64 }
+}
+
+extension Function {
+    /// Calls a function whose parameters are all addresses or sizes (i64 when `is64`, else i32),
+    /// without boxing them; returns its first result as an address (0 without results).
+    fileprivate func callWithWords(_ is64: Bool, _ words: [UInt64]) throws -> UInt64 {
+        try withUnsafeTemporaryAllocation(of: wasmaot_value.self, capacity: cellCount) { buffer in
+            let cells = buffer.baseAddress!
+            for (i, word) in words.enumerated() { cells[i] = Function.cell(word, is64) }
+            try invoke(cells)
+            guard !type.results.isEmpty else { return 0 }
+            return is64 ? cells[0].i64 : UInt64(cells[0].i32)
+        }
+    }
+
+    fileprivate static func cell(_ word: UInt64, _ is64: Bool) -> wasmaot_value {
+        var cell = wasmaot_value()
+        if is64 { cell.i64 = word } else { cell.i32 = UInt32(truncatingIfNeeded: word) }
+        return cell
+    }
 }
 
 /// How an export hands data back to the host (``Instance/call(_:passing:extra:returning:freeingResult:)``).
@@ -130,13 +147,27 @@ extension Instance {
     public func allocator(
         malloc: String = "malloc", free: String = "free", realloc: String = "cabi_realloc"
     ) throws(UsageError) -> GuestAllocator {
+        try allocator(malloc: malloc, free: free, realloc: realloc, function: function(at:))
+    }
+
+    /// The allocator of `call(_:passing:…)` without one: the default names, found once.
+    private func ownAllocator() throws(UsageError) -> GuestAllocator {
+        if let allocator = defaultAllocator.withLock({ $0 }) { return allocator }
+        let allocator = try allocator(malloc: "malloc", free: "free", realloc: "cabi_realloc", function: ownFunction(at:))
+        defaultAllocator.withLock { $0 = allocator }
+        return allocator
+    }
+
+    private func allocator(
+        malloc: String, free: String, realloc: String, function: (UInt32) -> Function
+    ) throws(UsageError) -> GuestAllocator {
         guard let memory = defaultMemory else { throw UsageError("the module has no memory to pass data in") }
         let functions = Dictionary(
             exports.filter { $0.kind == .function }.map { ($0.name, $0.index) }, uniquingKeysWith: { first, _ in first })
         if let m = functions[malloc], let f = functions[free] {
-            return try GuestAllocator(memory: memory, malloc: function(at: m), free: function(at: f))
+            return try GuestAllocator(memory: memory, malloc: function(m), free: function(f))
         }
-        if let r = functions[realloc] { return try GuestAllocator(memory: memory, realloc: function(at: r)) }
+        if let r = functions[realloc] { return try GuestAllocator(memory: memory, realloc: function(r)) }
         throw UsageError(
             "the module exports no allocator: neither \"\(malloc)\" and \"\(free)\" nor \"\(realloc)\" "
                 + "(export the guest's allocator, or name its functions)")
@@ -156,23 +187,72 @@ extension Instance {
         _ name: String, passing inputs: [some ContiguousBytes], extra: [Value] = [], returning: ReturnedData,
         freeingResult: Bool = false, allocator: GuestAllocator? = nil
     ) throws -> [UInt8] {
-        let allocator = try allocator ?? self.allocator()
-        let function = try exports.function(name)
+        try withInputs(name, inputs, extra, allocator) { function, cells, allocator in
+            // The results as addresses and lengths (nil: not an integer).
+            let results = function.type.results.indices.map { Value(cell: cells[$0], type: function.type.results[$0]).address }
+            return try read(returning, of: name, function.type, results, freeingResult: freeingResult, allocator)
+        }
+    }
+
+    /// Like ``call(_:passing:extra:returning:freeingResult:allocator:)``, returning the export's
+    /// results as values (`count_vowels(address, length) -> i32`, say).
+    public func call(
+        _ name: String, passing inputs: [some ContiguousBytes], extra: [Value] = [], allocator: GuestAllocator? = nil
+    ) throws -> [Value] {
+        try withInputs(name, inputs, extra, allocator) { function, cells, _ in
+            function.type.results.indices.map { Value(cell: cells[$0], type: function.type.results[$0]) }
+        }
+    }
+
+    /// Copies `inputs` in, calls `name` with their `(address, length)` pairs and `extra`, and runs
+    /// `body` on the result cells; frees the inputs afterwards, also when something throws.
+    private func withInputs<R>(
+        _ name: String, _ inputs: [some ContiguousBytes], _ extra: [Value], _ allocator: GuestAllocator?,
+        _ body: (Function, UnsafeMutablePointer<wasmaot_value>, GuestAllocator) throws -> R
+    ) throws -> R {
+        let allocator = try allocator ?? ownAllocator()
+        let function = ownFunction(at: try exports.find(name, .function))
+        let wide = allocator.wide
+        let addressType: ValType = wide ? .i64 : .i32
+        let expected = Array(repeating: addressType, count: 2 * inputs.count) + extra.map(\.type)
+        guard function.type.params.count == expected.count,
+            zip(extra, function.type.params.suffix(extra.count)).allSatisfy({ $0.conforms(to: $1) }),
+            function.type.params.prefix(2 * inputs.count).allSatisfy({ $0 == addressType })
+        else {
+            throw UsageError(
+                "\(name) has type \(function.type); passing \(inputs.count) inputs and \(extra.count) more values needs (\(expected.map(\.description).joined(separator: ", ")))"
+            )
+        }
         var copied: [(address: UInt64, count: Int)] = []
+        copied.reserveCapacity(inputs.count)
         defer { for (address, count) in copied.reversed() { try? allocator.free(address, count: count) } }
-        var arguments: [Value] = []
         for input in inputs {
             let count = input.withUnsafeBytes(\.count)
-            let address = try allocator.copy(input)
-            copied.append((address, count))
-            arguments += [allocator.value(Int(address)), allocator.value(count)]
+            copied.append((try allocator.copy(input), count))
         }
-        let results = try function.call(arguments + extra)
+        return try withUnsafeTemporaryAllocation(of: wasmaot_value.self, capacity: function.cellCount) { buffer in
+            let cells = buffer.baseAddress!
+            for (i, input) in copied.enumerated() {
+                cells[2 * i] = Function.cell(input.address, wide)
+                cells[2 * i + 1] = Function.cell(UInt64(input.count), wide)
+            }
+            for (i, value) in extra.enumerated() { cells[2 * copied.count + i] = value.cell }
+            try function.invoke(cells)
+            return try body(function, cells, allocator)
+        }
+    }
+
+    /// The data an export returned as `returning` describes (`results` are its results as
+    /// addresses, nil where not an integer), freed with `freeingResult`.
+    private func read(
+        _ returning: ReturnedData, of name: String, _ type: FuncType, _ results: [UInt64?], freeingResult: Bool,
+        _ allocator: GuestAllocator
+    ) throws -> [UInt8] {
+        let wide = allocator.wide
         let memory = allocator.memory
-        let wide = memory.limits.is64
         func result(_ i: Int) throws -> Int {
-            guard i < results.count, let n = results[i].address, n <= UInt64(Int.max) else {
-                throw UsageError("\(name) returned \(results), expected \(returning)")
+            guard i < results.count, let n = results[i], n <= UInt64(Int.max) else {
+                throw UsageError("\(name) returned \(results.count) values of type \(type.results), expected \(returning)")
             }
             return Int(n)
         }

@@ -1,3 +1,4 @@
+import Synchronization
 import WasmAOTFormat
 import WasmAOTRuntime
 
@@ -11,6 +12,8 @@ public final class Instance: @unchecked Sendable {
     private(set) var globals: [Global] = []
     private(set) var tags: [Tag] = []
     private let funcs: UnsafeMutablePointer<wasmaot_funcref>
+    /// Per imported function: the host function its host thunk calls, or nil.
+    private let hostFuncs: UnsafeMutablePointer<OpaquePointer?>
     private let memoryPointers: UnsafeMutablePointer<UnsafeMutablePointer<wasmaot_memory>?>
     private let tablePointers: UnsafeMutablePointer<UnsafeMutablePointer<wasmaot_table>?>
     private let globalPointers: UnsafeMutablePointer<UnsafeMutablePointer<wasmaot_value>?>
@@ -20,6 +23,11 @@ public final class Instance: @unchecked Sendable {
     /// Where tail calls pass parameters to this instance's tail entries (nil without any).
     private let tailArguments: UnsafeMutablePointer<wasmaot_value>?
     private var elemItems: [UnsafeMutablePointer<UnsafeMutableRawPointer?>] = []
+    /// ``ownFunction(at:)``'s objects.
+    private let functionObjects = Mutex<[UInt32: Function]>([:])
+    /// The allocator ``call(_:passing:extra:returning:freeingResult:allocator:)`` uses when given
+    /// none, found once (of ``ownFunction(at:)``s).
+    let defaultAllocator = Mutex<GuestAllocator?>(nil)
     /// Imported objects (and their owners) kept alive with this instance.
     private var retained: [AnyObject] = []
 
@@ -32,6 +40,8 @@ public final class Instance: @unchecked Sendable {
         raw = .allocate(capacity: 1)
         raw.initialize(to: wasmaot_instance())
         funcs = .allocate(capacity: max(meta.totalFunctionCount, 1))
+        hostFuncs = .allocate(capacity: max(meta.importedFunctionCount, 1))
+        hostFuncs.initialize(repeating: nil, count: max(meta.importedFunctionCount, 1))
         memoryPointers = .allocate(capacity: max(meta.totalMemoryCount, 1))
         tablePointers = .allocate(capacity: max(meta.totalTableCount, 1))
         globalPointers = .allocate(capacity: max(meta.totalGlobalCount, 1))
@@ -47,6 +57,7 @@ public final class Instance: @unchecked Sendable {
         }
         raw.pointee.rt = wasmaot_runtime_services()
         raw.pointee.funcs = funcs
+        raw.pointee.host_funcs = UnsafePointer(hostFuncs)
         raw.pointee.memories = memoryPointers
         raw.pointee.tables = tablePointers
         raw.pointee.globals = globalPointers
@@ -65,6 +76,7 @@ public final class Instance: @unchecked Sendable {
 
     deinit {
         funcs.deallocate()
+        hostFuncs.deallocate()
         memoryPointers.deallocate()
         tablePointers.deallocate()
         globalPointers.deallocate()
@@ -96,7 +108,9 @@ public final class Instance: @unchecked Sendable {
                     throw mismatch("function \(function.type)")
                 }
                 if let host = function as? HostFunction {
-                    funcs[f] = host.binding(for: raw)
+                    guard let native = host.native else { throw mismatch("host function without native code") }
+                    funcs[f] = host.binding(for: raw, thunk: module.hostThunks[f])
+                    hostFuncs[f] = native
                 } else {
                     funcs[f] = function.funcref.pointee
                 }
@@ -240,7 +254,8 @@ public final class Instance: @unchecked Sendable {
         }
         if let start = meta.start {
             do {
-                _ = try function(at: start).invoke(cells: [])
+                var cell = wasmaot_value()
+                try function(at: start).invoke(&cell)
             } catch let trap as Trap {
                 throw .trapped(trap)
             } catch {
@@ -294,8 +309,19 @@ public final class Instance: @unchecked Sendable {
 
     /// The function at `index` of the function index space.
     func function(at index: UInt32) -> Function {
-        let meta = module.metadata
-        return Function(type: module.resolvedTypes[Int(meta.functionTypeIndex(at: index))], funcref: funcs + Int(index), owner: self)
+        Function(type: module.resolvedTypes[Int(module.metadata.functionTypeIndex(at: index))], funcref: funcs + Int(index), owner: self)
+    }
+
+    /// The function at `index` for the instance's own use, made once: it does not hold the
+    /// instance (the instance holds it), so it must not be handed out.
+    func ownFunction(at index: UInt32) -> Function {
+        functionObjects.withLock { objects in
+            if let function = objects[index] { return function }
+            let type = module.resolvedTypes[Int(module.metadata.functionTypeIndex(at: index))]
+            let function = Function(type: type, funcref: funcs + Int(index), owner: nil)
+            objects[index] = function
+            return function
+        }
     }
 
     var defaultMemory: Memory? {
@@ -337,7 +363,7 @@ public struct Exports: Sequence {
     /// Export names and kinds, in declaration order.
     public func makeIterator() -> IndexingIterator<[Export]> { instance.module.metadata.exports.makeIterator() }
 
-    private func find(_ name: String, _ kind: ExternKind) throws(UsageError) -> UInt32 {
+    func find(_ name: String, _ kind: ExternKind) throws(UsageError) -> UInt32 {
         guard let e = instance.module.metadata.exports.first(where: { $0.name.utf8.elementsEqual(name.utf8) }) else {
             throw UsageError("no export named '\(name)'")
         }

@@ -27,6 +27,8 @@ public final class Module: @unchecked Sendable {
     /// Tail entry of each defined function (see `wasmaot_abi.h`), where it has one and may
     /// become a funcref; nil for the others, and all nil when the module makes no tail calls.
     let tailCode: [UnsafeRawPointer?]
+    /// The host thunk of each imported function (`wasmaot_abi.h`).
+    let hostThunks: [UnsafeRawPointer]
     /// Cells each instance needs for the parameters of tail entries (0: no tail entries).
     let tailArgumentCells: Int
     /// What the module's constant expressions may refer to, and their rules.
@@ -118,6 +120,20 @@ public final class Module: @unchecked Sendable {
             // Any function may have a tail entry (also one no funcref names): room for the longest list.
             tailCells = max(1, metadata.types.map(\.params.count).max() ?? 0)
         }
+        var thunks: [UnsafeRawPointer] = []
+        if importCount > 0 {
+            guard let list = desc.pointee.host_thunks else {
+                throw .inconsistent(path: path, reason: "the root symbol lists no host thunks")
+            }
+            for i in 0..<importCount {
+                guard let thunk = list[i] else { throw .inconsistent(path: path, reason: "imported function \(i) has no host thunk") }
+                thunks.append(thunk)
+            }
+        }
+        guard desc.pointee.entries != nil || metadata.types.isEmpty else {
+            throw .inconsistent(path: path, reason: "the root symbol lists no entries")
+        }
+        self.hostThunks = thunks
         self.descriptor = UnsafePointer(desc)
         self.functionCode = code
         self.tailCode = tail
@@ -130,6 +146,11 @@ public final class Module: @unchecked Sendable {
             ids[i] = TypeRegistry.shared.id(for: TypeClasses.canonical(t, at: i) { ids[$0] })
         }
         typeIDs = ids
+        if let entries = desc.pointee.entries {
+            for i in metadata.types.indices {
+                if let entry = entries[i] { TypeRegistry.shared.register(entry: entry, for: ids[i]) }
+            }
+        }
         resolvedTypes = metadata.types.map { t in
             FuncType(params: t.params.map { Module.resolve($0, ids) }, results: t.results.map { Module.resolve($0, ids) })
         }

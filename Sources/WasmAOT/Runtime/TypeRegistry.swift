@@ -13,6 +13,8 @@ final class TypeRegistry: Sendable {
         /// The type of each id (index id - 1), as interned.
         var types: [FuncType] = []
         var signatures: [FuncType: UnsafeMutableRawPointer] = [:]
+        /// A loaded module's entry for each type id that has one (modules are never unloaded).
+        var entries: [UInt32: wasmaot_entry] = [:]
     }
     private let state = Mutex(State())
 
@@ -31,6 +33,18 @@ final class TypeRegistry: Sendable {
     /// `UInt32.max`). `id` must be one ``id(for:)`` returned.
     func type(for id: UInt32) -> FuncType {
         state.withLock { $0.types[Int(id) - 1] }
+    }
+
+    /// Records a module's entry for type `id` (the first one stays: all entries of a type do the same).
+    func register(entry: wasmaot_entry, for id: UInt32) {
+        state.withLock { s in
+            if s.entries[id] == nil { s.entries[id] = entry }
+        }
+    }
+
+    /// An entry for type `id`, if a loaded module has one: calls of that type need no libffi.
+    func entry(for id: UInt32) -> wasmaot_entry? {
+        state.withLock { $0.entries[id] }
     }
 
     /// The native call signature of a type (never freed: types are few).

@@ -105,6 +105,18 @@ enum CNames {
     static func resultStruct(_ results: [ValueType]) -> String { "wa_res_" + results.map(stackPrefix).joined() }
     /// Field `i` of a result struct.
     static func resultField(_ i: Int) -> String { "r\(i)" }
+    /// The entry through which the host calls functions of one C signature (`wasmaot_abi.h`).
+    static func entry(_ n: Int) -> String { "wa_entry_\(n)" }
+    /// The host thunk of imported function `index` (`wasmaot_abi.h`).
+    static func hostThunk(_ index: Int) -> String { "wa_host_\(index)" }
+    /// A parameter or result of a cell (`wasmaot_value`), as the calling convention passes it.
+    static func fromCell(_ t: ValueType, _ cell: String) -> String {
+        t == .v128 ? "wa_abi_v128_from_cell(&\(cell))" : "\(cell).\(cellField(t))"
+    }
+    /// Stores `expression` (a calling-convention value) into a cell.
+    static func toCell(_ t: ValueType, _ cell: String, _ expression: String) -> String {
+        t == .v128 ? "wa_abi_v128_to_cell(&\(cell), \(expression));" : "\(cell).\(cellField(t)) = \(expression);"
+    }
 
     // MARK: Constants
 

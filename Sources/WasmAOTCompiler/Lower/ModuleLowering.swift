@@ -224,7 +224,7 @@ final class ModuleLowering: Sendable {
             functions.map { prototype($0) + ";\n" + (tailCallers.contains($0) ? tailPrototype($0) + ";\n" : "") }.joined() + "\n"
         }
 
-        var tail: [String] = []
+        var tail: [String] = [boundaryCode(), ""]
         let entries = defined.map { referenceable.contains(UInt32($0)) ? "  (const void *)\(symbols[$0])," : "  NULL," }
         tail.append("static const void *const wa_functions[] = {")
         tail.append(contentsOf: entries.isEmpty ? ["  NULL,"] : entries)
@@ -248,8 +248,9 @@ final class ModuleLowering: Sendable {
         if interruptible { flags.append("WASMAOT_MODULE_INTERRUPTIBLE") }
         if !tailCallers.isEmpty { flags.append("WASMAOT_MODULE_TAIL_ENTRIES") }
         tail.append(
-            "  WASMAOT_MODULE_MAGIC, WASMAOT_ABI_VERSION, wa_metadata, \(metadataSize)u, wa_functions, \(defined.count)u, \(flags.isEmpty ? "0" : flags.joined(separator: " | "))};"
+            "  WASMAOT_MODULE_MAGIC, WASMAOT_ABI_VERSION, wa_metadata, \(metadataSize)u, wa_functions, \(defined.count)u, \(flags.isEmpty ? "0" : flags.joined(separator: " | ")),"
         )
+        tail.append("  wa_entries, wa_host_thunks};")
         let table = tail.joined(separator: "\n") + "\n"
 
         if !chunked {
@@ -272,6 +273,68 @@ final class ModuleLowering: Sendable {
         }
         let referenced = defined.filter { referenceable.contains(UInt32($0)) }  // (with their tail entries)
         return functionUnits + [banner + head + allTypes + prototypes(referenced) + table]
+    }
+
+    /// The code the host crosses the boundary with (`wasmaot_abi.h`): an entry per C signature
+    /// of the functions a funcref can name, listed per type as `wa_entries`, and a host thunk
+    /// per imported function, listed as `wa_host_thunks`.
+    func boundaryCode() -> String {
+        var out: [String] = []
+        var entryOfSignature: [String: String] = [:]
+        var entryOfType = [String](repeating: "NULL", count: wasm.types.count)
+        let callable = Set(referenceable.compactMap { Int($0) < functionTypeIndices.count ? Int(functionTypeIndices[Int($0)]) : nil })
+        for typeIndex in callable.sorted() {
+            let t = wasm.types[typeIndex]
+            let signature = ([resultType(t.results)] + t.parameters.map(CNames.abiType)).joined(separator: ",")
+            if let name = entryOfSignature[signature] {
+                entryOfType[typeIndex] = name
+                continue
+            }
+            let name = CNames.entry(entryOfSignature.count)
+            entryOfSignature[signature] = name
+            entryOfType[typeIndex] = name
+            let arguments = (["ctx"] + t.parameters.enumerated().map { CNames.fromCell($0.element, "cells[\($0.offset)]") })
+            let call = "((\(CNames.functionPointerType(typeIndex)))fn)(\(arguments.joined(separator: ", ")))"
+            out.append("static void \(name)(const void *fn, wasmaot_instance *ctx, wasmaot_value *cells) {")
+            if t.parameters.isEmpty && t.results.isEmpty { out.append("  (void)cells;") }
+            switch t.results.count {
+            case 0: out.append("  \(call);")
+            case 1: out.append("  " + CNames.toCell(t.results[0], "cells[0]", call))
+            default:
+                out.append("  \(resultType(t.results)) r = \(call);")
+                for (i, r) in t.results.enumerated() {
+                    out.append("  " + CNames.toCell(r, "cells[\(i)]", "r.\(CNames.resultField(i))"))
+                }
+            }
+            out.append("}")
+        }
+        out.append("static const wasmaot_entry wa_entries[] = {\(entryOfType.isEmpty ? "NULL" : entryOfType.joined(separator: ", "))};")
+        var thunks: [String] = []
+        for i in 0..<importedFunctionCount {
+            let t = wasm.types[Int(functionTypeIndices[i])]
+            let name = CNames.hostThunk(i)
+            thunks.append(name)
+            let params =
+                ["wasmaot_instance *ctx"]
+                + t.parameters.enumerated().map { "\(CNames.abiType($0.element)) \(CNames.abiParameter($0.offset))" }
+            out.append("static \(resultType(t.results)) \(name)(\(params.joined(separator: ", "))) {")
+            out.append("  wasmaot_value cells[\(max(t.parameters.count, t.results.count, 1))];")
+            for (j, p) in t.parameters.enumerated() { out.append("  " + CNames.toCell(p, "cells[\(j)]", CNames.abiParameter(j))) }
+            out.append("  ctx->rt->call_host(ctx, \(i)u, cells);")
+            switch t.results.count {
+            case 0: break
+            case 1: out.append("  return \(CNames.fromCell(t.results[0], "cells[0]"));")
+            default:
+                out.append("  \(resultType(t.results)) r;")
+                for (j, r) in t.results.enumerated() { out.append("  r.\(CNames.resultField(j)) = \(CNames.fromCell(r, "cells[\(j)]"));") }
+                out.append("  return r;")
+            }
+            out.append("}")
+        }
+        out.append(
+            "static const void *const wa_host_thunks[] = {\(thunks.isEmpty ? "NULL" : thunks.map { "(const void *)\($0)" }.joined(separator: ", "))};"
+        )
+        return out.joined(separator: "\n")
     }
 
     /// How a large module is cut into translation units (sizes in instructions).
