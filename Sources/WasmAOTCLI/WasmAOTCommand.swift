@@ -12,7 +12,9 @@ struct WasmAOTCommand: ParsableCommand {
         commandName: "wasmaot",
         abstract: "Ahead-of-time WebAssembly compiler and runtime: wasm → C → native shared object.",
         version: CompilerInfo.identity,
-        subcommands: [CompileCommand.self, RunCommand.self, InspectCommand.self, SpecTestCommand.self, BenchCommand.self]
+        subcommands: [
+            CompileCommand.self, RunCommand.self, InspectCommand.self, BindgenCommand.self, SpecTestCommand.self, BenchCommand.self,
+        ]
     )
 }
 
@@ -103,6 +105,27 @@ struct InspectCommand: ParsableCommand {
     }
 }
 
+struct BindgenCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bindgen",
+        abstract: "Write Swift bindings for a module: a type with one typed method per export, a protocol for its imports.",
+        discussion: """
+            wasmaot bindgen app.wasm -o AppBindings.swift      # struct App, protocol AppImports
+            let app = try App(module.instantiate(imports: host.imports)); try app.render(…)
+            """)
+
+    @Argument(help: "A .wasm/.wat module, or a .so compiled by wasmaot.") var module: String
+    @Option(name: .shortAndLong, help: "Write the bindings to this file (default: standard output).") var output: String?
+    @Option(help: "The Swift type name (default: from the file name).") var name: String?
+
+    func run() {
+        perform {
+            let text = try Bindgen.run(module: module, output: output, name: name)
+            if output == nil { print(text, terminator: "") }
+        }
+    }
+}
+
 /// What `run` and `bench` share: the module, the WASI world and how the module is compiled.
 struct ProgramOptions: ParsableArguments {
     @Argument(help: "A .so compiled by wasmaot, or a .wasm/.wat module.") var module: String
@@ -114,6 +137,19 @@ struct ProgramOptions: ParsableArguments {
     var arguments: [String] = []
 }
 
+/// How `run --invoke` reads the data a function returns.
+enum ReturnedKind: String, ExpressibleByArgument, CaseIterable {
+    case pair, record, cstring
+
+    var returnedData: ReturnedData {
+        switch self {
+        case .pair: .addressAndLength
+        case .record: .record
+        case .cstring: .nulTerminated
+        }
+    }
+}
+
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
@@ -121,6 +157,8 @@ struct RunCommand: ParsableCommand {
         discussion: """
             wasmaot run app.wasm --dir ./data --dir /tmp/work::/work --env KEY=VALUE -- arg1 arg2
             wasmaot run fib.so --invoke fib 30
+            wasmaot run lib.wasm --invoke render --arg-string @graph.dot --returns pair > out.svg
+            wasmaot run app.wasm --preload util=util.wasm --invoke main
             A .wasm/.wat is compiled through the compile cache (\(CompileCache.defaultDirectory)).
             """)
 
@@ -128,6 +166,19 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("env"), help: ArgumentHelp("Pass an environment variable to the program.", valueName: "KEY=VALUE"))
     var env: [String] = []
     @Flag(help: "Compile a .wasm/.wat afresh instead of using the compile cache.") var noCache = false
+    @Option(
+        name: .customLong("arg-string"),
+        help: ArgumentHelp(
+            "With --invoke: data copied in through the module's allocator (malloc/free or cabi_realloc) and passed as (address, length), before the numeric arguments. @FILE passes a file's bytes (@@ a leading @).",
+            valueName: "TEXT|@FILE")) var argStrings: [String] = []
+    @Option(
+        help: ArgumentHelp(
+            "With --invoke: the function returns data to write to stdout: pair (two results, address and length), record (the address of one), cstring (a NUL-terminated string).",
+            valueName: "pair|record|cstring")) var returns: ReturnedKind?
+    @Option(
+        help: ArgumentHelp(
+            "Instantiate another module first and let this one import its exports under NAME (repeatable).",
+            valueName: "NAME=PATH")) var preload: [String] = []
     @Option(
         help: ArgumentHelp(
             "Stop the guest once it has run this many seconds (a trap, exit status 134). A .wasm/.wat is compiled interruptible for it; a .so must have been (wasmaot compile --interruptible).",
@@ -137,6 +188,12 @@ struct RunCommand: ParsableCommand {
         if let timeout, !(timeout > 0 && timeout <= 1e9) {
             throw ValidationError("--timeout must be a number of seconds greater than 0")
         }
+        if (!argStrings.isEmpty || returns != nil) && program.invoke == nil {
+            throw ValidationError("--arg-string and --returns need --invoke")
+        }
+        for entry in preload where !entry.contains("=") || entry.hasPrefix("=") || entry.hasSuffix("=") {
+            throw ValidationError("--preload expects NAME=PATH, got '\(entry)'")
+        }
     }
 
     func run() {
@@ -145,6 +202,12 @@ struct RunCommand: ParsableCommand {
             program.invoke, program.arguments, program.dirs, program.bounds
         )
         (request.env, request.cache, request.timeout) = (env, !noCache, timeout)
+        request.data = argStrings.map(RunRequest.DataArgument.init(commandLine:))
+        request.returning = returns?.returnedData
+        request.preloads = preload.map { entry in
+            let parts = entry.split(separator: "=", maxSplits: 1)
+            return (String(parts[0]), String(parts[1]))
+        }
         perform {
             let status = try request.run(stuck: { fail($0) })
             Foundation.exit(status)

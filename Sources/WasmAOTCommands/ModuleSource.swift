@@ -16,19 +16,7 @@ public enum ModuleSource {
             do { return try Module(loading: path) } catch { throw CommandFailure("\(error)") }  // names the path
         }
         do {
-            let wasm = try Compiler.readModule(path: path)
-            if cache {
-                let store = CompileCache(directory: cacheDirectory)
-                let (so, hit) = try store.object(for: wasm, options: options)
-                if let module = try? Module(loading: so) { return module }
-                // A fresh object's error is reported below.
-                if hit { try store.refresh(path: so, wasm: wasm, options: options) }
-                return try Module(loading: so)
-            }
-            let so = FileManager.default.temporaryDirectory.appendingPathComponent("wasmaot-run-\(UUID().uuidString).so").path
-            defer { try? FileManager.default.removeItem(atPath: so) }
-            _ = try Compiler.compile(wasm: wasm, to: so, options: options)
-            return try Module(loading: so)
+            return try Module(compiling: path, options: options, cacheDirectory: cache ? cacheDirectory : nil)
         } catch {
             throw CommandFailure("\(path): \(error)")
         }

@@ -22,15 +22,50 @@ public struct RunRequest: Sendable {
     public var bounds: BoundsChecks = .guardPages
     /// Interrupt the guest after this many seconds.
     public var timeout: Double?
+    /// Data for the invoked function, each copied in through the module's allocator and passed
+    /// as `(address, length)`, in order, before the numeric ``arguments``.
+    public var data: [DataArgument] = []
+    /// How the invoked function returns data to print (nil: print its results as values).
+    public var returning: ReturnedData?
+    /// Modules instantiated first, whose exports the module imports under these names
+    /// (as wasmtime's `--preload NAME=PATH`).
+    public var preloads: [(name: String, path: String)] = []
+
+    /// One data argument: text as given, or the bytes of a file (`@FILE` on the command line).
+    public enum DataArgument: Sendable, Equatable {
+        case text(String)
+        case file(String)
+
+        /// `@FILE` names a file, anything else is the text itself (`@@…` is text starting with `@`).
+        public init(commandLine argument: String) {
+            if argument.hasPrefix("@@") {
+                self = .text(String(argument.dropFirst()))
+            } else if argument.hasPrefix("@") {
+                self = .file(String(argument.dropFirst()))
+            } else {
+                self = .text(argument)
+            }
+        }
+
+        func bytes() throws(CommandFailure) -> [UInt8] {
+            switch self {
+            case .text(let text): return Array(text.utf8)
+            case .file(let path):
+                guard let data = FileManager.default.contents(atPath: path) else { throw CommandFailure("cannot read '\(path)'") }
+                return [UInt8](data)
+            }
+        }
+    }
 
     public init(module: String) { self.module = module }
 
     /// Runs the module and returns the exit status. The invoked function's results go to
-    /// `output`, one per line. Should the guest still run a second after ``timeout``
+    /// `output`, one per line; the data it returns (``returning``) to `write`. Should the guest still run a second after ``timeout``
     /// interrupted it (in a host call that blocks, or in its start function, before there is
     /// an instance to interrupt), `stuck` is called from another thread; it should end the process.
     public func run(
-        output: (String) -> Void = { print($0) }, stuck: @escaping @Sendable (CommandFailure) -> Void
+        output: (String) -> Void = { print($0) }, write: ([UInt8]) -> Void = { FileHandle.standardOutput.write(Data($0)) },
+        stuck: @escaping @Sendable (CommandFailure) -> Void
     ) throws(CommandFailure) -> Int32 {
         var options = CompileOptions()
         options.bounds = bounds
@@ -63,8 +98,21 @@ public struct RunRequest: Sendable {
                         status: CommandFailure.trapStatus))
             }
         }
+        var imports = wasi?.imports ?? [:]
+        for (name, path) in preloads {
+            let library = try ModuleSource.load(path, cache: cache, cacheDirectory: cacheDirectory, options: options)
+            let libraryWASI: WASI?
+            do {
+                libraryWASI = library.importsWASI ? try wasi ?? WASI(WASIConfiguration(program: path, arguments: [])) : nil
+                let instance = try library.instantiate(imports: (libraryWASI?.imports ?? [:]).merging(imports) { mine, _ in mine })
+                try libraryWASI?.initialize(instance)
+                var exports: [String: any Extern] = [:]
+                for export in instance.exports { exports[export.name] = instance.exports[export.name] }
+                imports[name] = exports
+            } catch { throw CommandFailure("--preload \(name)=\(path): \(error)") }
+        }
         let instance: Instance
-        do { instance = try loaded.instantiate(imports: wasi?.imports ?? [:]) } catch { throw CommandFailure("\(module): \(error)") }
+        do { instance = try loaded.instantiate(imports: imports) } catch { throw CommandFailure("\(module): \(error)") }
         running.instance = instance
 
         guard let name = invoke else {
@@ -78,11 +126,22 @@ public struct RunRequest: Sendable {
         let function: Function
         do { function = try instance.exports.function(name) } catch { throw CommandFailure("\(module): \(error)") }
         let values: [Value]
-        do { values = try Value.parse(args, as: function.type.params) } catch {
+        let numeric = Array(function.type.params.dropFirst(2 * data.count))
+        do { values = try Value.parse(args, as: numeric) } catch {
             throw CommandFailure("'\(name)' has type \(function.type): \(error)")
         }
         do {
-            for result in try function.call(values) { output("\(result)") }
+            if data.isEmpty && returning == nil {
+                for result in try function.call(values) { output("\(result)") }
+            } else {
+                var inputs: [[UInt8]] = []
+                for argument in data { inputs.append(try argument.bytes()) }
+                if let returning {
+                    write(try instance.call(name, passing: inputs, extra: values, returning: returning))
+                } else {
+                    for result in try instance.call(name, passing: inputs, extra: values) { output("\(result)") }
+                }
+            }
             return 0
         } catch let trap as Trap where trap.kind == .exit {
             return (trap.underlying as? HostExit)?.code ?? 0

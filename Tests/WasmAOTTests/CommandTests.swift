@@ -148,6 +148,55 @@ struct CommandTests {
         #expect(throws: CommandFailure("\(wat): no export named 'nope'")) { try request.run(stuck: { _ in }) }
     }
 
+    @Test("run drives a library: data through its allocator (text and @FILE), data results, --preload")
+    func runLibrary() throws {
+        let (dir, wat) = try scratchFile("lib.wat", GuestDataTests.wat)
+        defer { removeScratch(dir) }
+        try "from a file".write(toFile: dir + "/in.txt", atomically: true, encoding: .utf8)
+        var request = RunRequest(module: wat)
+        request.cacheDirectory = dir
+        request.invoke = "to_upper"
+        request.data = [.init(commandLine: "hello, library")]
+        request.returning = .addressAndLength
+        var written: [UInt8] = []
+        #expect(try request.run(write: { written += $0 }, stuck: { _ in }) == 0)
+        #expect(String(decoding: written, as: UTF8.self) == "HELLO, LIBRARY")
+        request.data = [.init(commandLine: "@" + dir + "/in.txt")]
+        written = []
+        _ = try request.run(write: { written += $0 }, stuck: { _ in })
+        #expect(String(decoding: written, as: UTF8.self) == "FROM A FILE")
+        #expect(RunRequest.DataArgument(commandLine: "@@x") == .text("@x"))
+        // Two inputs, a record result; data and a numeric result.
+        (request.invoke, request.returning) = ("concat", .record)
+        request.data = [.init(commandLine: "ab"), .init(commandLine: "cd")]
+        written = []
+        _ = try request.run(write: { written += $0 }, stuck: { _ in })
+        #expect(written == Array("abcd".utf8))
+        (request.invoke, request.returning, request.data) = ("sum", nil, [.text("\u{1}\u{2}")])
+        var printed: [String] = []
+        _ = try request.run(output: { printed.append($0) }, stuck: { _ in })
+        #expect(printed == ["3 : i32"])
+        request.data = [.file(dir + "/missing")]
+        let missing = #expect(throws: CommandFailure.self) { try request.run(stuck: { _ in }) }
+        #expect(missing?.message.hasSuffix("cannot read '\(dir)/missing'") == true)
+
+        // --preload: the module imports another one's exports by name.
+        let main = dir + "/main.wat"
+        try
+            (#"(module (import "lib" "sum" (func $sum (param i32 i32) (result i32))) (import "lib" "memory" (memory 1))"#
+            + #"(data (i32.const 2000) "\05\06") (func (export "f") (result i32) (call $sum (i32.const 2000) (i32.const 2))))"#)
+            .write(toFile: main, atomically: true, encoding: .utf8)
+        var linked = RunRequest(module: main)
+        linked.cacheDirectory = dir
+        linked.invoke = "f"
+        linked.preloads = [("lib", wat)]
+        printed = []
+        _ = try linked.run(output: { printed.append($0) }, stuck: { _ in })
+        #expect(printed == ["11 : i32"])
+        linked.preloads = []
+        #expect(throws: CommandFailure.self) { try linked.run(stuck: { _ in }) }
+    }
+
     @Test("run: the guest's proc_exit code is the status; --timeout interrupts a guest that never ends")
     func runCommandAndTimeout() throws {
         let (dir, wat) = try scratchFile("exit.wat", Self.exiting)

@@ -265,6 +265,34 @@ struct CompilationTests {
         #expect(try Module(loading: first).instantiate().exports.function("f").call([]) == [.i32(7)])
     }
 
+    @Test("Module(compiling:) builds through the cache once, rebuilds a damaged entry, and without a cache leaves nothing")
+    func compilingFromSwift() throws {
+        let dir = try makeScratch()
+        defer { removeScratch(dir) }
+        let wasm = try ModuleDecoder.wat2wasm("(module (func (export \"f\") (result i32) (i32.const 41) (i32.const 1) (i32.add)))")
+        let cache = dir + "/cache"
+        let module = try Module(compiling: wasm, cacheDirectory: cache)
+        #expect(try module.instantiate().exports.function("f").call([]) == [.i32(42)])
+        let entries = try FileManager.default.contentsOfDirectory(atPath: cache).filter { $0.hasSuffix(".so") }
+        #expect(entries.count == 1)
+        let object = cache + "/" + entries[0]
+        // A second start loads the cached object (a rebuild would rename a new file into place).
+        let built = try FileManager.default.attributesOfItem(atPath: object)[.systemFileNumber] as? Int
+        _ = try Module(compiling: wasm, cacheDirectory: cache)
+        #expect(try FileManager.default.attributesOfItem(atPath: object)[.systemFileNumber] as? Int == built)
+        // A damaged object (never loaded in this process under this name) is rebuilt.
+        try FileManager.default.removeItem(atPath: object)
+        try Data("garbage".utf8).write(to: URL(fileURLWithPath: object))
+        #expect(try Module(compiling: wasm, cacheDirectory: cache).instantiate().exports.function("f").call([]) == [.i32(42)])
+        // From a file, text format, without a cache: no object stays behind in the cache directory.
+        let wat = dir + "/g.wat"
+        try "(module (func (export \"g\") (result i32) (i32.const 5)))".write(toFile: wat, atomically: true, encoding: .utf8)
+        #expect(try Module(compiling: wat, cacheDirectory: nil).instantiate().exports.function("g").call([]) == [.i32(5)])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cache).filter { $0.hasSuffix(".so") }.count == 1)
+        // A malformed module is a compile error naming the problem.
+        #expect(throws: CompileError.self) { try Module(compiling: [0, 0x61, 0x73, 0x6D, 9, 9], cacheDirectory: nil) }
+    }
+
     @Test("the compile cache keys on the compiler's build: a rebuilt compiler does not reuse old objects")
     func cacheKeysOnCompilerBuild() throws {
         // The test binary, like the wasmaot executable, is linked with a GNU build id.

@@ -76,6 +76,66 @@ struct GuestDataTests {
         #expect(try live() == [.i32(0)])
     }
 
+    @Test("an export whose parameters do not fit the inputs and extra values is a usage error, nothing leaks")
+    func wrongParameters() throws {
+        let instance = try instantiate(wat: Self.wat)
+        // to_upper takes one (address, length) pair: two inputs, or an extra value, do not fit.
+        #expect(throws: UsageError.self) {
+            try instance.call("to_upper", passing: [[1] as [UInt8], [2] as [UInt8]], returning: .addressAndLength)
+        }
+        #expect(throws: UsageError.self) {
+            try instance.call("to_upper", passing: [[1] as [UInt8]], extra: [.i32(0)], returning: .addressAndLength)
+        }
+        #expect(throws: UsageError.self) { try instance.call("nope", passing: [[1] as [UInt8]], returning: .nothing) }
+        #expect(try instance.exports.function("live").call([]) == [.i32(0)])
+    }
+
+    @Test("a C guest built with include/wasmaot_guest.h: its allocator, a record result, a host import with data")
+    func guestHeader() throws {
+        let wasmURL = WASITests.programDirectory.appendingPathComponent("guest_api.wasm")
+        guard let wasm = try? [UInt8](Data(contentsOf: wasmURL)) else {
+            Issue.record("missing \(wasmURL.path): run Tests/wasi/build.sh \(WASITests.programDirectory.path) (make test does)")
+            return
+        }
+        let module = try WASITests.modules.module("guest_api", wasm: wasm)
+        let wasi = try WASI(WASIConfiguration(args: ["guest_api"]))
+        final class Log: @unchecked Sendable { var lines: [String] = [] }
+        let log = Log()
+        var imports = wasi.imports
+        imports["host"] = [
+            "log": HostFunction { (caller: Caller, text: UInt32, length: UInt32) in
+                let bytes = try caller.memory!.read(at: Int(text), count: Int(length))
+                log.lines.append(String(decoding: bytes, as: UTF8.self))
+            }
+        ]
+        let instance = try module.instantiate(imports: imports)
+        for word in ["hello", "wasm guests", ""] {
+            let shouted = try instance.call("shout", passing: [Array(word.utf8)], returning: .record, freeingResult: true)
+            #expect(String(decoding: shouted, as: UTF8.self) == word.uppercased() + "!")
+        }
+        #expect(log.lines == ["HELLO!", "WASM GUESTS!", "!"])
+        let count = try instance.call("count", passing: [Array("abcabcab".utf8), Array("ab".utf8)], returning: .nothing)
+        #expect(count.isEmpty)
+        let counted = try instance.allocator().withCopy(of: Array("banana".utf8)) { address, length in
+            try instance.allocator().withCopy(of: Array("an".utf8)) { needle, needleLength in
+                try instance.exports.function("count", ((UInt32, UInt32, UInt32, UInt32) -> UInt32).self)(
+                    UInt32(address), UInt32(length), UInt32(needle), UInt32(needleLength))
+            }
+        }
+        #expect(counted == 2)
+    }
+
+    @Test("an instance used through call(_:passing:) is freed once the host lets it go")
+    func noCycle() throws {
+        weak var gone: Instance?
+        do {
+            let instance = try instantiate(wat: Self.wat)
+            _ = try instance.call("to_upper", passing: [Array("x".utf8)], returning: .addressAndLength, freeingResult: true)
+            gone = instance
+        }
+        #expect(gone == nil)
+    }
+
     @Test("cabi_realloc serves as the allocator; a module without one gets a clear error")
     func allocators() throws {
         let realloc = try instantiate(

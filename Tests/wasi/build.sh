@@ -9,7 +9,7 @@
 # -O2), WASM_TOOLS (default: <repo>/.venv/bin/wasm-tools, else from PATH; if
 # none is found the modules are left unstripped).
 # A program is rebuilt only when its .wasm is missing or older than its .c,
-# errno_name.h or this script.
+# errno_name.h, include/wasmaot_guest.h (the guest header, which programs include) or this script.
 set -euo pipefail
 
 if [[ $# -ne 1 ]]; then
@@ -40,12 +40,13 @@ built=0 skipped=0
 for src in "$here"/*.c; do
     name="$(basename "$src" .c)"
     out="$outdir/$name.wasm"
-    if [[ -f "$out" && "$out" -nt "$src" && "$out" -nt "$here/errno_name.h" && "$out" -nt "$here/build.sh" ]]; then
+    if [[ -f "$out" && "$out" -nt "$src" && "$out" -nt "$here/errno_name.h" && "$out" -nt "$here/build.sh" &&
+          "$out" -nt "$repo/include/wasmaot_guest.h" ]]; then
         skipped=$((skipped + 1))
         continue
     fi
     echo "zig cc --target=wasm32-wasi ${cflags[*]} -o $out $src"
-    "$python" -m ziglang cc --target=wasm32-wasi "${cflags[@]}" -o "$out.tmp" "$src"
+    "$python" -m ziglang cc --target=wasm32-wasi "${cflags[@]}" -I "$repo/include" -o "$out.tmp" "$src"
     if [[ -n "$wasm_tools" ]]; then
         "$wasm_tools" strip "$out.tmp" -o "$out.tmp2"
         mv -f "$out.tmp2" "$out.tmp"

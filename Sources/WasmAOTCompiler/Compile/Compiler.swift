@@ -139,11 +139,15 @@ public enum Compiler {
         do { return try ModuleDecoder.wat2wasm(text) } catch { throw .malformed(error) }
     }
 
-    /// Decodes and validates a module, and translates it to C. `metadataPath`
-    /// is where the caller will write ``Translation/metadata`` for the assembler.
-    public static func translate(
-        wasm bytes: [UInt8], metadataPath: String, options: CompileOptions = .init()
-    ) throws(CompileError) -> Translation {
+    /// The metadata a compiled module would carry (types, imports, exports, limits, …), from a
+    /// decoded and validated module, without translating or compiling it.
+    public static func metadata(wasm bytes: [UInt8], options: CompileOptions = .init()) throws(CompileError) -> ModuleMetadata {
+        try validated(bytes, options).metadata
+    }
+
+    private static func validated(
+        _ bytes: [UInt8], _ options: CompileOptions
+    ) throws(CompileError) -> (module: WasmModule, metadata: ModuleMetadata, sha256: [UInt8]) {
         let module: WasmModule
         do { module = try ModuleDecoder.decode(bytes, version: options.version, proposals: options.proposals) } catch {
             throw .malformed(error)
@@ -153,6 +157,19 @@ public enum Compiler {
         do {
             let metadata = try MetadataBuilder.build(
                 module, sha256: sha, settings: settingsDescription(options), abiVersion: WASMAOT_ABI_VERSION)
+            return (module, metadata, sha)
+        } catch {
+            throw .unsupported(error)
+        }
+    }
+
+    /// Decodes and validates a module, and translates it to C. `metadataPath`
+    /// is where the caller will write ``Translation/metadata`` for the assembler.
+    public static func translate(
+        wasm bytes: [UInt8], metadataPath: String, options: CompileOptions = .init()
+    ) throws(CompileError) -> Translation {
+        let (module, metadata, sha) = try validated(bytes, options)
+        do {
             let encoded = metadata.encode()
             let lowering = ModuleLowering(
                 module, referenceable: metadata.referenceableFunctions, bounds: options.bounds, interruptible: options.interruptible,
