@@ -20,15 +20,17 @@ public class Function: Extern, @unchecked Sendable {
     /// The function's type.
     public let type: FuncType
     /// The runtime function reference, at a stable address.
-    let funcref: UnsafeMutablePointer<wasmaot_funcref>
+    @usableFromInline let funcref: UnsafeMutablePointer<wasmaot_funcref>
     /// Keeps the code and context alive.
     let owner: AnyObject?
     /// A loaded module's entry for this function's type: calls without libffi (`wasmaot_abi.h`).
-    let entry: wasmaot_entry?
+    @usableFromInline let entry: wasmaot_entry?
     /// Cells a call needs: one per parameter and per result, at least one.
     @usableFromInline let cellCount: Int
     /// The results that are exnrefs, which the host keeps (pinned) once it has them.
     private let exnrefResults: [UInt32]
+    /// Whether a call can go straight through ``entry`` (there is one, and no exnref result to pin).
+    @usableFromInline let direct: Bool
 
     init(type: FuncType, funcref: UnsafeMutablePointer<wasmaot_funcref>, owner: AnyObject?) {
         self.type = type
@@ -37,6 +39,7 @@ public class Function: Extern, @unchecked Sendable {
         self.entry = TypeRegistry.shared.entry(for: funcref.pointee.type_id)
         self.cellCount = max(type.params.count, type.results.count, 1)
         self.exnrefResults = type.results.indices.filter { type.results[$0].storageCode == UInt8(WASMAOT_EXNREF) }.map(UInt32.init)
+        self.direct = entry != nil && exnrefResults.isEmpty
     }
 
     /// Calls the function with dynamically typed arguments.
@@ -67,8 +70,19 @@ public class Function: Extern, @unchecked Sendable {
     }
 
     /// Calls with the arguments in `cells` (``cellCount`` of them), which receive the results:
-    /// the core of every call path.
-    @usableFromInline final func invoke(_ cells: UnsafeMutablePointer<wasmaot_value>) throws {
+    /// the core of every call path. Inlinable, so that a typed call of the caller's module goes
+    /// straight to `wasmaot_call`.
+    @inlinable @inline(__always) final func invoke(_ cells: UnsafeMutablePointer<wasmaot_value>) throws {
+        if direct, let ctx = funcref.pointee.ctx, let code = funcref.pointee.fn, let entry {
+            let status = wasmaot_call(ctx, code, entry, cells, nil, 0)
+            if status != 0 { throw Function.failure(status) }
+            return
+        }
+        try invokeIndirectly(cells)
+    }
+
+    /// ``invoke(_:)`` for the other cases: results to pin, no entry (libffi), no code.
+    @usableFromInline final func invokeIndirectly(_ cells: UnsafeMutablePointer<wasmaot_value>) throws {
         let f = funcref.pointee
         guard let ctx = f.ctx, let code = f.fn else { throw UsageError("function has no code") }
         let status: UInt32
@@ -87,7 +101,7 @@ public class Function: Extern, @unchecked Sendable {
     }
 
     /// The error for a call that ended with `status`: an uncaught wasm exception or a trap.
-    static func failure(_ status: UInt32) -> any Error {
+    @usableFromInline static func failure(_ status: UInt32) -> any Error {
         if status == WASMAOT_TRAP_EXCEPTION.rawValue, let exception = wasmaot_last_exception() {
             return WasmException(exception)
         }

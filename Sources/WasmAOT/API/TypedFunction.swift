@@ -168,10 +168,20 @@ extension Exports {
 
 extension Function {
     /// A call whose arguments `store` writes into the cells, and whose result is read back as `R`.
-    @inlinable @discardableResult final func callTyped<R: WasmResult>(
+    @inlinable @inline(__always) @discardableResult final func callTyped<R: WasmResult>(
         _: R.Type, _ store: (UnsafeMutableRawPointer) -> Void
     ) throws -> R {
-        try withUnsafeTemporaryAllocation(of: wasmaot_value.self, capacity: cellCount) { buffer in
+        // Up to four cells (the fixed-arity forms) live in a fixed-size local: no dynamic stack allocation.
+        if cellCount <= 4 {
+            var four = (wasmaot_value(), wasmaot_value(), wasmaot_value(), wasmaot_value())
+            return try withUnsafeMutableBytes(of: &four) { raw in
+                let cells = raw.baseAddress!.assumingMemoryBound(to: wasmaot_value.self)
+                store(raw.baseAddress!)
+                try invoke(cells)
+                return R.load(results: cells)
+            }
+        }
+        return try withUnsafeTemporaryAllocation(of: wasmaot_value.self, capacity: cellCount) { buffer in
             let cells = buffer.baseAddress!
             store(UnsafeMutableRawPointer(cells))
             try invoke(cells)
